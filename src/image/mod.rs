@@ -1,0 +1,75 @@
+//! Image: what a firmware package claims, read from its content.
+
+use serde::Serialize;
+
+use crate::identity::NandGeometry;
+
+/// One file in a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileEntry {
+    /// Path inside the package.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+}
+
+/// A flash chip a package accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChipEntry {
+    /// JEDEC ID as hex, `204117`.
+    pub jedec: String,
+    /// Chip name, where known.
+    pub name: Option<String>,
+}
+
+/// A partition a package writes or erases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Partition {
+    /// Partition name (`sbl`, `modem`, `efs2`, `nvm`, ...).
+    pub name: String,
+    /// Start (byte address or sector, as the format gives it).
+    pub start: Option<u64>,
+    /// Size in bytes, where known.
+    pub size: Option<u64>,
+    /// The file written there, if any.
+    pub file: Option<String>,
+    /// Whether the package erases it.
+    pub erase: bool,
+}
+
+/// What a package claims, read from its content. The JSON keys of `fwguard inspect --json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Inspection {
+    /// The package path as given.
+    pub path: String,
+    /// The package format: `qualcomm-folder`, `qualcomm-zip`, `qualcomm-7z`, `asr-zip`,
+    /// `quecpython`, `unisoc-pac`, `eigencomm-binpkg`, `dfota`.
+    pub format: String,
+    /// `qualcomm`, `asr`, `unisoc` or `eigencomm`.
+    pub platform: String,
+    /// The revision the content gives.
+    pub revision: Option<String>,
+    /// The product code the content gives.
+    pub product: Option<String>,
+    /// Every file, with size and SHA-256.
+    pub files: Vec<FileEntry>,
+    /// The flash chips the package accepts.
+    pub flash_chips: Vec<ChipEntry>,
+    /// NAND geometry, where the package names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nand: Option<NandGeometry>,
+    /// Partitions written or erased.
+    pub partitions: Vec<Partition>,
+    /// Steps that erase or overwrite calibration, NV or IMEI areas.
+    pub erases: Vec<String>,
+    /// Whether the package is signed, when it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed: Option<bool>,
+    /// What the file name claims, when it disagrees with the content.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_conflict: Option<String>,
+    /// Anything wrong that did not stop the reading.
+    pub problems: Vec<String>,
+}

@@ -1,0 +1,3 @@
+//! Rules: the TOML model support staff write in `rules/`, its loader, lint and test runner.
+
+pub mod model;

@@ -1,0 +1,307 @@
+//! The TOML rule format: what support staff write in `rules/`, and what a compiled database holds.
+//!
+//! Every type rejects unknown keys, and every entry that states a fact carries a `source`.
+
+use serde::{Deserialize, Serialize};
+
+/// `rules/database.toml`: the database's own identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseFile {
+    /// The database header.
+    pub database: DatabaseHeader,
+}
+
+/// The database version support staff raise with each published change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseHeader {
+    /// An integer, raised by hand with every published change.
+    pub version: u32,
+    /// A human name for the rule set.
+    pub name: String,
+}
+
+/// The severity of a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For the record only.
+    Info,
+    /// Allowed, but a person should look.
+    Warn,
+    /// Refused.
+    Block,
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warn => "warn",
+            Severity::Block => "block",
+        })
+    }
+}
+
+/// `rules/policy.toml`: one entry per rule id of the verdict policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// The rule ids.
+    #[serde(rename = "rule")]
+    pub rules: Vec<PolicyRule>,
+}
+
+/// What a rule id means, where it comes from and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRule {
+    /// The rule id, e.g. `cross-baseline`.
+    pub id: String,
+    /// Its default severity.
+    pub severity: Severity,
+    /// One line: when it fires.
+    pub summary: String,
+    /// Where the rule comes from.
+    pub source: String,
+    /// What to do instead, in general terms (findings give a specific hint).
+    pub hint: String,
+    /// The longer explanation `fwguard explain` prints.
+    pub explain: String,
+}
+
+/// `rules/flash-chips.toml`: flash chips by JEDEC ID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChipsFile {
+    /// The chips.
+    #[serde(rename = "chip")]
+    pub chips: Vec<Chip>,
+}
+
+/// One flash chip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chip {
+    /// JEDEC ID as upper-case hex without separators: `204117`, `98AC9026`.
+    pub jedec: String,
+    /// Vendor and part, e.g. `XMC XM25QU64C`.
+    pub name: String,
+    /// `nor` or `nand`.
+    pub kind: String,
+    /// Size in MiB.
+    pub size_mib: u32,
+    /// NAND geometry, `p4K_b256K`, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nand: Option<String>,
+    /// Where the ID comes from.
+    pub source: String,
+}
+
+/// `rules/usb.toml`: USB ids of Quectel modules in normal and download modes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsbFile {
+    /// The ids.
+    #[serde(rename = "usb", default)]
+    pub ids: Vec<UsbId>,
+}
+
+/// One USB id and what its interfaces carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsbId {
+    /// Vendor id, 4 hex digits.
+    pub vid: String,
+    /// Product id, 4 hex digits.
+    pub pid: String,
+    /// `at` (normal mode) or a download mode: `edl`, `arom`, `unisoc`, `wtptp`, `fastboot`, `dump`.
+    pub mode: String,
+    /// `qualcomm`, `asr`, `unisoc`, `eigencomm`, `mediatek`.
+    pub platform: String,
+    /// The modules seen with this id.
+    #[serde(default)]
+    pub modules: Vec<String>,
+    /// Interface roles in normal mode: interface number to `at`, `diag`, `nmea`, `modem`, `net`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub interfaces: std::collections::BTreeMap<String, String>,
+    /// Where the id comes from.
+    pub source: String,
+}
+
+/// `rules/families/<family>.toml`: one module family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyFile {
+    /// The family itself.
+    pub family: Family,
+    /// Its product codes.
+    #[serde(rename = "product", default)]
+    pub products: Vec<Product>,
+    /// Images built for one product code that serve others.
+    #[serde(rename = "shared_image", default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_images: Vec<SharedImage>,
+    /// Steps the defaults refuse but a documented path allows.
+    #[serde(rename = "step", default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    /// Builds that are known to harm modules.
+    #[serde(rename = "known_bad", default, skip_serializing_if = "Vec::is_empty")]
+    pub known_bad: Vec<KnownBad>,
+    /// Builds from which the module refuses older builds.
+    #[serde(rename = "anti_rollback", default, skip_serializing_if = "Vec::is_empty")]
+    pub anti_rollback: Vec<Threshold>,
+    /// Builds from which images are signed and the module enforces signatures.
+    #[serde(rename = "signed", default, skip_serializing_if = "Vec::is_empty")]
+    pub signed: Vec<Threshold>,
+}
+
+/// A module family: one model (or a few that share firmware) on one platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Family {
+    /// Lower-case id, e.g. `ec25`.
+    pub id: String,
+    /// Display name, e.g. `EC25`.
+    pub name: String,
+    /// `qualcomm`, `asr`, `unisoc` or `eigencomm`.
+    pub platform: String,
+    /// The chipset, e.g. `MDM9607`, `ASR1603`, `UIS8910DM`.
+    pub chipset: String,
+    /// The model names this family answers to: the model prefix of its product codes and the
+    /// ATI model lines (`EC25`, `BG95-M3`, `EC800MCN_LA`), matched longest first.
+    pub models: Vec<String>,
+    /// Whether every product refuses builds older than the installed one.
+    #[serde(default)]
+    pub anti_rollback: bool,
+    /// Whether some variants differ only in their flash chip, so only the flash ID tells them apart.
+    #[serde(default)]
+    pub flash_id_distinguishes: bool,
+    /// Where the family's facts come from.
+    pub source: String,
+}
+
+/// One product code: model, region variant and feature code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    /// The product code as it starts a revision: `EC25EFA`.
+    pub code: String,
+    /// The region variant: `E`, `EU`, `CN`, ...
+    pub variant: String,
+    /// The feature code: `FA`, `GA`, `LA`, ...
+    pub feature: String,
+    /// The memory code its builds carry (`M4G`, `M08`); absent for BG95-style strings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    /// NAND geometry, `p4K_b256K`, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nand: Option<String>,
+    /// JEDEC IDs (upper-case hex) of the flash chips its images accept, where known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flash_chips: Vec<String>,
+    /// Where the product's facts come from.
+    pub source: String,
+}
+
+/// An image named for one product code that is the right image for others too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedImage {
+    /// Rule id.
+    pub id: String,
+    /// The product code the image names (`EC800MCNLE` for `QPY_OCPU_..._EC800M_CNLE_FW`).
+    pub image: String,
+    /// The product codes it serves.
+    pub serves: Vec<String>,
+    /// Restrict to a flavour: `standard`, `opencpu` or `quecpython`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavour: Option<String>,
+    /// Where the rule comes from.
+    pub source: String,
+}
+
+/// A step the default policy refuses but a documented path allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Rule id.
+    pub id: String,
+    /// Revision pattern of the installed build, e.g. `EC200TCNHAR02Axx`.
+    pub from: String,
+    /// Revision pattern of the image, e.g. `EC200TCNHAR03Axx`.
+    pub to: String,
+    /// The default rule ids this step overrides: `cross-baseline`, `app-stream-change`,
+    /// `downgrade`, `flavour-switch`, `memory-mismatch`.
+    pub allows: Vec<String>,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Where the rule comes from.
+    pub source: String,
+}
+
+/// A build that rules list as harmful.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownBad {
+    /// Rule id.
+    pub id: String,
+    /// Revision patterns of the harmful builds.
+    pub revisions: Vec<String>,
+    /// What goes wrong.
+    pub reason: String,
+    /// What to do instead.
+    pub hint: String,
+    /// Where the rule comes from.
+    pub source: String,
+}
+
+/// A build from which a property holds for the same product: anti-rollback or signed images.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    /// Rule id.
+    pub id: String,
+    /// The first build (a full revision) from which it holds.
+    pub since: String,
+    /// What happens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Where the rule comes from.
+    pub source: String,
+}
+
+/// `rules/tests/*.toml`: test cases for the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    /// The cases.
+    #[serde(rename = "case")]
+    pub cases: Vec<TestCase>,
+}
+
+/// One rule test case: a module, a candidate, and what fwguard must say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCase {
+    /// What the case shows.
+    pub name: String,
+    /// The ATI model line, if known.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// What AT+QGMR answered.
+    pub revision: String,
+    /// The flash ID, if known.
+    #[serde(default)]
+    pub flash_id: Option<String>,
+    /// Whether the module enforces signed images, if known.
+    #[serde(default)]
+    pub secure_boot: Option<bool>,
+    /// The candidate: a revision or package file name.
+    pub to: String,
+    /// `allow`, `warn` or `block`.
+    pub verdict: String,
+    /// The exact set of rule ids the findings must carry.
+    pub findings: Vec<String>,
+}
