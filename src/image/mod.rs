@@ -1,5 +1,11 @@
 //! Image: what a firmware package claims, read from its content.
 
+mod error;
+mod package;
+
+pub use error::ImageError;
+pub use package::{Member, Package};
+
 use serde::Serialize;
 
 use crate::identity::NandGeometry;
