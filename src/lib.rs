@@ -1,10 +1,12 @@
 //! fwguard: a pre-flight validator, compatibility database and guarded flasher for Quectel
 //! cellular modules.
 //!
-//! The library judges a module and a candidate firmware image against a versioned compatibility
-//! database compiled from the TOML rules in `rules/`, and explains every refusal. The `fwguard`
-//! binary (feature `cli`) is a thin front end.
+//! The library judges a module and a candidate firmware image ([`engine::judge`]) against a
+//! versioned compatibility database ([`db::Database`]) compiled from the TOML rules in `rules/`
+//! ([`rules`]), and explains every refusal. The `fwguard` binary (feature `cli`) is a thin
+//! front end.
 
+pub mod db;
 pub mod engine;
 pub mod identity;
 pub mod image;

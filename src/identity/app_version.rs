@@ -27,9 +27,7 @@ impl AppVersion {
         if core(fields[1]) != 3 {
             return None;
         }
-        Some(AppVersion {
-            fields: fields.iter().map(|f| f.to_string()).collect(),
-        })
+        Some(AppVersion { fields: fields.iter().map(|f| f.to_string()).collect() })
     }
 
     /// The fields as written.

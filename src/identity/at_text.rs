@@ -71,7 +71,10 @@ mod tests {
         let cases = [
             ("EC25EFAR06A17M4G_20.200.20.200", "EC25EFAR06A17M4G_20.200.20.200"),
             ("AT+QGMR\r\r\nEG916QGLLGR01A03M04_01.001.01.001\r\n\r\nOK\r\n", "EG916QGLLGR01A03M04_01.001.01.001"),
-            ("RDY\r\n+CPIN: READY\r\nAT+QGMR\r\n+QIND: PB DONE\r\nEC25EFAR06A17M4G_20.200.20.200\r\nOK", "EC25EFAR06A17M4G_20.200.20.200"),
+            (
+                "RDY\r\n+CPIN: READY\r\nAT+QGMR\r\n+QIND: PB DONE\r\nEC25EFAR06A17M4G_20.200.20.200\r\nOK",
+                "EC25EFAR06A17M4G_20.200.20.200",
+            ),
             ("ATI\r\r\nQuectel\r\nBG95-M3\r\nRevision: BG95M3LAR02A03\r\n\r\nOK\r\n", "BG95M3LAR02A03"),
             ("+CGMR: EC200UCNAAR03A03M08\r\nOK", "EC200UCNAAR03A03M08"),
             ("  LTE01R06A04_VOLTE_C_SDK_A \n", "LTE01R06A04_VOLTE_C_SDK_A"),

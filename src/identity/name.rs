@@ -121,13 +121,13 @@ fn parse_component(comp: &str) -> Result<Option<ImageKind>, RevisionError> {
     if let Some(kind) = parse_quecpython(&upper) {
         return Ok(Some(kind));
     }
-    if let Some((src, dst)) = upper.split_once('-') {
-        if find_release(src.as_bytes()).is_some() {
-            let source = Revision::parse(src)?;
-            let dst_full = if dst.starts_with('R') { format!("{}{}", source.product(), dst) } else { dst.to_string() };
-            let target = Revision::parse(&dst_full)?;
-            return Ok(Some(ImageKind::Delta { source, target }));
-        }
+    if let Some((src, dst)) = upper.split_once('-')
+        && find_release(src.as_bytes()).is_some()
+    {
+        let source = Revision::parse(src)?;
+        let dst_full = if dst.starts_with('R') { format!("{}{}", source.product(), dst) } else { dst.to_string() };
+        let target = Revision::parse(&dst_full)?;
+        return Ok(Some(ImageKind::Delta { source, target }));
     }
     if find_release(upper.as_bytes()).is_none() {
         return Ok(None);
@@ -211,15 +211,18 @@ mod tests {
 
     #[test]
     fn paths_give_geometry() {
-        let n = ImageName::parse("EC25EUGAR06A07M4G_01.001.01.001/update/firehose/rawprogram_nand_p2K_b128K_update.xml")
-            .unwrap();
+        let n =
+            ImageName::parse("EC25EUGAR06A07M4G_01.001.01.001/update/firehose/rawprogram_nand_p2K_b128K_update.xml")
+                .unwrap();
         assert_eq!(n.product(), "EC25EUGA");
         assert_eq!(n.nand.unwrap().to_string(), "p2K_b128K");
     }
 
     #[test]
     fn unparseable_names() {
-        for s in ["8910DM_LOGICROM_EC200UCN-AA_VOLTE", "firmware.zip", "", "update/firehose/x.xml", "EC25EFAR06A17M4G_20.2"] {
+        for s in
+            ["8910DM_LOGICROM_EC200UCN-AA_VOLTE", "firmware.zip", "", "update/firehose/x.xml", "EC25EFAR06A17M4G_20.2"]
+        {
             assert!(ImageName::parse(s).is_err(), "{s}");
         }
     }

@@ -112,7 +112,9 @@ impl Revision {
         let b = core.as_bytes();
         let at = find_release(b).ok_or_else(|| err("no release R<nn>A<nn> after a product code".into()))?;
         let product = &core[..at];
-        if !product.chars().all(|c| c.is_ascii_alphanumeric()) || !product.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        if !product.chars().all(|c| c.is_ascii_alphanumeric())
+            || !product.starts_with(|c: char| c.is_ascii_alphabetic())
+        {
             return Err(err(format!("product code {product:?} must start with a letter")));
         }
         let num = |s: &str| s.parse::<u8>().unwrap_or(0);

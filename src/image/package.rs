@@ -1,7 +1,7 @@
 //! A package's members, however they are stored: a folder, a zip, a 7z.
 
-use super::error::ImageError;
 use super::FileEntry;
+use super::error::ImageError;
 
 /// One member of a package.
 #[derive(Debug, Clone, PartialEq, Eq)]

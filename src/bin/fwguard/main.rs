@@ -1,1 +1,50 @@
-fn main() {}
+//! The `fwguard` command line: a thin front end over the library.
+//!
+//! Exit codes: 0 allowed / done, 1 blocked / refused / rules rejected, 2 could not run.
+
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Checks Quectel module firmware before it is flashed, against a versioned compatibility database.
+#[derive(Parser)]
+#[command(name = "fwguard", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Judge a module and a candidate image: exit 0 allowed, 1 blocked, 2 could not run.
+    Check(cmd::check::Args),
+    /// Explain a rule id: what it means, its source, what to do.
+    Explain(cmd::explain::Args),
+    /// Lint and test the rules in rules/.
+    #[command(subcommand)]
+    Rules(cmd::rules::Command),
+    /// Build and describe compiled databases.
+    #[command(subcommand)]
+    Db(cmd::db::Command),
+}
+
+fn main() -> ExitCode {
+    output::init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(a) => cmd::check::run(a),
+        Command::Explain(a) => cmd::explain::run(a),
+        Command::Rules(c) => cmd::rules::run(c),
+        Command::Db(c) => cmd::db::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            output::print_error(&e);
+            ExitCode::from(2)
+        }
+    }
+}

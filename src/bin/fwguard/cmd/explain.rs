@@ -1,0 +1,97 @@
+//! `fwguard explain RULE`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args as ClapArgs;
+
+use crate::output::hinted;
+
+/// Explain a rule id.
+#[derive(ClapArgs)]
+pub struct Args {
+    /// A rule id, e.g. cross-baseline, or the id of an entry in rules/ (a step, a known-bad build).
+    pub rule: String,
+    /// A published database file instead of the built-in one.
+    #[arg(long, env = "FWGUARD_DB")]
+    pub db: Option<PathBuf>,
+}
+
+/// Prints what the rule means, its source and what to do.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let db = super::load_database(args.db.as_deref())?;
+    if let Some(p) = db.policy(&args.rule) {
+        println!(
+            "{} ({})\n\n{}\n\n{}\n\nWhat to do: {}\nSource: {}",
+            p.id,
+            p.severity,
+            p.summary,
+            p.explain.trim(),
+            p.hint,
+            p.source
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for f in &db.rules().families {
+        let fam = &f.family.name;
+        let entries = f
+            .shared_images
+            .iter()
+            .map(|s| {
+                (s.id.as_str(), format!("shared image: {} serves {}", s.image, s.serves.join(", ")), s.source.as_str())
+            })
+            .chain(f.steps.iter().map(|s| {
+                (
+                    s.id.as_str(),
+                    format!(
+                        "allowed step: {} -> {} allows {}{}",
+                        s.from,
+                        s.to,
+                        s.allows.join(", "),
+                        s.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()
+                    ),
+                    s.source.as_str(),
+                )
+            }))
+            .chain(f.known_bad.iter().map(|k| {
+                (
+                    k.id.as_str(),
+                    format!("known-bad: {}: {}\nWhat to do: {}", k.revisions.join(", "), k.reason, k.hint),
+                    k.source.as_str(),
+                )
+            }))
+            .chain(f.anti_rollback.iter().map(|t| {
+                (
+                    t.id.as_str(),
+                    format!(
+                        "anti-rollback from {}{}",
+                        t.since,
+                        t.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+                    ),
+                    t.source.as_str(),
+                )
+            }))
+            .chain(f.signed.iter().map(|t| {
+                (
+                    t.id.as_str(),
+                    format!(
+                        "signed images from {}{}",
+                        t.since,
+                        t.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+                    ),
+                    t.source.as_str(),
+                )
+            }));
+        for (id, text, source) in entries {
+            if id == args.rule {
+                println!("{id} (family {fam})\n\n{text}\nSource: {source}");
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+    }
+    let ids: Vec<&str> = db.rules().policy.iter().map(|p| p.id.as_str()).collect();
+    Err(hinted(
+        format!("no rule {:?} in database v{}", args.rule, db.version()),
+        &format!("rule ids: {}", ids.join(", ")),
+    ))
+}

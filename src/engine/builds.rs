@@ -1,0 +1,195 @@
+//! Checks that compare the installed build with the image's: baseline, app stream, order,
+//! flavour, known-bad builds, signatures, deltas.
+
+use std::cmp::Ordering;
+
+use super::Ctx;
+use super::facts::{DeviceFacts, ImageFacts};
+use super::resolve::{DeviceSide, ImageSide};
+use crate::identity::{Flavour, ImageKind, Revision};
+use crate::rules::RevisionPattern;
+use crate::rules::model::{FamilyFile, Step, Threshold};
+
+/// The explicit step that allows `rule` for this pair, if any.
+fn step_allowing<'a>(family: &'a FamilyFile, dev: &Revision, img: &Revision, rule: &str) -> Option<&'a Step> {
+    family.steps.iter().find(|s| {
+        s.allows.iter().any(|a| a == rule)
+            && RevisionPattern::parse(&s.from).is_ok_and(|p| p.matches(dev))
+            && RevisionPattern::parse(&s.to).is_ok_and(|p| p.matches(img))
+    })
+}
+
+/// The first threshold of `r`'s product that `r` is at or above.
+fn at_or_above<'a>(thresholds: &'a [Threshold], r: &Revision) -> Option<&'a Threshold> {
+    thresholds.iter().find(|t| {
+        Revision::parse(&t.since).is_ok_and(|s| s.product() == r.product() && r.build_cmp(&s) != Ordering::Less)
+    })
+}
+
+fn stream_hint(r: &Revision) -> String {
+    match r.stream() {
+        Some(s) => format!("use an {} image of the {s} stream", r.baseline_label()),
+        None => format!("use an {} image", r.baseline_label()),
+    }
+}
+
+/// Baseline, stream, order, anti-rollback, reinstall, flavour and known-bad.
+pub(crate) fn compare(ctx: &mut Ctx<'_>, dev: &DeviceSide<'_>, img: &ImageSide<'_>) {
+    let Some(d) = &dev.revision else { return };
+    let fam = dev.family;
+    if let Some(i) = img.name.revision() {
+        let allowed = |rule: &str| step_allowing(fam, d, i, rule);
+        if d.baseline() != i.baseline() {
+            match allowed("cross-baseline") {
+                Some(s) => ctx.note(
+                    &s.id,
+                    format!(
+                        "baseline {} to {} is an allowed step: {}",
+                        d.baseline_label(),
+                        i.baseline_label(),
+                        s.note.clone().unwrap_or_default()
+                    ),
+                    &s.source,
+                ),
+                None => ctx.add(
+                    "cross-baseline",
+                    format!(
+                        "module runs baseline {} ({d}); image is baseline {} ({i})",
+                        d.baseline_label(),
+                        i.baseline_label()
+                    ),
+                    stream_hint(d),
+                ),
+            }
+        }
+        if let (Some(ds), Some(is)) = (d.stream(), i.stream())
+            && ds != is
+            && allowed("app-stream-change").is_none()
+        {
+            ctx.add(
+                "app-stream-change",
+                format!("module's app version stream is {ds} ({d}); image's is {is} ({i})"),
+                format!("use an image of the {ds} stream, e.g. {}AxxM…_{ds}", d.product()),
+            );
+        }
+        let order = i.build_cmp(d);
+        let same_app = d.app_version().zip(i.app_version()).is_none_or(|(a, b)| a == b);
+        if d.product() == i.product() && d.base() == i.base() && same_app {
+            ctx.add(
+                "reinstall",
+                format!("the image is the installed build {i}"),
+                "nothing to do unless the installation is damaged".into(),
+            );
+        } else if order == Ordering::Less {
+            let rollback =
+                if fam.family.anti_rollback { Some(None) } else { at_or_above(&fam.anti_rollback, d).map(Some) };
+            match rollback {
+                Some(t) => {
+                    let (why, source) = match t {
+                        Some(t) => {
+                            (format!("from {} on ({})", t.since, t.note.clone().unwrap_or_default()), t.source.clone())
+                        }
+                        None => ("in this family".to_string(), fam.family.source.clone()),
+                    };
+                    ctx.add_sourced(
+                        "anti-rollback",
+                        format!(
+                            "the image {i} is older than the installed {d}, and the module refuses older builds {why}"
+                        ),
+                        source,
+                        format!("use {d} or newer"),
+                    );
+                }
+                None if d.baseline() == i.baseline() && d.stream() == i.stream() && allowed("downgrade").is_none() => {
+                    ctx.add(
+                        "downgrade",
+                        format!("the image {i} is older than the installed {d}"),
+                        "downgrade only on purpose; check the release notes of both builds".into(),
+                    )
+                }
+                None => {}
+            }
+        }
+        if d.flavour() != i.flavour() && allowed("flavour-switch").is_none() {
+            flavour_switch(ctx, d, i.flavour());
+        }
+        for kb in &img.family.known_bad {
+            if kb.revisions.iter().any(|p| RevisionPattern::parse(p).is_ok_and(|p| p.matches(i))) {
+                ctx.add_sourced(
+                    "known-bad",
+                    format!("{i} is a known-bad build: {} (rule {})", kb.reason, kb.id),
+                    kb.source.clone(),
+                    kb.hint.clone(),
+                );
+            }
+        }
+    } else if d.flavour() != img.name.flavour() {
+        flavour_switch(ctx, d, img.name.flavour());
+    }
+}
+
+fn flavour_switch(ctx: &mut Ctx<'_>, d: &Revision, to: Flavour) {
+    ctx.add(
+        "flavour-switch",
+        format!("the module runs {} firmware ({d}); the image is {to} firmware", d.flavour()),
+        format!("switch flavour only on purpose: applications written for {} firmware stop working", d.flavour()),
+    );
+}
+
+/// `secure-boot`, `abnormal-installed-version`, `delta-source-mismatch`, `calibration-erase`.
+pub(crate) fn guards(
+    ctx: &mut Ctx<'_>,
+    facts: &DeviceFacts,
+    image: &ImageFacts,
+    dev: &DeviceSide<'_>,
+    img: &ImageSide<'_>,
+) {
+    let d = dev.revision.as_ref();
+    let threshold = d.and_then(|d| at_or_above(&dev.family.signed, d));
+    let enforced = facts.secure_boot.unwrap_or(threshold.is_some());
+    let image_signed =
+        image.signed == Some(true) || img.name.revision().is_some_and(|r| at_or_above(&img.family.signed, r).is_some());
+    if enforced && !image_signed {
+        let why = match (facts.secure_boot, threshold) {
+            (Some(true), _) => "the module reports secure boot enabled".to_string(),
+            (_, Some(t)) => format!("builds from {} on enforce signed images", t.since),
+            _ => "the module enforces signed images".to_string(),
+        };
+        let source = threshold.map(|t| t.source.clone());
+        let message = format!("{why}, and the image {} is not known to be signed", img.name.label());
+        let hint = "use an official signed build for this module from Quectel".to_string();
+        match source {
+            Some(s) => ctx.add_sourced("secure-boot", message, s, hint),
+            None => ctx.add("secure-boot", message, hint),
+        }
+    }
+    if let Some(v) = d.and_then(Revision::app_version).filter(|v| v.is_abnormal()) {
+        ctx.add(
+            "abnormal-installed-version",
+            format!("the module's app version reads {v}: the AP part is missing (ModemManager's abnormal marker)"),
+            "re-read AT+QGMR after a reboot; if it stays, the installation is damaged: flash a full package, not a delta".into(),
+        );
+    }
+    if let ImageKind::Delta { source, .. } = &img.name.kind {
+        let matches = d.is_some_and(|d| {
+            d.product() == source.product()
+                && d.baseline() == source.baseline()
+                && d.minor() == source.minor()
+                && (d.infix().is_none() || source.infix().is_none() || d.infix() == source.infix())
+        });
+        if !matches {
+            ctx.add(
+                "delta-source-mismatch",
+                format!("the delta applies to {source}; the module runs {}", dev.text),
+                format!("use a delta whose source is {}, or a full package", dev.text),
+            );
+        }
+    }
+    if !image.erases.is_empty() {
+        ctx.add(
+            "calibration-erase",
+            format!("the package erases or overwrites protected data: {}", image.erases.join("; ")),
+            "back up calibration (QCN/NV) first, or use the package's update layout instead of the factory one".into(),
+        );
+    }
+}

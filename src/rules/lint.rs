@@ -1,0 +1,316 @@
+//! Semantic checks on parsed rules: duplicate ids, missing sources, unparseable patterns, rules
+//! that can never match. Each problem names its file and line.
+
+use std::collections::{HashMap, HashSet};
+
+use super::model::{Chip, FamilyFile, PolicyRule, UsbId};
+use super::pattern::RevisionPattern;
+use super::source::RuleSource;
+use crate::engine::{OVERRIDABLE_RULES, RULE_IDS};
+use crate::identity::{FlashId, MemoryCode, NandGeometry, Revision, normalise_model};
+
+/// One problem in a rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintIssue {
+    /// The file, relative to the rules directory.
+    pub file: String,
+    /// The 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl LintIssue {
+    pub(crate) fn new(src: &RuleSource, line: usize, reason: String) -> LintIssue {
+        LintIssue { file: src.name.clone(), line, reason }
+    }
+}
+
+impl std::fmt::Display for LintIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+    }
+}
+
+const PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek"];
+const FLAVOURS: &[&str] = &["standard", "opencpu", "quecpython"];
+const USB_MODES: &[&str] = &["at", "edl", "arom", "unisoc", "wtptp", "fastboot", "dump", "eigencomm"];
+
+/// Collects issues, finding the line of a quoted value in its file.
+struct Issues<'a> {
+    out: Vec<LintIssue>,
+    seen: HashMap<(&'a str, String), usize>,
+}
+
+impl<'a> Issues<'a> {
+    /// Reports a problem at the `n`th time `value` was reported in `src` (so duplicates point at the copy).
+    fn at(&mut self, src: &'a RuleSource, value: &str, reason: String) {
+        let needle = format!("\"{value}\"");
+        let n = self.seen.entry((src.name.as_str(), needle.clone())).or_insert(0);
+        let line = src.line_of(&needle, *n);
+        *n += 1;
+        self.out.push(LintIssue::new(src, line, reason));
+    }
+}
+
+fn source_of<'a>(sources: &'a [RuleSource], name: &str) -> &'a RuleSource {
+    static EMPTY: std::sync::OnceLock<RuleSource> = std::sync::OnceLock::new();
+    sources
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| EMPTY.get_or_init(|| RuleSource { name: String::new(), text: String::new() }))
+}
+
+/// Runs every semantic check.
+pub fn check(
+    sources: &[RuleSource],
+    policy: &[PolicyRule],
+    chips: &[Chip],
+    usb: &[UsbId],
+    families: &[(RuleSource, FamilyFile)],
+) -> Vec<LintIssue> {
+    let mut is = Issues { out: Vec::new(), seen: HashMap::new() };
+    check_policy(source_of(sources, "policy.toml"), policy, &mut is);
+    let chip_ids = check_chips(source_of(sources, "flash-chips.toml"), chips, &mut is);
+    check_usb(source_of(sources, "usb.toml"), usb, &mut is);
+    check_families(families, &chip_ids, &mut is);
+    is.out
+}
+
+fn check_policy<'a>(src: &'a RuleSource, policy: &[PolicyRule], is: &mut Issues<'a>) {
+    let mut ids = HashSet::new();
+    for r in policy {
+        if !ids.insert(r.id.as_str()) {
+            is.at(src, &r.id, format!("duplicate rule id {:?}", r.id));
+        }
+        if !RULE_IDS.contains(&r.id.as_str()) {
+            is.at(src, &r.id, format!("{:?} is not a rule id the engine knows ({})", r.id, RULE_IDS.join(", ")));
+        }
+        if r.source.trim().is_empty() {
+            is.at(src, &r.id, format!("rule {:?} has an empty source", r.id));
+        }
+    }
+    for id in RULE_IDS {
+        if !ids.contains(id) {
+            is.out.push(LintIssue::new(
+                src,
+                1,
+                format!("rule id {id:?} has no entry: the engine needs its source and hint"),
+            ));
+        }
+    }
+}
+
+fn check_chips<'a>(src: &'a RuleSource, chips: &[Chip], is: &mut Issues<'a>) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    for c in chips {
+        match FlashId::parse(&c.jedec) {
+            Ok(id) if id.hex() == c.jedec => {}
+            _ => is.at(src, &c.jedec, format!("JEDEC id {:?} must be upper-case hex without separators", c.jedec)),
+        }
+        if !ids.insert(c.jedec.clone()) {
+            is.at(src, &c.jedec, format!("duplicate chip {:?}", c.jedec));
+        }
+        if !["nor", "nand"].contains(&c.kind.as_str()) {
+            is.at(src, &c.jedec, format!("chip {:?}: kind {:?} is neither nor nor nand", c.jedec, c.kind));
+        }
+        if let Some(g) = &c.nand
+            && NandGeometry::parse(g).is_none()
+        {
+            is.at(src, g, format!("chip {:?}: NAND geometry {g:?} is not like p4K_b256K", c.jedec));
+        }
+        if c.source.trim().is_empty() {
+            is.at(src, &c.jedec, format!("chip {:?} has an empty source", c.jedec));
+        }
+    }
+    ids
+}
+
+fn check_usb<'a>(src: &'a RuleSource, usb: &[UsbId], is: &mut Issues<'a>) {
+    let mut seen = HashSet::new();
+    let hex4 = |s: &str| s.len() == 4 && s.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+    for u in usb {
+        if !hex4(&u.vid) || !hex4(&u.pid) {
+            is.at(src, &u.pid, format!("USB id {}:{} must be 4 lower-case hex digits each", u.vid, u.pid));
+        }
+        if !seen.insert((u.vid.clone(), u.pid.clone(), u.mode.clone())) {
+            is.at(src, &u.pid, format!("duplicate USB id {}:{} in mode {}", u.vid, u.pid, u.mode));
+        }
+        if !USB_MODES.contains(&u.mode.as_str()) {
+            is.at(src, &u.mode, format!("USB mode {:?} is not one of {}", u.mode, USB_MODES.join(", ")));
+        }
+        if !PLATFORMS.contains(&u.platform.as_str()) {
+            is.at(src, &u.platform, format!("platform {:?} is not one of {}", u.platform, PLATFORMS.join(", ")));
+        }
+        if u.source.trim().is_empty() {
+            is.at(src, &u.pid, format!("USB id {}:{} has an empty source", u.vid, u.pid));
+        }
+    }
+}
+
+fn check_families<'a>(families: &'a [(RuleSource, FamilyFile)], chips: &HashSet<String>, is: &mut Issues<'a>) {
+    // Global tables first: models, products, rule ids.
+    let mut models: HashMap<String, &str> = HashMap::new();
+    let mut family_ids = HashSet::new();
+    for (src, f) in families {
+        if !family_ids.insert(f.family.id.as_str()) {
+            is.at(src, &f.family.id, format!("duplicate family id {:?}", f.family.id));
+        }
+        for m in &f.family.models {
+            let n = normalise_model(m);
+            if n.is_empty() {
+                is.at(src, m, format!("model {m:?} has no letters or digits"));
+            } else if let Some(other) = models.insert(n.clone(), &f.family.id) {
+                is.at(src, m, format!("model {m:?} ({n}) is also a model of family {other:?}"));
+            }
+        }
+    }
+    let family_of = |code: &str| -> Option<&str> {
+        (1..=code.len()).rev().find_map(|l| code.get(..l).and_then(|p| models.get(p).copied()))
+    };
+    let mut products: HashMap<&str, &str> = HashMap::new();
+    let mut rule_ids = HashSet::new();
+    for (src, f) in families {
+        let fam = f.family.id.as_str();
+        if f.family.id.is_empty()
+            || !f.family.id.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        {
+            is.at(src, fam, format!("family id {fam:?} must be lower-case letters, digits and '-'"));
+        }
+        if !PLATFORMS.contains(&f.family.platform.as_str()) {
+            is.at(
+                src,
+                &f.family.platform,
+                format!("platform {:?} is not one of {}", f.family.platform, PLATFORMS.join(", ")),
+            );
+        }
+        if f.family.source.trim().is_empty() {
+            is.at(src, fam, format!("family {fam:?} has an empty source"));
+        }
+        for p in &f.products {
+            let code = p.code.as_str();
+            if code.is_empty() || !code.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+                is.at(src, code, format!("product code {code:?} must be upper-case letters and digits"));
+            }
+            if let Some(other) = products.insert(code, fam) {
+                is.at(src, code, format!("duplicate product code {code:?} (also in family {other:?})"));
+            }
+            match family_of(code) {
+                Some(owner) if owner == fam => {}
+                Some(owner) => is.at(src, code, format!("product {code:?} can never match this family: its longest model prefix belongs to family {owner:?}")),
+                None => is.at(src, code, format!("product {code:?} can never match: no model of family {fam:?} is a prefix of it")),
+            }
+            if !code.ends_with(&format!("{}{}", p.variant, p.feature)) {
+                is.at(
+                    src,
+                    code,
+                    format!(
+                        "product {code:?} does not end with its variant {:?} and feature {:?}",
+                        p.variant, p.feature
+                    ),
+                );
+            }
+            if let Some(m) = &p.memory
+                && MemoryCode::parse(m).is_none()
+            {
+                is.at(src, m, format!("product {code:?}: memory code {m:?} is not like M4G or M08"));
+            }
+            if let Some(g) = &p.nand
+                && NandGeometry::parse(g).is_none()
+            {
+                is.at(src, g, format!("product {code:?}: NAND geometry {g:?} is not like p4K_b256K"));
+            }
+            for c in &p.flash_chips {
+                if !chips.contains(c) {
+                    is.at(
+                        src,
+                        c,
+                        format!("product {code:?} names flash chip {c:?}, which flash-chips.toml does not list"),
+                    );
+                }
+            }
+            if p.source.trim().is_empty() {
+                is.at(src, code, format!("product {code:?} has an empty source"));
+            }
+        }
+        let mut new_id = |is: &mut Issues<'a>, id: &str, source: &str| {
+            if !rule_ids.insert(id.to_string()) {
+                is.at(src, id, format!("duplicate rule id {id:?}"));
+            }
+            if source.trim().is_empty() {
+                is.at(src, id, format!("rule {id:?} has an empty source"));
+            }
+        };
+        let own = |code: &str| f.products.iter().any(|p| p.code == code);
+        for s in &f.shared_images {
+            new_id(is, &s.id, &s.source);
+            for code in std::iter::once(&s.image).chain(&s.serves) {
+                if !own(code) {
+                    is.at(src, code, format!("shared image {:?} names product {code:?}, which is not in family {fam:?}: it can never match", s.id));
+                }
+            }
+            if let Some(fl) = &s.flavour
+                && !FLAVOURS.contains(&fl.as_str())
+            {
+                is.at(src, fl, format!("flavour {fl:?} is not one of {}", FLAVOURS.join(", ")));
+            }
+        }
+        let pattern = |is: &mut Issues<'a>, id: &str, p: &str| -> Option<RevisionPattern> {
+            match RevisionPattern::parse(p) {
+                Ok(pat) if own(pat.product()) => Some(pat),
+                Ok(pat) => {
+                    is.at(src, p, format!("rule {id:?}: pattern {p:?} is for product {:?}, which is not in family {fam:?}: it can never match", pat.product()));
+                    None
+                }
+                Err(e) => {
+                    is.at(src, p, format!("rule {id:?}: {e}"));
+                    None
+                }
+            }
+        };
+        for s in &f.steps {
+            new_id(is, &s.id, &s.source);
+            let (from, to) = (pattern(is, &s.id, &s.from), pattern(is, &s.id, &s.to));
+            if from.is_some() && from == to {
+                is.at(
+                    src,
+                    &s.id,
+                    format!("step {:?} goes from {:?} to the same pattern: it can never allow anything", s.id, s.from),
+                );
+            }
+            for a in &s.allows {
+                if !OVERRIDABLE_RULES.contains(&a.as_str()) {
+                    is.at(
+                        src,
+                        a,
+                        format!("step {:?} allows {a:?}; a step can only allow {}", s.id, OVERRIDABLE_RULES.join(", ")),
+                    );
+                }
+            }
+            if s.allows.is_empty() {
+                is.at(src, &s.id, format!("step {:?} allows nothing", s.id));
+            }
+        }
+        for k in &f.known_bad {
+            new_id(is, &k.id, &k.source);
+            if k.revisions.is_empty() {
+                is.at(src, &k.id, format!("known-bad {:?} lists no revisions: it can never match", k.id));
+            }
+            for r in &k.revisions {
+                pattern(is, &k.id, r);
+            }
+        }
+        for t in f.anti_rollback.iter().chain(&f.signed) {
+            new_id(is, &t.id, &t.source);
+            match Revision::parse(&t.since) {
+                Ok(r) if own(r.product()) => {}
+                Ok(r) => is.at(
+                    src,
+                    &t.since,
+                    format!("rule {:?}: product {:?} is not in family {fam:?}: it can never match", t.id, r.product()),
+                ),
+                Err(e) => is.at(src, &t.since, format!("rule {:?}: {e}", t.id)),
+            }
+        }
+    }
+}
