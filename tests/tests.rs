@@ -2,5 +2,6 @@
 
 mod cli;
 mod database;
+mod engine;
 mod grammar;
 mod util;

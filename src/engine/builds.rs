@@ -26,9 +26,24 @@ fn at_or_above<'a>(thresholds: &'a [Threshold], r: &Revision) -> Option<&'a Thre
     })
 }
 
+/// The builds an installed one may step to, as Quectel support writes it: `EC25EFAR06AxxM4G_20.2xx.20.2xx`.
+fn like(r: &Revision) -> String {
+    let memory = r.memory().map(|m| m.to_string()).unwrap_or_default();
+    let app = r.app_version().map(|v| {
+        let fields: Vec<String> = v
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| if i % 2 == 1 && f.len() >= 3 { format!("{}xx", &f[..1]) } else { f.clone() })
+            .collect();
+        format!("_{}", fields.join("."))
+    });
+    format!("{}{}Axx{memory}{}", r.product(), r.baseline_label(), app.unwrap_or_default())
+}
+
 fn stream_hint(r: &Revision) -> String {
     match r.stream() {
-        Some(s) => format!("use an {} image of the {s} stream", r.baseline_label()),
+        Some(s) => format!("use an {} image of the {s} stream, like {}", r.baseline_label(), like(r)),
         None => format!("use an {} image", r.baseline_label()),
     }
 }
@@ -69,7 +84,7 @@ pub(crate) fn compare(ctx: &mut Ctx<'_>, dev: &DeviceSide<'_>, img: &ImageSide<'
             ctx.add(
                 "app-stream-change",
                 format!("module's app version stream is {ds} ({d}); image's is {is} ({i})"),
-                format!("use an image of the {ds} stream, e.g. {}AxxM…_{ds}", d.product()),
+                format!("use an image of the {ds} stream, like {}", like(d)),
             );
         }
         let order = i.build_cmp(d);
