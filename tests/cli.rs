@@ -165,7 +165,7 @@ fn same_stream_upgrade_is_allowed() {
 fn garbage_never_panics_and_blocks_or_exits_2() {
     for (revision, to) in [
         ("garbage", "EC25EFAR08A01M4G"),
-        ("EC25EFAR06A17M4G", "\u{0}\u{1}junk"),
+        ("EC25EFAR06A17M4G", "\u{1}\u{7f}junk"),
         ("", ""),
         ("ERROR", "x"),
         ("EC25EFAR06A17M4G_20.2", "EC25EFAR06A17M4G"),

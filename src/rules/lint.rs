@@ -44,6 +44,13 @@ struct Issues<'a> {
 
 impl<'a> Issues<'a> {
     /// Reports a problem at the `n`th time `value` was reported in `src` (so duplicates point at the copy).
+    /// Reports a duplicate at the last place `value` stands in `src`: the copy, not the original.
+    fn dup(&mut self, src: &'a RuleSource, value: &str, reason: String) {
+        let needle = format!("\"{value}\"");
+        let count = src.text.matches(&needle).count();
+        self.out.push(LintIssue::new(src, src.line_of(&needle, count.saturating_sub(1)), reason));
+    }
+
     fn at(&mut self, src: &'a RuleSource, value: &str, reason: String) {
         let needle = format!("\"{value}\"");
         let n = self.seen.entry((src.name.as_str(), needle.clone())).or_insert(0);
@@ -81,7 +88,7 @@ fn check_policy<'a>(src: &'a RuleSource, policy: &[PolicyRule], is: &mut Issues<
     let mut ids = HashSet::new();
     for r in policy {
         if !ids.insert(r.id.as_str()) {
-            is.at(src, &r.id, format!("duplicate rule id {:?}", r.id));
+            is.dup(src, &r.id, format!("duplicate rule id {:?}", r.id));
         }
         if !RULE_IDS.contains(&r.id.as_str()) {
             is.at(src, &r.id, format!("{:?} is not a rule id the engine knows ({})", r.id, RULE_IDS.join(", ")));
@@ -109,7 +116,7 @@ fn check_chips<'a>(src: &'a RuleSource, chips: &[Chip], is: &mut Issues<'a>) -> 
             _ => is.at(src, &c.jedec, format!("JEDEC id {:?} must be upper-case hex without separators", c.jedec)),
         }
         if !ids.insert(c.jedec.clone()) {
-            is.at(src, &c.jedec, format!("duplicate chip {:?}", c.jedec));
+            is.dup(src, &c.jedec, format!("duplicate chip {:?}", c.jedec));
         }
         if !["nor", "nand"].contains(&c.kind.as_str()) {
             is.at(src, &c.jedec, format!("chip {:?}: kind {:?} is neither nor nor nand", c.jedec, c.kind));
@@ -134,7 +141,7 @@ fn check_usb<'a>(src: &'a RuleSource, usb: &[UsbId], is: &mut Issues<'a>) {
             is.at(src, &u.pid, format!("USB id {}:{} must be 4 lower-case hex digits each", u.vid, u.pid));
         }
         if !seen.insert((u.vid.clone(), u.pid.clone(), u.mode.clone())) {
-            is.at(src, &u.pid, format!("duplicate USB id {}:{} in mode {}", u.vid, u.pid, u.mode));
+            is.dup(src, &u.pid, format!("duplicate USB id {}:{} in mode {}", u.vid, u.pid, u.mode));
         }
         if !USB_MODES.contains(&u.mode.as_str()) {
             is.at(src, &u.mode, format!("USB mode {:?} is not one of {}", u.mode, USB_MODES.join(", ")));
@@ -154,7 +161,7 @@ fn check_families<'a>(families: &'a [(RuleSource, FamilyFile)], chips: &HashSet<
     let mut family_ids = HashSet::new();
     for (src, f) in families {
         if !family_ids.insert(f.family.id.as_str()) {
-            is.at(src, &f.family.id, format!("duplicate family id {:?}", f.family.id));
+            is.dup(src, &f.family.id, format!("duplicate family id {:?}", f.family.id));
         }
         for m in &f.family.models {
             let n = normalise_model(m);
@@ -193,7 +200,7 @@ fn check_families<'a>(families: &'a [(RuleSource, FamilyFile)], chips: &HashSet<
                 is.at(src, code, format!("product code {code:?} must be upper-case letters and digits"));
             }
             if let Some(other) = products.insert(code, fam) {
-                is.at(src, code, format!("duplicate product code {code:?} (also in family {other:?})"));
+                is.dup(src, code, format!("duplicate product code {code:?} (also in family {other:?})"));
             }
             match family_of(code) {
                 Some(owner) if owner == fam => {}
@@ -235,7 +242,7 @@ fn check_families<'a>(families: &'a [(RuleSource, FamilyFile)], chips: &HashSet<
         }
         let mut new_id = |is: &mut Issues<'a>, id: &str, source: &str| {
             if !rule_ids.insert(id.to_string()) {
-                is.at(src, id, format!("duplicate rule id {id:?}"));
+                is.dup(src, id, format!("duplicate rule id {id:?}"));
             }
             if source.trim().is_empty() {
                 is.at(src, id, format!("rule {id:?} has an empty source"));
