@@ -5,6 +5,7 @@
 //! database compiled from the TOML rules in `rules/`, and explains every refusal. The `fwguard`
 //! binary (feature `cli`) is a thin front end.
 
+pub mod device;
 pub mod engine;
 pub mod identity;
 pub mod image;

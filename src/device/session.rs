@@ -1,0 +1,605 @@
+//! An AT session: sends one command at a time and collects its answer, bounded in time and bytes.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::at::{FinalResult, ParsedResponse, parse_response};
+use super::error::DeviceError;
+
+/// Limits and timings of a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Baud rate (USB ports ignore it; UARTs need it). Default 115200.
+    pub baud_rate: u32,
+    /// How long one command may take to reach its final result. Default 3 s.
+    pub command_timeout: Duration,
+    /// How long to keep sending `AT` to a module that is still booting. Default 10 s.
+    pub boot_timeout: Duration,
+    /// How long to wait for `OK` before sending `AT` again while syncing. Default 300 ms.
+    pub sync_interval: Duration,
+    /// The most a whole session (all commands) may take. Default 30 s.
+    pub deadline: Duration,
+    /// The most bytes one answer may have. Default 4 KiB.
+    pub max_response: usize,
+    /// Turn echo off with `ATE0` after syncing. Default false: the parser copes with both.
+    pub echo_off: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            baud_rate: 115_200,
+            command_timeout: Duration::from_secs(3),
+            boot_timeout: Duration::from_secs(10),
+            sync_interval: Duration::from_millis(300),
+            deadline: Duration::from_secs(30),
+            max_response: 4096,
+            echo_off: false,
+        }
+    }
+}
+
+/// One command and what came back, for the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exchange {
+    /// The command as sent, without the `\r`.
+    pub command: String,
+    /// Every non-empty line that arrived, in order: echo, URCs, answer and final result.
+    pub lines: Vec<String>,
+    /// The final result (`OK`, `ERROR`, `+CME ERROR: 3`), or none when it did not come.
+    pub result: Option<String>,
+    /// How long the exchange took, in milliseconds.
+    pub ms: u64,
+}
+
+/// A command's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Whether the module echoed the command.
+    pub echo: bool,
+    /// The information lines.
+    pub lines: Vec<String>,
+    /// URCs that arrived with the answer.
+    pub urcs: Vec<String>,
+    /// The final result.
+    pub result: FinalResult,
+}
+
+/// A byte link to a module: a serial port, or a scripted stand-in in tests.
+pub trait Transport {
+    /// Reads what has arrived, waiting at most `timeout`. `Ok(0)` means nothing arrived in time;
+    /// a closed link is an error.
+    fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize>;
+    /// Sends all of `bytes`.
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()>;
+}
+
+/// A serial port (a tty, or a pseudo-terminal) as a [`Transport`].
+pub struct SerialTransport {
+    port: Box<dyn serialport::SerialPort>,
+}
+
+impl SerialTransport {
+    /// Opens `path` in raw mode, 8N1, no flow control, exclusively.
+    pub fn open(path: &Path, baud_rate: u32) -> Result<SerialTransport, serialport::Error> {
+        let port = serialport::new(path.to_string_lossy(), baud_rate)
+            .timeout(Duration::from_millis(100))
+            .open()?;
+        Ok(SerialTransport { port })
+    }
+}
+
+impl Transport for SerialTransport {
+    fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        self.port.set_timeout(timeout).map_err(io::Error::from)?;
+        match self.port.read(buf) {
+            Ok(0) => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "end of file on the port",
+            )),
+            Ok(n) => Ok(n),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut
+                        | io::ErrorKind::WouldBlock
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(0)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.port
+            .set_timeout(Duration::from_secs(1))
+            .map_err(io::Error::from)?;
+        self.port.write_all(bytes)
+    }
+}
+
+/// What one bounded exchange ended with.
+enum Outcome {
+    Answered(Reply),
+    NoResult {
+        parsed: ParsedResponse,
+        received: Vec<u8>,
+        waited: Duration,
+        hit_deadline: bool,
+    },
+}
+
+/// An AT session on one port.
+pub struct Session<T: Transport> {
+    port: String,
+    io: T,
+    opts: SessionOptions,
+    started: Instant,
+    carry: Vec<u8>,
+    exchanges: Vec<Exchange>,
+    urcs: Vec<String>,
+}
+
+impl Session<SerialTransport> {
+    /// Opens the port at `path` for AT.
+    pub fn open(path: &Path, opts: &SessionOptions) -> Result<Self, DeviceError> {
+        let port = path.display().to_string();
+        let io =
+            SerialTransport::open(path, opts.baud_rate).map_err(|source| DeviceError::Open {
+                port: port.clone(),
+                source,
+            })?;
+        Ok(Session::new(port, io, opts.clone()))
+    }
+}
+
+impl<T: Transport> Session<T> {
+    /// A session over any transport; `port` names it in errors.
+    pub fn new(port: impl Into<String>, io: T, opts: SessionOptions) -> Self {
+        Session {
+            port: port.into(),
+            io,
+            opts,
+            started: Instant::now(),
+            carry: Vec::new(),
+            exchanges: Vec::new(),
+            urcs: Vec::new(),
+        }
+    }
+
+    /// The port name.
+    pub fn port(&self) -> &str {
+        &self.port
+    }
+
+    /// Every exchange so far.
+    pub fn exchanges(&self) -> &[Exchange] {
+        &self.exchanges
+    }
+
+    /// Gives up the session, keeping its record.
+    pub fn into_exchanges(self) -> Vec<Exchange> {
+        self.exchanges
+    }
+
+    /// URCs seen outside answers (boot messages and the like).
+    pub fn urcs(&self) -> &[String] {
+        &self.urcs
+    }
+
+    /// Sends `AT` until the module answers `OK`, within the boot timeout: a module that is still
+    /// booting answers nothing (or noise) for a while. If it took several tries, waits until late
+    /// answers to the earlier tries have arrived, so they are not taken for later answers.
+    pub fn sync(&mut self) -> Result<(), DeviceError> {
+        let begin = Instant::now();
+        let end = (begin + self.opts.boot_timeout).min(self.overall_end());
+        let mut attempts = 0u32;
+        let mut noisy = 0u32;
+        let mut last_noise: Option<(ParsedResponse, Vec<u8>)> = None;
+        while Instant::now() < end {
+            attempts += 1;
+            let wait = self
+                .opts
+                .sync_interval
+                .min(end.saturating_duration_since(Instant::now()));
+            match self.transact("AT", wait)? {
+                Outcome::Answered(reply) if reply.result.is_ok() => {
+                    if attempts > 1 {
+                        self.settle(end)?;
+                    }
+                    return Ok(());
+                }
+                Outcome::Answered(_) => noisy = 0,
+                Outcome::NoResult {
+                    parsed, received, ..
+                } => {
+                    if parsed.noise > 0 && parsed.lines.is_empty() && !parsed.echo {
+                        noisy += 1;
+                        last_noise = Some((parsed, received));
+                        if noisy >= 3 {
+                            break;
+                        }
+                    } else {
+                        noisy = 0;
+                    }
+                }
+            }
+        }
+        if let Some((parsed, received)) = last_noise.filter(|_| noisy > 0) {
+            return Err(self.garbage("AT", &parsed, &received));
+        }
+        Err(DeviceError::NotResponding {
+            port: self.port.clone(),
+            attempts,
+            waited: begin.elapsed(),
+        })
+    }
+
+    /// Sends one command and waits for its final result, within the command timeout.
+    pub fn command(&mut self, command: &str) -> Result<Reply, DeviceError> {
+        match self.transact(command, self.opts.command_timeout)? {
+            Outcome::Answered(reply) => Ok(reply),
+            Outcome::NoResult {
+                parsed,
+                received,
+                waited,
+                hit_deadline,
+            } => {
+                if parsed.noise > 0 && parsed.lines.is_empty() && !parsed.echo {
+                    Err(self.garbage(command, &parsed, &received))
+                } else if hit_deadline {
+                    Err(DeviceError::Deadline {
+                        port: self.port.clone(),
+                        command: command.into(),
+                        deadline: self.opts.deadline,
+                    })
+                } else {
+                    Err(DeviceError::Timeout {
+                        port: self.port.clone(),
+                        command: command.into(),
+                        waited,
+                        received: shorten(&parsed.transcript.join(" | "), 200),
+                    })
+                }
+            }
+        }
+    }
+
+    fn overall_end(&self) -> Instant {
+        self.started + self.opts.deadline
+    }
+
+    fn garbage(&self, command: &str, parsed: &ParsedResponse, received: &[u8]) -> DeviceError {
+        let sample: String = received
+            .iter()
+            .take(32)
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        DeviceError::Garbage {
+            port: self.port.clone(),
+            command: command.into(),
+            noise: parsed.noise,
+            total: received.len(),
+            sample,
+        }
+    }
+
+    fn io_error(&self, command: &str, e: io::Error) -> DeviceError {
+        use io::ErrorKind as K;
+        match e.kind() {
+            K::BrokenPipe
+            | K::UnexpectedEof
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::NotConnected
+            | K::NotFound
+            | K::Other => DeviceError::Disconnected {
+                port: self.port.clone(),
+                command: command.into(),
+                detail: e.to_string(),
+            },
+            _ => DeviceError::Io {
+                port: self.port.clone(),
+                command: command.into(),
+                source: e,
+            },
+        }
+    }
+
+    /// Reads whatever is already waiting (URCs, late answers) so it is not taken for the next
+    /// answer, and files the URCs.
+    fn drain(&mut self, command: &str) -> Result<(), DeviceError> {
+        let mut pending = std::mem::take(&mut self.carry);
+        let mut chunk = [0u8; 512];
+        loop {
+            let n = self
+                .io
+                .read_within(&mut chunk, Duration::ZERO)
+                .map_err(|e| self.io_error(command, e))?;
+            if n == 0 {
+                break;
+            }
+            pending.extend_from_slice(&chunk[..n]);
+            if pending.len() > self.opts.max_response {
+                return Err(DeviceError::TooLong {
+                    port: self.port.clone(),
+                    command: command.into(),
+                    limit: self.opts.max_response,
+                });
+            }
+        }
+        if !pending.is_empty() {
+            let parsed = parse_response(&pending, "");
+            self.urcs.extend(parsed.urcs);
+        }
+        Ok(())
+    }
+
+    /// Waits until the port has been quiet for one sync interval (bounded by `end`), dropping
+    /// what arrives: late answers to earlier `AT` tries.
+    fn settle(&mut self, end: Instant) -> Result<(), DeviceError> {
+        let mut chunk = [0u8; 512];
+        let mut seen = 0usize;
+        loop {
+            let now = Instant::now();
+            if now >= end {
+                return Ok(());
+            }
+            let wait = self.opts.sync_interval.min(end - now);
+            let n = self
+                .io
+                .read_within(&mut chunk, wait)
+                .map_err(|e| self.io_error("AT", e))?;
+            if n == 0 {
+                return Ok(());
+            }
+            seen += n;
+            if seen > self.opts.max_response {
+                return Err(DeviceError::TooLong {
+                    port: self.port.clone(),
+                    command: "AT".into(),
+                    limit: self.opts.max_response,
+                });
+            }
+        }
+    }
+
+    /// Sends `command` and reads until its final result, `timeout`, the overall deadline or a cap.
+    fn transact(&mut self, command: &str, timeout: Duration) -> Result<Outcome, DeviceError> {
+        let start = Instant::now();
+        let overall = self.overall_end();
+        if start >= overall {
+            return Err(DeviceError::Deadline {
+                port: self.port.clone(),
+                command: command.into(),
+                deadline: self.opts.deadline,
+            });
+        }
+        self.drain(command)?;
+        let mut line = command.as_bytes().to_vec();
+        line.push(b'\r');
+        self.io.send(&line).map_err(|e| self.io_error(command, e))?;
+        let end = (start + timeout).min(overall);
+        let mut received = Vec::new();
+        let mut chunk = [0u8; 512];
+        let mut parsed = ParsedResponse::default();
+        loop {
+            let now = Instant::now();
+            if now >= end {
+                break;
+            }
+            let n = match self.io.read_within(&mut chunk, end - now) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.record(command, &parsed, None, start);
+                    return Err(self.io_error(command, e));
+                }
+            };
+            if n == 0 {
+                continue;
+            }
+            received.extend_from_slice(&chunk[..n]);
+            parsed = parse_response(&received, command);
+            if parsed.overlong {
+                self.record(command, &parsed, None, start);
+                return Err(DeviceError::LineTooLong {
+                    port: self.port.clone(),
+                    command: command.into(),
+                    limit: super::at::MAX_LINE,
+                });
+            }
+            if let Some(result) = parsed.result.clone() {
+                self.carry = received.get(parsed.consumed..).unwrap_or_default().to_vec();
+                self.record(command, &parsed, Some(&result), start);
+                return Ok(Outcome::Answered(Reply {
+                    echo: parsed.echo,
+                    lines: parsed.lines,
+                    urcs: parsed.urcs,
+                    result,
+                }));
+            }
+            if received.len() > self.opts.max_response {
+                self.record(command, &parsed, None, start);
+                return Err(DeviceError::TooLong {
+                    port: self.port.clone(),
+                    command: command.into(),
+                    limit: self.opts.max_response,
+                });
+            }
+        }
+        self.record(command, &parsed, None, start);
+        let hit_deadline = end == overall && start + timeout > overall;
+        Ok(Outcome::NoResult {
+            parsed,
+            received,
+            waited: start.elapsed(),
+            hit_deadline,
+        })
+    }
+
+    fn record(
+        &mut self,
+        command: &str,
+        parsed: &ParsedResponse,
+        result: Option<&FinalResult>,
+        start: Instant,
+    ) {
+        self.exchanges.push(Exchange {
+            command: command.to_string(),
+            lines: parsed.transcript.clone(),
+            result: result.map(ToString::to_string),
+            ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        });
+    }
+}
+
+/// Cuts text to at most `max` characters, marking the cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(max).collect();
+        s.push('…');
+        s
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A scripted module: each command sent pops the next canned reply; `None` means silence.
+    pub(crate) struct Script {
+        pub replies: VecDeque<Option<Vec<u8>>>,
+        pub pending: VecDeque<u8>,
+        pub sent: Vec<String>,
+        pub closed_after: Option<usize>,
+    }
+
+    impl Script {
+        pub(crate) fn new(replies: &[Option<&str>]) -> Script {
+            Script {
+                replies: replies
+                    .iter()
+                    .map(|r| r.map(|s| s.as_bytes().to_vec()))
+                    .collect(),
+                pending: VecDeque::new(),
+                sent: Vec::new(),
+                closed_after: None,
+            }
+        }
+    }
+
+    impl Transport for Script {
+        fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+            if self.pending.is_empty() {
+                if self.closed_after.is_some_and(|n| self.sent.len() >= n) {
+                    return Err(io::Error::new(io::ErrorKind::BrokenPipe, "gone"));
+                }
+                std::thread::sleep(timeout.min(Duration::from_millis(5)));
+                return Ok(0);
+            }
+            let n = buf.len().min(self.pending.len());
+            for slot in buf.iter_mut().take(n) {
+                *slot = self.pending.pop_front().unwrap_or(0);
+            }
+            Ok(n)
+        }
+
+        fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+            self.sent
+                .push(String::from_utf8_lossy(bytes).trim_end().to_string());
+            if let Some(Some(reply)) = self.replies.pop_front() {
+                self.pending.extend(reply);
+            }
+            Ok(())
+        }
+    }
+
+    pub(crate) fn fast() -> SessionOptions {
+        SessionOptions {
+            command_timeout: Duration::from_millis(200),
+            boot_timeout: Duration::from_millis(400),
+            sync_interval: Duration::from_millis(50),
+            deadline: Duration::from_secs(5),
+            ..SessionOptions::default()
+        }
+    }
+
+    #[test]
+    fn sync_retries_until_ok() {
+        let script = Script::new(&[None, None, Some("\r\nRDY\r\nAT\r\r\nOK\r\n")]);
+        let mut s = Session::new("test", script, fast());
+        s.sync().unwrap();
+        assert_eq!(s.exchanges().len(), 3);
+        let reply = s.command("ATI").map(|_| ()).unwrap_err();
+        assert!(matches!(reply, DeviceError::Timeout { .. }), "{reply}");
+    }
+
+    #[test]
+    fn silent_module_is_not_responding() {
+        let mut s = Session::new("test", Script::new(&[]), fast());
+        let err = s.sync().unwrap_err();
+        assert!(
+            matches!(err, DeviceError::NotResponding { attempts, .. } if attempts >= 3),
+            "{err}"
+        );
+        assert_eq!(err.command(), Some("AT"));
+    }
+
+    #[test]
+    fn noise_is_garbage() {
+        let noise = "\u{80}\u{81}\u{82}";
+        let mut s = Session::new(
+            "test",
+            Script::new(&[Some(noise), Some(noise), Some(noise), Some(noise)]),
+            fast(),
+        );
+        let err = s.sync().unwrap_err();
+        assert!(matches!(err, DeviceError::Garbage { .. }), "{err}");
+    }
+
+    #[test]
+    fn flood_is_too_long() {
+        let flood = "+QIND: X\r\n".repeat(600);
+        let mut s = Session::new("test", Script::new(&[Some(&flood)]), fast());
+        let err = s.sync().unwrap_err();
+        assert!(
+            matches!(err, DeviceError::TooLong { limit: 4096, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn closed_link_is_disconnected() {
+        let mut script = Script::new(&[Some("\r\nOK\r\n")]);
+        script.closed_after = Some(1);
+        let mut s = Session::new("test", script, fast());
+        s.sync().unwrap();
+        let err = s.command("ATI").unwrap_err();
+        assert!(
+            matches!(err, DeviceError::Disconnected { ref command, .. } if command == "ATI"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn leftover_urcs_are_filed() {
+        let script = Script::new(&[
+            Some("\r\nOK\r\n+CPIN: READY\r\n"),
+            Some("\r\nQuectel\r\nOK\r\n"),
+        ]);
+        let mut s = Session::new("test", script, fast());
+        s.sync().unwrap();
+        let reply = s.command("AT+CGMI").unwrap();
+        assert_eq!(reply.lines, ["Quectel"]);
+        assert_eq!(s.urcs(), ["+CPIN: READY"]);
+    }
+}
