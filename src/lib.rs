@@ -10,3 +10,4 @@ pub mod engine;
 pub mod identity;
 pub mod image;
 pub mod rules;
+pub mod sim;

@@ -143,6 +143,8 @@ pub struct Session<T: Transport> {
     carry: Vec<u8>,
     exchanges: Vec<Exchange>,
     urcs: Vec<String>,
+    /// The last exchange got no final result: its answer may still come.
+    dirty: bool,
 }
 
 impl Session<SerialTransport> {
@@ -169,6 +171,7 @@ impl<T: Transport> Session<T> {
             carry: Vec::new(),
             exchanges: Vec::new(),
             urcs: Vec::new(),
+            dirty: false,
         }
     }
 
@@ -203,6 +206,8 @@ impl<T: Transport> Session<T> {
         let mut last_noise: Option<(ParsedResponse, Vec<u8>)> = None;
         while Instant::now() < end {
             attempts += 1;
+            // Late answers to earlier tries are handled once, after the first OK.
+            self.dirty = false;
             let wait = self
                 .opts
                 .sync_interval
@@ -210,7 +215,8 @@ impl<T: Transport> Session<T> {
             match self.transact("AT", wait)? {
                 Outcome::Answered(reply) if reply.result.is_ok() => {
                     if attempts > 1 {
-                        self.settle(end)?;
+                        let overall = self.overall_end();
+                        self.settle(overall, "AT")?;
                     }
                     return Ok(());
                 }
@@ -341,21 +347,22 @@ impl<T: Transport> Session<T> {
         Ok(())
     }
 
-    /// Waits until the port has been quiet for one sync interval (bounded by `end`), dropping
-    /// what arrives: late answers to earlier `AT` tries.
-    fn settle(&mut self, end: Instant) -> Result<(), DeviceError> {
+    /// Waits until the port has been quiet for two sync intervals (bounded by `end`), dropping
+    /// what arrives: late answers to earlier tries, which come about one interval apart.
+    fn settle(&mut self, end: Instant, command: &str) -> Result<(), DeviceError> {
         let mut chunk = [0u8; 512];
         let mut seen = 0usize;
+        self.carry.clear();
         loop {
             let now = Instant::now();
             if now >= end {
                 return Ok(());
             }
-            let wait = self.opts.sync_interval.min(end - now);
+            let wait = (self.opts.sync_interval * 2).min(end - now);
             let n = self
                 .io
                 .read_within(&mut chunk, wait)
-                .map_err(|e| self.io_error("AT", e))?;
+                .map_err(|e| self.io_error(command, e))?;
             if n == 0 {
                 return Ok(());
             }
@@ -363,7 +370,7 @@ impl<T: Transport> Session<T> {
             if seen > self.opts.max_response {
                 return Err(DeviceError::TooLong {
                     port: self.port.clone(),
-                    command: "AT".into(),
+                    command: command.into(),
                     limit: self.opts.max_response,
                 });
             }
@@ -380,6 +387,10 @@ impl<T: Transport> Session<T> {
                 command: command.into(),
                 deadline: self.opts.deadline,
             });
+        }
+        if std::mem::take(&mut self.dirty) {
+            // The previous answer never completed; let its remains arrive and drop them.
+            self.settle((start + self.opts.command_timeout).min(overall), command)?;
         }
         self.drain(command)?;
         let mut line = command.as_bytes().to_vec();
@@ -434,6 +445,7 @@ impl<T: Transport> Session<T> {
             }
         }
         self.record(command, &parsed, None, start);
+        self.dirty = true;
         let hit_deadline = end == overall && start + timeout > overall;
         Ok(Outcome::NoResult {
             parsed,
