@@ -7,6 +7,7 @@
 
 pub mod device;
 pub mod engine;
+pub mod history;
 pub mod identity;
 pub mod image;
 pub mod rules;
