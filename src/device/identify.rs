@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::at::{FinalResult, strip_answer_prefix};
 use super::error::DeviceError;
-use super::ports;
+use super::ports::{self, SysPaths};
 use super::session::{Exchange, Reply, Session, SessionOptions, Transport};
 use super::usb::{Mode, Role};
 use crate::engine::DeviceFacts;
@@ -98,11 +98,21 @@ impl DeviceReport {
     }
 }
 
-/// Opens the AT port at `path`, reads the module's identity and closes the port.
+/// Opens the AT port at `path`, reads the module's identity and closes the port. The port's USB
+/// id comes from sysfs (`$FWGUARD_SYSFS`, `$FWGUARD_DEV`).
 pub fn identify(path: &Path, opts: &SessionOptions) -> Result<DeviceReport, DeviceError> {
+    identify_with(path, opts, &SysPaths::from_env())
+}
+
+/// [`identify`] with sysfs and device paths given.
+pub fn identify_with(
+    path: &Path,
+    opts: &SessionOptions,
+    sys: &SysPaths,
+) -> Result<DeviceReport, DeviceError> {
     let mut session = Session::open(path, opts)?;
     let mut report = identify_session(&mut session, opts)?;
-    report.usb = ports::find_port(path).map(|(module, port)| UsbInfo {
+    report.usb = ports::find_port_in(sys, path).map(|(module, port)| UsbInfo {
         usb_id: module.usb_id(),
         mode: module.mode,
         platform: module.platform,

@@ -19,7 +19,9 @@ mod session;
 pub mod usb;
 
 pub use error::DeviceError;
-pub use identify::{DeviceReport, RevisionSource, UsbInfo, identify, identify_session};
-pub use ports::{Module, Port, PortsError, SysPaths, discover};
+pub use identify::{
+    DeviceReport, RevisionSource, UsbInfo, identify, identify_session, identify_with,
+};
+pub use ports::{Module, Port, PortsError, SysPaths, discover, discover_in};
 pub use session::{Exchange, Reply, SerialTransport, Session, SessionOptions, Transport};
 pub use usb::{Mode, Role, UsbTable};

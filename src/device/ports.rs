@@ -192,8 +192,13 @@ pub fn discover_in(paths: &SysPaths, table: &UsbTable) -> Result<Vec<Module>, Po
 
 /// Finds the module and port whose device node is `path` (after following links), if any.
 pub fn find_port(path: &Path) -> Option<(Module, Port)> {
+    find_port_in(&SysPaths::from_env(), path)
+}
+
+/// [`find_port`] under the given sysfs and device paths.
+pub fn find_port_in(paths: &SysPaths, path: &Path) -> Option<(Module, Port)> {
     let wanted = fs::canonicalize(path).ok()?;
-    let modules = discover().ok()?;
+    let modules = discover_in(paths, UsbTable::builtin().ok()?).ok()?;
     for module in modules {
         let hit = module
             .ports

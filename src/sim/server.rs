@@ -312,6 +312,10 @@ impl Server {
         let mut enter_download = false;
         let mut reset = false;
         match &mut self.ports[i].handler {
+            Handler::At(_) if self.faults.flood => {
+                // Endless output instead of answers, once the first command arrives.
+                self.flooding |= input.contains(&b'\r');
+            }
             Handler::At(_) if self.faults.garbage => {
                 let commands = input.iter().filter(|b| **b == b'\r').count();
                 for _ in 0..commands {
@@ -326,9 +330,6 @@ impl Server {
                         AtEvent::Reply(b) => self.ports[i].send_at(slow, b),
                         AtEvent::EnterDownload => enter_download = true,
                     }
-                }
-                if self.faults.flood && input.contains(&b'\r') {
-                    self.flooding = true;
                 }
             }
             Handler::Diag(listener) => {
