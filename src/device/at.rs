@@ -450,4 +450,25 @@ mod tests {
             }
         }
     }
+
+    proptest::proptest! {
+        /// The fuzz target's promises, on stable: any bytes parse, and a complete answer parses the
+        /// same from just the bytes it consumed.
+        #[test]
+        fn any_bytes_keep_the_promises(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+                                      framed in proptest::collection::vec("(OK|ERROR|\\+CME ERROR: [0-9]|RDY|\\+CPIN: READY|ATI|Quectel|[ -~]{0,20})\r\n", 0..12)) {
+            for input in [bytes.clone(), framed.concat().into_bytes(), [framed.concat().into_bytes(), bytes].concat()] {
+                let r = parse_response(&input, "ATI");
+                proptest::prop_assert!(r.consumed <= input.len());
+                for line in r.lines.iter().chain(&r.urcs) {
+                    proptest::prop_assert!(line.len() <= MAX_LINE);
+                }
+                if r.result.is_some() {
+                    let again = parse_response(&input[..r.consumed], "ATI");
+                    proptest::prop_assert_eq!(again.result, r.result);
+                    proptest::prop_assert_eq!(again.lines, r.lines);
+                }
+            }
+        }
+    }
 }

@@ -227,10 +227,10 @@ fn usb_parent(device_link: &Path, root: &Path) -> Option<UsbParent> {
         if !dir.starts_with(root) {
             return None;
         }
-        if interface.is_none() {
-            if let Some(n) = read_hex(&dir.join("bInterfaceNumber")) {
-                interface = u8::try_from(n).ok();
-            }
+        if interface.is_none()
+            && let Some(n) = read_hex(&dir.join("bInterfaceNumber"))
+        {
+            interface = u8::try_from(n).ok();
         }
         if let (Some(vid), Some(pid)) = (
             read_hex(&dir.join("idVendor")),

@@ -200,7 +200,7 @@ impl<T: Transport> Session<T> {
     /// answers to the earlier tries have arrived, so they are not taken for later answers.
     pub fn sync(&mut self) -> Result<(), DeviceError> {
         let begin = Instant::now();
-        let end = (begin + self.opts.boot_timeout).min(self.overall_end());
+        let end = later(begin, self.opts.boot_timeout).min(self.overall_end());
         let mut attempts = 0u32;
         let mut noisy = 0u32;
         let mut last_noise: Option<(ParsedResponse, Vec<u8>)> = None;
@@ -277,7 +277,7 @@ impl<T: Transport> Session<T> {
     }
 
     fn overall_end(&self) -> Instant {
-        self.started + self.opts.deadline
+        later(self.started, self.opts.deadline)
     }
 
     fn garbage(&self, command: &str, parsed: &ParsedResponse, received: &[u8]) -> DeviceError {
@@ -358,7 +358,7 @@ impl<T: Transport> Session<T> {
             if now >= end {
                 return Ok(());
             }
-            let wait = (self.opts.sync_interval * 2).min(end - now);
+            let wait = self.opts.sync_interval.saturating_mul(2).min(end - now);
             let n = self
                 .io
                 .read_within(&mut chunk, wait)
@@ -390,13 +390,16 @@ impl<T: Transport> Session<T> {
         }
         if std::mem::take(&mut self.dirty) {
             // The previous answer never completed; let its remains arrive and drop them.
-            self.settle((start + self.opts.command_timeout).min(overall), command)?;
+            self.settle(
+                later(start, self.opts.command_timeout).min(overall),
+                command,
+            )?;
         }
         self.drain(command)?;
         let mut line = command.as_bytes().to_vec();
         line.push(b'\r');
         self.io.send(&line).map_err(|e| self.io_error(command, e))?;
-        let end = (start + timeout).min(overall);
+        let end = later(start, timeout).min(overall);
         let mut received = Vec::new();
         let mut chunk = [0u8; 512];
         let mut parsed = ParsedResponse::default();
@@ -446,7 +449,7 @@ impl<T: Transport> Session<T> {
         }
         self.record(command, &parsed, None, start);
         self.dirty = true;
-        let hit_deadline = end == overall && start + timeout > overall;
+        let hit_deadline = end == overall && later(start, timeout) > overall;
         Ok(Outcome::NoResult {
             parsed,
             received,
@@ -469,6 +472,14 @@ impl<T: Transport> Session<T> {
             ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
     }
+}
+
+/// `t + d`, saturating far in the future instead of overflowing.
+fn later(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d).unwrap_or_else(|| {
+        t.checked_add(Duration::from_secs(u64::from(u32::MAX)))
+            .unwrap_or(t)
+    })
 }
 
 /// Cuts text to at most `max` characters, marking the cut.

@@ -5,6 +5,9 @@ use std::time::Duration;
 use super::error::SimError;
 use crate::identity::FlashId;
 
+/// The longest `slow=` or `boot=` delay, in milliseconds: a day.
+const MAX_DELAY_MS: u64 = 86_400_000;
+
 /// One injected fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
@@ -46,8 +49,18 @@ impl Fault {
             "silent" => Fault::Silent,
             "garbage" => Fault::Garbage,
             "flood" => Fault::Flood,
-            "slow" => Fault::Slow(Duration::from_millis(number(value)?)),
-            "boot" => Fault::Boot(Duration::from_millis(number(value)?)),
+            "slow" | "boot" => {
+                let ms = number(value)?;
+                if ms > MAX_DELAY_MS {
+                    return Err(err("at most 86400000 ms (a day)"));
+                }
+                let d = Duration::from_millis(ms);
+                if name.eq_ignore_ascii_case("slow") {
+                    Fault::Slow(d)
+                } else {
+                    Fault::Boot(d)
+                }
+            }
             "drop-at" => Fault::DropAt(number(value)?),
             "nak-at" => Fault::NakAt(number(value)?),
             "flash-id" => Fault::FlashId(
