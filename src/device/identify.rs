@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::at::{FinalResult, strip_answer_prefix};
 use super::error::DeviceError;
 use super::ports::{self, SysPaths};
-use super::session::{Exchange, Reply, Session, SessionOptions, Transport};
+use super::session::{Exchange, Reply, Session, SessionOptions};
+use super::transport::Transport;
 use super::usb::{Mode, Role};
 use crate::engine::DeviceFacts;
 use crate::identity::revision_from_at_text;
@@ -279,7 +280,7 @@ fn secboot(reply: Option<Reply>, name: &str, key: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::session::tests::{Script, fast};
+    use crate::device::script::{Script, fast};
 
     fn run(replies: &[Option<&str>]) -> Result<DeviceReport, DeviceError> {
         let opts = fast();

@@ -15,7 +15,10 @@ pub mod at;
 mod error;
 mod identify;
 pub mod ports;
+#[cfg(test)]
+mod script;
 mod session;
+mod transport;
 pub mod usb;
 
 pub use error::DeviceError;
@@ -23,5 +26,6 @@ pub use identify::{
     DeviceReport, RevisionSource, UsbInfo, identify, identify_session, identify_with,
 };
 pub use ports::{Module, Port, PortsError, SysPaths, discover, discover_in};
-pub use session::{Exchange, Reply, SerialTransport, Session, SessionOptions, Transport};
+pub use session::{Exchange, Reply, Session, SessionOptions};
+pub use transport::{SerialTransport, Transport};
 pub use usb::{Mode, Role, UsbTable};

@@ -1,6 +1,6 @@
 //! An AT session: sends one command at a time and collects its answer, bounded in time and bytes.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::at::{FinalResult, ParsedResponse, parse_response};
 use super::error::DeviceError;
+use super::transport::{SerialTransport, Transport};
 
 /// Limits and timings of a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,61 +67,6 @@ pub struct Reply {
     pub urcs: Vec<String>,
     /// The final result.
     pub result: FinalResult,
-}
-
-/// A byte link to a module: a serial port, or a scripted stand-in in tests.
-pub trait Transport {
-    /// Reads what has arrived, waiting at most `timeout`. `Ok(0)` means nothing arrived in time;
-    /// a closed link is an error.
-    fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize>;
-    /// Sends all of `bytes`.
-    fn send(&mut self, bytes: &[u8]) -> io::Result<()>;
-}
-
-/// A serial port (a tty, or a pseudo-terminal) as a [`Transport`].
-pub struct SerialTransport {
-    port: Box<dyn serialport::SerialPort>,
-}
-
-impl SerialTransport {
-    /// Opens `path` in raw mode, 8N1, no flow control, exclusively.
-    pub fn open(path: &Path, baud_rate: u32) -> Result<SerialTransport, serialport::Error> {
-        let port = serialport::new(path.to_string_lossy(), baud_rate)
-            .timeout(Duration::from_millis(100))
-            .open()?;
-        Ok(SerialTransport { port })
-    }
-}
-
-impl Transport for SerialTransport {
-    fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
-        self.port.set_timeout(timeout).map_err(io::Error::from)?;
-        match self.port.read(buf) {
-            Ok(0) => Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "end of file on the port",
-            )),
-            Ok(n) => Ok(n),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::TimedOut
-                        | io::ErrorKind::WouldBlock
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                Ok(0)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.port
-            .set_timeout(Duration::from_secs(1))
-            .map_err(io::Error::from)?;
-        self.port.write_all(bytes)
-    }
 }
 
 /// What one bounded exchange ended with.
@@ -494,67 +440,9 @@ fn shorten(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use std::collections::VecDeque;
-
-    /// A scripted module: each command sent pops the next canned reply; `None` means silence.
-    pub(crate) struct Script {
-        pub replies: VecDeque<Option<Vec<u8>>>,
-        pub pending: VecDeque<u8>,
-        pub sent: Vec<String>,
-        pub closed_after: Option<usize>,
-    }
-
-    impl Script {
-        pub(crate) fn new(replies: &[Option<&str>]) -> Script {
-            Script {
-                replies: replies
-                    .iter()
-                    .map(|r| r.map(|s| s.as_bytes().to_vec()))
-                    .collect(),
-                pending: VecDeque::new(),
-                sent: Vec::new(),
-                closed_after: None,
-            }
-        }
-    }
-
-    impl Transport for Script {
-        fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
-            if self.pending.is_empty() {
-                if self.closed_after.is_some_and(|n| self.sent.len() >= n) {
-                    return Err(io::Error::new(io::ErrorKind::BrokenPipe, "gone"));
-                }
-                std::thread::sleep(timeout.min(Duration::from_millis(5)));
-                return Ok(0);
-            }
-            let n = buf.len().min(self.pending.len());
-            for slot in buf.iter_mut().take(n) {
-                *slot = self.pending.pop_front().unwrap_or(0);
-            }
-            Ok(n)
-        }
-
-        fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-            self.sent
-                .push(String::from_utf8_lossy(bytes).trim_end().to_string());
-            if let Some(Some(reply)) = self.replies.pop_front() {
-                self.pending.extend(reply);
-            }
-            Ok(())
-        }
-    }
-
-    pub(crate) fn fast() -> SessionOptions {
-        SessionOptions {
-            command_timeout: Duration::from_millis(200),
-            boot_timeout: Duration::from_millis(400),
-            sync_interval: Duration::from_millis(50),
-            deadline: Duration::from_secs(5),
-            ..SessionOptions::default()
-        }
-    }
+    use crate::device::script::{Script, fast};
 
     #[test]
     fn sync_retries_until_ok() {
