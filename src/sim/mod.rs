@@ -76,8 +76,7 @@ impl SimHandle {
         }
     }
 
-    /// Waits until the module stops (it only stops when asked; for the binary this is a way
-    /// to serve forever).
+    /// Whether the simulator thread is still serving (it stops only when asked).
     pub fn is_running(&self) -> bool {
         self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
