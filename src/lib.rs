@@ -7,7 +7,10 @@
 //! front end.
 
 pub mod db;
+pub mod device;
 pub mod engine;
+pub mod history;
 pub mod identity;
 pub mod image;
 pub mod rules;
+pub mod sim;

@@ -4,4 +4,5 @@ mod cli;
 mod database;
 mod engine;
 mod grammar;
+mod sim;
 mod util;

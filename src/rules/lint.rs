@@ -33,6 +33,8 @@ impl std::fmt::Display for LintIssue {
 }
 
 const PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek"];
+/// USB ids may also name a bridge chip that is no module platform.
+const USB_PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek", "other"];
 const FLAVOURS: &[&str] = &["standard", "opencpu", "quecpython"];
 const USB_MODES: &[&str] = &["at", "edl", "arom", "unisoc", "wtptp", "fastboot", "dump", "eigencomm"];
 
@@ -146,8 +148,8 @@ fn check_usb<'a>(src: &'a RuleSource, usb: &[UsbId], is: &mut Issues<'a>) {
         if !USB_MODES.contains(&u.mode.as_str()) {
             is.at(src, &u.mode, format!("USB mode {:?} is not one of {}", u.mode, USB_MODES.join(", ")));
         }
-        if !PLATFORMS.contains(&u.platform.as_str()) {
-            is.at(src, &u.platform, format!("platform {:?} is not one of {}", u.platform, PLATFORMS.join(", ")));
+        if !USB_PLATFORMS.contains(&u.platform.as_str()) {
+            is.at(src, &u.platform, format!("platform {:?} is not one of {}", u.platform, USB_PLATFORMS.join(", ")));
         }
         if u.source.trim().is_empty() {
             is.at(src, &u.pid, format!("USB id {}:{} has an empty source", u.vid, u.pid));

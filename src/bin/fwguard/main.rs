@@ -29,6 +29,12 @@ enum Command {
     /// Build and describe compiled databases.
     #[command(subcommand)]
     Db(cmd::db::Command),
+    /// Run a simulated module on a pseudo-terminal until killed or stdin closes.
+    Sim(cmd::sim::Args),
+    /// List attached Quectel modules: port, USB id, mode, role.
+    Ports(cmd::ports::Args),
+    /// Show past checks.
+    History(cmd::history::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +45,9 @@ fn main() -> ExitCode {
         Command::Explain(a) => cmd::explain::run(a),
         Command::Rules(c) => cmd::rules::run(c),
         Command::Db(c) => cmd::db::run(c),
+        Command::Sim(a) => cmd::sim::run(a),
+        Command::Ports(a) => cmd::ports::run(a),
+        Command::History(a) => cmd::history::run(a),
     };
     match result {
         Ok(code) => code,

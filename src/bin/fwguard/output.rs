@@ -29,9 +29,29 @@ pub fn hinted(message: impl std::fmt::Display, hint: &str) -> anyhow::Error {
 /// Prints `error: ...` and `hint: ...` on stderr.
 pub fn print_error(e: &anyhow::Error) {
     eprintln!("{} {e:#}", paint("error:", Colour::Red, std::io::stderr().is_terminal()));
-    if let Some(h) = e.chain().find_map(|c| c.downcast_ref::<Hinted>()) {
-        eprintln!("{} {}", paint("hint:", Colour::Cyan, std::io::stderr().is_terminal()), h.hint);
+    if let Some(h) = hint(e) {
+        eprintln!("{} {h}", paint("hint:", Colour::Cyan, std::io::stderr().is_terminal()));
     }
+}
+
+/// The hint of the first error in the chain that has one.
+pub fn hint(e: &anyhow::Error) -> Option<String> {
+    use fwguard::{device, history, sim};
+    e.chain().find_map(|cause| {
+        if let Some(h) = cause.downcast_ref::<Hinted>() {
+            Some(h.hint.clone())
+        } else if let Some(e) = cause.downcast_ref::<device::DeviceError>() {
+            Some(e.hint().to_string())
+        } else if let Some(e) = cause.downcast_ref::<sim::SimError>() {
+            Some(e.hint().to_string())
+        } else if let Some(e) = cause.downcast_ref::<device::PortsError>() {
+            Some(e.hint().to_string())
+        } else if let Some(e) = cause.downcast_ref::<fwguard::image::ImageError>() {
+            Some(e.hint().to_string())
+        } else {
+            cause.downcast_ref::<history::HistoryError>().map(|e| e.hint().to_string())
+        }
+    })
 }
 
 /// Logs go to stderr, off unless `FWGUARD_LOG` or `RUST_LOG` asks for them.

@@ -1,10 +1,14 @@
-//! One file per subcommand.
+//! One module per subcommand: `Args` (clap) and `run`.
 
 pub mod check;
 pub mod db;
 pub mod explain;
+pub mod history;
+pub mod ports;
 pub mod rules;
+pub mod sim;
 
+use std::io::Write;
 use std::path::Path;
 
 use fwguard::db::Database;
@@ -21,4 +25,13 @@ pub fn load_database(path: Option<&Path>) -> anyhow::Result<Database> {
         let hint = e.hint();
         hinted(e, hint)
     })
+}
+
+/// Prints `text` and a newline to stdout; a closed pipe (`fwguard ports | head`) is not an error.
+pub fn out(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }

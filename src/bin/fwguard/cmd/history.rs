@@ -1,0 +1,45 @@
+//! `fwguard history [--json]`: past checks, newest first, from `$FWGUARD_HOME/history.db`.
+
+use std::process::ExitCode;
+
+use comfy_table::Table;
+use fwguard::history::History;
+
+/// Arguments of `fwguard history`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Print JSON: {"checks": [...]}.
+    #[arg(long)]
+    pub json: bool,
+    /// How many checks to show.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// Runs `fwguard history`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let history = History::open_default()?;
+    let checks = history.list(args.limit)?;
+    if args.json {
+        super::out(&serde_json::to_string_pretty(&serde_json::json!({ "checks": checks }))?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if checks.is_empty() {
+        super::out(&format!("no checks recorded in {}", history.path().display()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = Table::new();
+    table.set_header(vec!["time", "module", "revision", "candidate", "verdict", "port"]);
+    for c in &checks {
+        table.add_row(vec![
+            c.time.clone(),
+            c.model.clone().unwrap_or_else(|| "?".into()),
+            c.revision.clone(),
+            c.candidate.clone(),
+            c.verdict.clone(),
+            c.port.clone().unwrap_or_else(|| c.device_source.clone()),
+        ]);
+    }
+    super::out(&table.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,71 @@
+//! `fwguard ports [--json]`: attached Quectel modules, found through sysfs
+//! (`FWGUARD_SYSFS`, `FWGUARD_DEV`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use comfy_table::Table;
+use fwguard::device::{self, Module};
+use serde::Serialize;
+
+/// Arguments of `fwguard ports`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Print JSON: {"modules": [{usb_id, mode, platform, at_port, ports: [{path, interface, role}]}]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct ModuleJson<'a> {
+    usb_id: String,
+    at_port: Option<&'a PathBuf>,
+    download_port: Option<&'a PathBuf>,
+    #[serde(flatten)]
+    module: &'a Module,
+}
+
+#[derive(Serialize)]
+struct PortsJson<'a> {
+    modules: Vec<ModuleJson<'a>>,
+}
+
+/// Runs `fwguard ports`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let modules = device::discover()?;
+    if args.json {
+        let json = PortsJson {
+            modules: modules
+                .iter()
+                .map(|m| ModuleJson {
+                    usb_id: m.usb_id(),
+                    at_port: m.at_port().map(|p| &p.path),
+                    download_port: m.download_port().map(|p| &p.path),
+                    module: m,
+                })
+                .collect(),
+        };
+        super::out(&serde_json::to_string_pretty(&json)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if modules.is_empty() {
+        super::out("no Quectel module attached")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = Table::new();
+    table.set_header(vec!["port", "USB id", "mode", "role", "module"]);
+    for m in &modules {
+        let label = format!("{} ({})", m.bus_id, m.models.join(", "));
+        for p in &m.ports {
+            table.add_row(vec![
+                p.path.display().to_string(),
+                m.usb_id(),
+                m.mode.to_string(),
+                p.role.to_string(),
+                label.clone(),
+            ]);
+        }
+    }
+    super::out(&table.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,273 @@
+//! The USB id table (`rules/usb.toml`, embedded): which VID:PID is which platform and mode, and
+//! what each interface of it carries.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+use crate::rules::model::UsbFile;
+
+/// The table as shipped, `rules/usb.toml`.
+pub const USB_TOML: &str = include_str!("../../rules/usb.toml");
+
+/// What a module is doing, as its USB id tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Normal mode: AT, DIAG and NMEA ports.
+    At,
+    /// Qualcomm emergency download (Sahara, then Firehose).
+    Edl,
+    /// ASR AROM boot ROM download.
+    Arom,
+    /// Unisoc ROM download (PDL) or SPRD diag.
+    Unisoc,
+    /// ASR/Marvell WTPTP download.
+    Wtptp,
+    /// Android fastboot.
+    Fastboot,
+    /// Qualcomm crash dump.
+    Dump,
+    /// Eigencomm download.
+    Eigencomm,
+}
+
+impl Mode {
+    /// Parses the table's spelling.
+    pub fn parse(text: &str) -> Option<Mode> {
+        Some(match text {
+            "at" => Mode::At,
+            "edl" => Mode::Edl,
+            "arom" => Mode::Arom,
+            "unisoc" => Mode::Unisoc,
+            "wtptp" => Mode::Wtptp,
+            "fastboot" => Mode::Fastboot,
+            "dump" => Mode::Dump,
+            "eigencomm" => Mode::Eigencomm,
+            _ => return None,
+        })
+    }
+
+    /// The table's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::At => "at",
+            Mode::Edl => "edl",
+            Mode::Arom => "arom",
+            Mode::Unisoc => "unisoc",
+            Mode::Wtptp => "wtptp",
+            Mode::Fastboot => "fastboot",
+            Mode::Dump => "dump",
+            Mode::Eigencomm => "eigencomm",
+        }
+    }
+
+    /// Whether this is a download (or recovery) mode.
+    pub fn is_download(self) -> bool {
+        self != Mode::At
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one USB interface of a module carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The AT command port.
+    At,
+    /// DIAG/DM (QCDM), where the Qualcomm download switch goes.
+    Diag,
+    /// GNSS NMEA output.
+    Nmea,
+    /// Modem/PPP (also accepts AT).
+    Modem,
+    /// QMI/RmNet/MBIM network interface.
+    Net,
+    /// The port a download mode speaks on.
+    Download,
+    /// No source says.
+    Unknown,
+}
+
+impl Role {
+    /// Parses the table's spelling.
+    pub fn parse(text: &str) -> Option<Role> {
+        Some(match text {
+            "at" => Role::At,
+            "diag" => Role::Diag,
+            "nmea" => Role::Nmea,
+            "modem" => Role::Modem,
+            "net" => Role::Net,
+            "download" => Role::Download,
+            _ => return None,
+        })
+    }
+
+    /// The table's spelling (`unknown` for [`Role::Unknown`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::At => "at",
+            Role::Diag => "diag",
+            Role::Nmea => "nmea",
+            Role::Modem => "modem",
+            Role::Net => "net",
+            Role::Download => "download",
+            Role::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One id of the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsbEntry {
+    /// Vendor id.
+    pub vid: u16,
+    /// Product id.
+    pub pid: u16,
+    /// Normal mode or which download mode.
+    pub mode: Mode,
+    /// `qualcomm`, `asr`, `unisoc`, `eigencomm`, `mediatek` or `other`.
+    pub platform: String,
+    /// The modules seen with this id.
+    pub modules: Vec<String>,
+    /// Interface number to role, where a source states it.
+    pub interfaces: BTreeMap<u8, Role>,
+    /// Where the id comes from.
+    pub source: String,
+}
+
+impl UsbEntry {
+    /// The role of interface `number`: [`Role::Unknown`] when no source states it.
+    pub fn role(&self, number: u8) -> Role {
+        self.interfaces.get(&number).copied().unwrap_or(Role::Unknown)
+    }
+
+    /// `2c7c:0125`.
+    pub fn id(&self) -> String {
+        format!("{:04x}:{:04x}", self.vid, self.pid)
+    }
+}
+
+/// Why the table did not load.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("USB id table: {0}")]
+pub struct UsbTableError(pub String);
+
+/// The USB id table.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UsbTable {
+    entries: Vec<UsbEntry>,
+}
+
+const PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek", "other"];
+
+impl UsbTable {
+    /// The table built into fwguard.
+    pub fn builtin() -> Result<&'static UsbTable, UsbTableError> {
+        static TABLE: OnceLock<Result<UsbTable, UsbTableError>> = OnceLock::new();
+        TABLE.get_or_init(|| UsbTable::parse(USB_TOML)).as_ref().map_err(Clone::clone)
+    }
+
+    /// Parses and checks a table in the `rules/usb.toml` format.
+    pub fn parse(text: &str) -> Result<UsbTable, UsbTableError> {
+        let file: UsbFile = toml::from_str(text).map_err(|e| UsbTableError(e.to_string()))?;
+        let mut entries: Vec<UsbEntry> = Vec::new();
+        for id in file.ids {
+            let at = format!("{}:{}", id.vid, id.pid);
+            let hex = |s: &str| {
+                if s.len() == 4 { u16::from_str_radix(s, 16).ok() } else { None }
+            };
+            let (Some(vid), Some(pid)) = (hex(&id.vid), hex(&id.pid)) else {
+                return Err(UsbTableError(format!("{at}: vid and pid must be 4 hex digits")));
+            };
+            let mode =
+                Mode::parse(&id.mode).ok_or_else(|| UsbTableError(format!("{at}: unknown mode {:?}", id.mode)))?;
+            if !PLATFORMS.contains(&id.platform.as_str()) {
+                return Err(UsbTableError(format!("{at}: unknown platform {:?}", id.platform)));
+            }
+            if id.source.trim().is_empty() {
+                return Err(UsbTableError(format!("{at}: no source")));
+            }
+            let mut interfaces = BTreeMap::new();
+            for (number, role) in &id.interfaces {
+                let n: u8 =
+                    number.parse().map_err(|_| UsbTableError(format!("{at}: interface {number:?} is not a number")))?;
+                let r = Role::parse(role).ok_or_else(|| UsbTableError(format!("{at}: unknown role {role:?}")))?;
+                interfaces.insert(n, r);
+            }
+            if entries.iter().any(|e| e.vid == vid && e.pid == pid) {
+                return Err(UsbTableError(format!("{at}: listed twice")));
+            }
+            entries.push(UsbEntry {
+                vid,
+                pid,
+                mode,
+                platform: id.platform,
+                modules: id.modules,
+                interfaces,
+                source: id.source,
+            });
+        }
+        Ok(UsbTable { entries })
+    }
+
+    /// The entry for a VID:PID, if it is a Quectel id.
+    pub fn lookup(&self, vid: u16, pid: u16) -> Option<&UsbEntry> {
+        self.entries.iter().find(|e| e.vid == vid && e.pid == pid)
+    }
+
+    /// All entries, in file order.
+    pub fn entries(&self) -> &[UsbEntry] {
+        &self.entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_table_loads() {
+        let t = UsbTable::builtin().unwrap();
+        let ec25 = t.lookup(0x2c7c, 0x0125).unwrap();
+        assert_eq!(ec25.mode, Mode::At);
+        assert_eq!(ec25.platform, "qualcomm");
+        assert_eq!(ec25.role(0), Role::Diag);
+        assert_eq!(ec25.role(2), Role::At);
+        assert_eq!(ec25.role(9), Role::Unknown);
+        assert_eq!(t.lookup(0x2c7c, 0x030a).unwrap().role(3), Role::Diag);
+        assert_eq!(t.lookup(0x05c6, 0x9008).unwrap().mode, Mode::Edl);
+        assert_eq!(t.lookup(0x2ecc, 0x3004).unwrap().mode, Mode::Arom);
+        assert_eq!(t.lookup(0x0525, 0xa4a7).unwrap().mode, Mode::Unisoc);
+        assert_eq!(t.lookup(0x18d1, 0xd00d).unwrap().mode, Mode::Fastboot);
+        assert_eq!(t.lookup(0x05c6, 0x900e).unwrap().mode, Mode::Dump);
+        assert_eq!(t.lookup(0x17d1, 0x0001).unwrap().mode, Mode::Eigencomm);
+        assert!(t.lookup(0x1234, 0x5678).is_none());
+        assert!(t.entries().len() > 60);
+    }
+
+    #[test]
+    fn bad_tables() {
+        let base = "[[usb]]\nvid = \"2c7c\"\npid = \"0125\"\nmode = \"at\"\nplatform = \"qualcomm\"\nsource = \"x\"\n";
+        assert!(UsbTable::parse(base).is_ok());
+        assert!(UsbTable::parse(&base.replace("\"at\"", "\"bogus\"")).is_err());
+        assert!(UsbTable::parse(&base.replace("2c7c", "2c7")).is_err());
+        assert!(UsbTable::parse(&base.replace("qualcomm", "nokia")).is_err());
+        assert!(UsbTable::parse(&format!("{base}{base}")).is_err());
+        assert!(UsbTable::parse(&format!("{base}interfaces = {{ x = \"at\" }}\n")).is_err());
+        assert!(UsbTable::parse(&format!("{base}extra = 1\n")).is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! The slot for download modes: one state machine per platform, entered after `AT+QDOWNLOAD=1`
+//! (ASR, Unisoc, Eigencomm) or the DIAG download switch (Qualcomm).
+//!
+//! The protocols themselves (Sahara/Firehose, AROM/aboot, PDL, ...) come in later; until then every
+//! platform gets [`Unimplemented`], which re-enumerates with the right USB id and answers nothing.
+
+use super::fault::Faults;
+use super::flash::FlashStore;
+use super::profile::{Platform, Profile};
+use crate::device::Mode;
+use crate::identity::FlashId;
+
+/// The Qualcomm DIAG command that resets the module into EDL (`4B 65 01 00`, CRC, `7E`).
+pub const DIAG_DOWNLOAD_SWITCH: [u8; 7] = [0x4B, 0x65, 0x01, 0x00, 0x54, 0x0F, 0x7E];
+
+/// What a download mode can see and change.
+pub struct DownloadContext<'a> {
+    /// The module.
+    pub profile: &'a Profile,
+    /// Its flash.
+    pub flash: &'a mut FlashStore,
+    /// The flash ID the boot loader reports (the profile's, or the `flash-id=` fault's).
+    pub flash_id: Option<&'a FlashId>,
+    /// Injected faults (`nak-at=N` is for the download protocols).
+    pub faults: &'a Faults,
+}
+
+/// What a download mode wants after some input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DownloadStep {
+    /// Bytes to send.
+    pub output: Vec<u8>,
+    /// Reset the module: it boots again from its flash (normal mode, if the flash holds a
+    /// boot loader).
+    pub reset: bool,
+}
+
+/// A platform's download protocol, as the simulated module speaks it.
+pub trait DownloadMode: Send {
+    /// The mode the module re-enumerates in.
+    fn mode(&self) -> Mode;
+    /// Bytes the mode sends on its own when it starts (a ROM greeting, e.g. a Sahara hello).
+    fn start(&mut self, ctx: &mut DownloadContext<'_>) -> Vec<u8>;
+    /// Received bytes in, what to do out.
+    fn feed(&mut self, input: &[u8], ctx: &mut DownloadContext<'_>) -> DownloadStep;
+}
+
+/// The download mode of `platform`.
+pub fn for_platform(platform: Platform) -> Box<dyn DownloadMode> {
+    let mode = match platform {
+        Platform::Qualcomm => Mode::Edl,
+        Platform::Asr => Mode::Arom,
+        Platform::Unisoc => Mode::Unisoc,
+        Platform::Eigencomm => Mode::Eigencomm,
+    };
+    Box::new(Unimplemented { mode })
+}
+
+/// A download mode whose protocol is not simulated yet: it enumerates and stays silent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unimplemented {
+    mode: Mode,
+}
+
+impl DownloadMode for Unimplemented {
+    fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    fn start(&mut self, _ctx: &mut DownloadContext<'_>) -> Vec<u8> {
+        Vec::new()
+    }
+
+    fn feed(&mut self, _input: &[u8], _ctx: &mut DownloadContext<'_>) -> DownloadStep {
+        DownloadStep::default()
+    }
+}
+
+/// The DIAG port in normal mode: it listens for the download switch and ignores everything else.
+#[derive(Debug, Clone, Default)]
+pub struct DiagListener {
+    window: Vec<u8>,
+}
+
+impl DiagListener {
+    /// Takes received bytes; returns the echo of the switch command when it arrived (the module
+    /// then resets into EDL).
+    pub fn feed(&mut self, input: &[u8]) -> Option<Vec<u8>> {
+        for &b in input {
+            self.window.push(b);
+            if self.window.len() > DIAG_DOWNLOAD_SWITCH.len() {
+                self.window.remove(0);
+            }
+            if self.window == DIAG_DOWNLOAD_SWITCH {
+                self.window.clear();
+                return Some(DIAG_DOWNLOAD_SWITCH.to_vec());
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diag_switch_is_recognised_across_reads() {
+        let mut l = DiagListener::default();
+        assert_eq!(l.feed(&[0x7E, 0x00, 0x4B, 0x65]), None);
+        assert_eq!(l.feed(&[0x01, 0x00, 0x54, 0x0F, 0x7E]), Some(DIAG_DOWNLOAD_SWITCH.to_vec()));
+        assert_eq!(l.feed(b"AT\r"), None);
+    }
+
+    #[test]
+    fn every_platform_has_a_mode() {
+        assert_eq!(for_platform(Platform::Qualcomm).mode(), Mode::Edl);
+        assert_eq!(for_platform(Platform::Asr).mode(), Mode::Arom);
+        let p = crate::sim::profile::find("ec800m-cn-la").unwrap();
+        let mut flash = FlashStore::in_memory(1024);
+        let faults = Faults::default();
+        let mut ctx =
+            DownloadContext { profile: &p, flash: &mut flash, flash_id: p.flash_id.as_ref(), faults: &faults };
+        let mut m = for_platform(p.platform);
+        assert!(m.start(&mut ctx).is_empty());
+        assert_eq!(m.feed(b"anything", &mut ctx), DownloadStep::default());
+    }
+}

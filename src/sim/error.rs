@@ -1,0 +1,59 @@
+//! What can go wrong starting or running the simulator.
+
+use std::path::PathBuf;
+
+/// A simulator failure.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SimError {
+    /// No built-in profile has this name.
+    #[error("no simulated module called {name:?}; known: {known}")]
+    UnknownProfile {
+        /// The name asked for.
+        name: String,
+        /// The names there are.
+        known: String,
+    },
+    /// A profile is malformed (built-in data or command-line description).
+    #[error("simulator profile: {0}")]
+    Profile(String),
+    /// A `--fault` spec does not parse.
+    #[error("fault {spec:?}: {reason}")]
+    Fault {
+        /// The spec as given.
+        spec: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A pseudo-terminal could not be made.
+    #[error("cannot create a pseudo-terminal: {0}")]
+    Pty(String),
+    /// Writing the `--state` or `--root` directory failed.
+    #[error("{path}: {reason}")]
+    Files {
+        /// The file or directory.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl SimError {
+    /// What to try next.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            SimError::UnknownProfile { .. } => {
+                "run `fwguard sim --list` for the profiles, or describe one with --model --revision --platform"
+            }
+            SimError::Profile(_) => "check --model, --revision, --flash-id and --platform",
+            SimError::Fault { .. } => {
+                "faults: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES, nak-at=N, flash-id=HEX"
+            }
+            SimError::Pty(_) => "the system may be out of pseudo-terminals (see /proc/sys/kernel/pty/max)",
+            SimError::Files { .. } => "check that the directory is writable and on a file system with symbolic links",
+        }
+    }
+
+    pub(crate) fn files(path: impl Into<PathBuf>, e: impl std::fmt::Display) -> SimError {
+        SimError::Files { path: path.into(), reason: e.to_string() }
+    }
+}

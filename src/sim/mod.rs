@@ -1,0 +1,187 @@
+//! A simulated Quectel module on pseudo-terminals: `fwguard sim`, and `fwguard check --sim`.
+//!
+//! The module has one pseudo-terminal per USB interface of its profile. The AT port answers AT as
+//! the real module does (echo until `ATE0`, `\r\n` framing, boot URCs that also arrive between
+//! commands, `ERROR` and `+CME ERROR: n`, quirks such as a missing `AT+QGMR`); the modem port also
+//! takes AT; a Qualcomm DIAG port listens for the download switch; other ports stay silent.
+//! `AT+QDOWNLOAD=1` (ASR, Unisoc, Eigencomm) or the DIAG switch (Qualcomm) moves the module into
+//! its platform's [`download::DownloadMode`], the slot where the download protocols go.
+//!
+//! ```no_run
+//! use fwguard::sim::{self, SimOptions};
+//! let sim = sim::spawn(sim::find("ec25-e")?, SimOptions::default())?;
+//! println!("AT port: {}", sim.port().display());
+//! // ... talk to it; dropping the handle stops it.
+//! # Ok::<(), fwguard::sim::SimError>(())
+//! ```
+
+mod at_mode;
+pub mod download;
+mod error;
+mod fault;
+mod flash;
+mod profile;
+mod server;
+mod sysfs;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+
+pub use at_mode::{AtEvent, AtMachine};
+pub use error::SimError;
+pub use fault::{Fault, Faults};
+pub use flash::FlashStore;
+pub use profile::{FlashSpec, Platform, Profile, Quirk, SecbootQuery, builtin, find, parse_usb_id};
+pub use sysfs::{SysfsTree, TreeDevice, TreePort};
+
+/// How to run a simulated module.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimOptions {
+    /// `--state DIR`: keep the flash in `DIR/flash.bin`.
+    pub state: Option<PathBuf>,
+    /// `--root DIR`: describe the module under `DIR/sys` and `DIR/dev`.
+    pub root: Option<PathBuf>,
+    /// `--fault SPEC`...
+    pub faults: Vec<Fault>,
+}
+
+/// A simulated module running on a thread. Dropping it stops the module (and takes it off the
+/// `--root` tree).
+pub struct SimHandle {
+    port: PathBuf,
+    pty: PathBuf,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SimHandle {
+    /// The AT port: the `--root` device node (`DIR/dev/ttyUSB2`) when a root was given, else the
+    /// pseudo-terminal (`/dev/pts/N`).
+    pub fn port(&self) -> &Path {
+        &self.port
+    }
+
+    /// The AT port's pseudo-terminal.
+    pub fn pty(&self) -> &Path {
+        &self.pty
+    }
+
+    /// Stops the module and waits for its thread.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Whether the simulator thread is still serving (it stops only when asked).
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts `profile` on a thread. Pseudo-terminals, `--state` and `--root` are set up before this
+/// returns, so the port can be opened at once.
+pub fn spawn(profile: Profile, options: SimOptions) -> Result<SimHandle, SimError> {
+    let server = server::Server::new(profile, &options)?;
+    let port = server.port_path();
+    let pty = server.pty_path();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let thread = std::thread::Builder::new()
+        .name("fwguard-sim".into())
+        .spawn(move || server.run(&flag))
+        .map_err(|e| SimError::Pty(format!("cannot start the simulator thread: {e}")))?;
+    Ok(SimHandle { port, pty, stop, thread: Some(thread) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::{DeviceError, RevisionSource, SessionOptions, identify};
+    use std::time::{Duration, Instant};
+
+    fn quick() -> SessionOptions {
+        SessionOptions {
+            command_timeout: Duration::from_millis(800),
+            boot_timeout: Duration::from_millis(1500),
+            deadline: Duration::from_secs(10),
+            ..SessionOptions::default()
+        }
+    }
+
+    #[test]
+    fn identify_in_process() {
+        for (name, model, revision, source) in [
+            ("ec25-e", "EC25", "EC25EFAR06A17M4G_20.200.20.200", RevisionSource::Qgmr),
+            ("ec20-old", "EC20", "EC20EQAR02A04E2G", RevisionSource::Cgmr),
+            ("ec200u-cn", "EC200U", "EC200UCNAAR03A03M08", RevisionSource::Qgmr),
+            ("ec800m-cn-la", "EC800MCN_LA", "LTE01R06A04_VOLTE_C_SDK_A", RevisionSource::Qgmr),
+        ] {
+            let sim = spawn(find(name).unwrap(), SimOptions::default()).unwrap();
+            let r = identify(sim.port(), &quick()).unwrap();
+            assert_eq!(r.model.as_deref(), Some(model), "{name}");
+            assert_eq!(r.revision, revision, "{name}");
+            assert_eq!(r.revision_source, source, "{name}");
+            assert_eq!(r.imei.as_deref(), Some(find(name).unwrap().imei.as_str()));
+        }
+    }
+
+    #[test]
+    fn booting_module_is_waited_for() {
+        let opts = SimOptions { faults: vec![Fault::Boot(Duration::from_millis(600))], ..SimOptions::default() };
+        let sim = spawn(find("ec25-e").unwrap(), opts).unwrap();
+        let r = identify(sim.port(), &quick()).unwrap();
+        assert_eq!(r.model.as_deref(), Some("EC25"));
+        assert!(r.exchanges.iter().filter(|e| e.command == "AT").count() > 1);
+    }
+
+    #[test]
+    fn slow_within_timeout_succeeds_and_beyond_fails() {
+        let opts = SimOptions { faults: vec![Fault::Slow(Duration::from_millis(100))], ..SimOptions::default() };
+        let sim = spawn(find("ec25-e").unwrap(), opts).unwrap();
+        assert!(identify(sim.port(), &quick()).is_ok());
+
+        let opts = SimOptions { faults: vec![Fault::Slow(Duration::from_millis(1200))], ..SimOptions::default() };
+        let sim = spawn(find("ec25-e").unwrap(), opts).unwrap();
+        let started = Instant::now();
+        let err = identify(sim.port(), &quick()).unwrap_err();
+        assert!(matches!(err, DeviceError::Timeout { .. } | DeviceError::NotResponding { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn qdownload_and_root_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SimOptions { root: Some(dir.path().to_path_buf()), ..SimOptions::default() };
+        let sim = spawn(find("ec800m-cn-lf").unwrap(), opts).unwrap();
+        assert_eq!(sim.port(), dir.path().join("dev/ttyUSB0"));
+        let mut s = crate::device::Session::open(sim.port(), &quick()).unwrap();
+        s.sync().unwrap();
+        let reply = s.command("AT+QDOWNLOAD=1").unwrap();
+        assert!(reply.result.is_ok());
+        let paths = crate::device::SysPaths { sysfs: dir.path().join("sys"), dev: dir.path().join("dev") };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            let modules =
+                crate::device::ports::discover_in(&paths, crate::device::UsbTable::builtin().unwrap()).unwrap();
+            if modules.first().is_some_and(|m| m.mode == crate::device::Mode::Arom) {
+                assert_eq!(modules[0].download_port().unwrap().name, "ttyACM0");
+                break;
+            }
+            assert!(Instant::now() < deadline, "the module did not re-enumerate: {modules:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        drop(s);
+        drop(sim);
+        assert!(!dir.path().join("dev/ttyACM0").exists());
+    }
+}

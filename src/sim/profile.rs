@@ -1,0 +1,415 @@
+//! Simulated modules: the built-in profiles (`profiles.toml`, embedded) and profiles described on
+//! the command line.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use super::error::SimError;
+use crate::device::{Role, UsbTable};
+use crate::identity::{FlashId, Revision};
+
+/// The built-in profiles as shipped.
+pub const PROFILES_TOML: &str = include_str!("profiles.toml");
+
+/// The chip family a profile belongs to; it picks the download mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Platform {
+    /// Qualcomm MDM/SDX: DIAG switch to EDL.
+    Qualcomm,
+    /// ASR Crane: AT+QDOWNLOAD=1 to AROM.
+    Asr,
+    /// Unisoc: AT+QDOWNLOAD=1 to the ROM download port.
+    Unisoc,
+    /// Eigencomm: AT+QDOWNLOAD=1.
+    Eigencomm,
+}
+
+impl Platform {
+    /// Parses `qualcomm`, `asr`, `unisoc` or `eigencomm` (any case).
+    pub fn parse(text: &str) -> Option<Platform> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "qualcomm" => Platform::Qualcomm,
+            "asr" => Platform::Asr,
+            "unisoc" => Platform::Unisoc,
+            "eigencomm" => Platform::Eigencomm,
+            _ => return None,
+        })
+    }
+
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Qualcomm => "qualcomm",
+            Platform::Asr => "asr",
+            Platform::Unisoc => "unisoc",
+            Platform::Eigencomm => "eigencomm",
+        }
+    }
+
+    /// Whether `AT+QDOWNLOAD=1` takes the module to its download mode.
+    pub fn has_qdownload(self) -> bool {
+        self != Platform::Qualcomm
+    }
+}
+
+/// Which command reports the secure-boot state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecbootQuery {
+    /// `AT+QSECBOOT="status"` (newer firmware).
+    Qsecboot,
+    /// `AT+QCFG="secbootstat"` (older firmware).
+    Qcfg,
+    /// Neither: both answer `ERROR`.
+    None,
+}
+
+/// Behaviours of real modules a profile can switch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quirk {
+    /// Old firmware: `AT+QGMR` answers `ERROR`.
+    NoQgmr,
+    /// `AT+CGMR` prints `+CGMR: <revision>`.
+    CgmrPrefix,
+    /// Stuck in factory test mode: `+CFUN: 5`, and `AT+CFUN=1` gives `+CME ERROR: 3`.
+    Ftm,
+    /// Echo off from power-up (ATE0 saved with AT&W).
+    EchoOff,
+    /// No SIM: `AT+CPIN?` gives `+CME ERROR: 10`, and no `+CPIN: READY` URC.
+    NoSim,
+}
+
+/// The flash as the download modes will see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashSpec {
+    /// `nand` or `nor`.
+    pub kind: String,
+    /// Size in bytes (for NAND: main area only).
+    pub size: u64,
+    /// NAND page size in bytes, when known.
+    pub page: Option<u32>,
+    /// NAND block size in bytes, when known.
+    pub block: Option<u32>,
+}
+
+/// A simulated module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// The profile id, e.g. `ec25-e`.
+    pub name: String,
+    /// One line about it.
+    pub summary: String,
+    /// ATI's first line.
+    pub manufacturer: String,
+    /// ATI's model line.
+    pub model: String,
+    /// What AT+CGMM prints.
+    pub cgmm: String,
+    /// What AT+QGMR prints.
+    pub revision: String,
+    /// What ATI prints after `Revision:` and AT+CGMR/AT+GMR print.
+    pub ati_revision: String,
+    /// The platform.
+    pub platform: Platform,
+    /// The chipset.
+    pub chipset: String,
+    /// Normal-mode USB id.
+    pub usb: (u16, u16),
+    /// Download-mode USB id.
+    pub download_usb: Option<(u16, u16)>,
+    /// Interface number to role, in normal mode (no `net`: those have no tty).
+    pub interfaces: Vec<(u8, Role)>,
+    /// What the boot loader reports as flash ID.
+    pub flash_id: Option<FlashId>,
+    /// The flash.
+    pub flash: FlashSpec,
+    /// What AT+GSN prints.
+    pub imei: String,
+    /// Which command reports secure boot.
+    pub secboot_query: SecbootQuery,
+    /// The secure-boot state reported.
+    pub secure_boot: bool,
+    /// Quirks.
+    pub quirks: Vec<Quirk>,
+    /// Where the facts come from.
+    pub source: String,
+}
+
+impl Profile {
+    /// Whether the profile has `quirk`.
+    pub fn has(&self, quirk: Quirk) -> bool {
+        self.quirks.contains(&quirk)
+    }
+
+    /// The interface whose port speaks AT.
+    pub fn at_interface(&self) -> Option<u8> {
+        self.interfaces.iter().find(|(_, r)| *r == Role::At).map(|(n, _)| *n)
+    }
+
+    /// A module described by hand: model line, full revision, flash ID and platform. The rest is
+    /// filled in from the platform (a typical USB id, no quirks, a synthetic IMEI).
+    pub fn custom(
+        model: &str,
+        revision: &str,
+        flash_id: Option<FlashId>,
+        platform: Platform,
+    ) -> Result<Profile, SimError> {
+        let (usb, download) = match platform {
+            Platform::Qualcomm => ((0x2c7c, 0x0125), (0x05c6, 0x9008)),
+            Platform::Asr => ((0x2c7c, 0x6001), (0x2ecc, 0x3004)),
+            Platform::Unisoc => ((0x2c7c, 0x0901), (0x0525, 0xa4a7)),
+            Platform::Eigencomm => ((0x2c7c, 0x0903), (0x17d1, 0x0001)),
+        };
+        let raw = RawProfile {
+            name: "custom".into(),
+            summary: format!("{model} {revision} (described on the command line)"),
+            manufacturer: None,
+            model: model.into(),
+            cgmm: None,
+            revision: revision.into(),
+            ati_revision: None,
+            platform: platform.as_str().into(),
+            chipset: "unknown".into(),
+            usb: format!("{:04x}:{:04x}", usb.0, usb.1),
+            download_usb: Some(format!("{:04x}:{:04x}", download.0, download.1)),
+            // Only the Qualcomm layout is documented; elsewhere the simulator picks interface 2.
+            interfaces: (platform != Platform::Qualcomm).then(|| BTreeMap::from([("2".to_string(), "at".to_string())])),
+            flash_id: None,
+            flash_kind: None,
+            flash_mib: None,
+            nand_page: None,
+            nand_block: None,
+            imei: "861234000000136".into(),
+            secboot_query: SecbootQuery::Qcfg,
+            secure_boot: false,
+            quirks: Vec::new(),
+            source: "command line".into(),
+        };
+        let mut profile = raw.build()?;
+        if let Some(id) = flash_id {
+            profile.set_flash_id(id);
+        }
+        Ok(profile)
+    }
+
+    /// Replaces the flash ID; a NOR ID also fixes the flash size from its capacity byte.
+    pub fn set_flash_id(&mut self, id: FlashId) {
+        if let Some(size) = id.nor_capacity_bytes() {
+            self.flash = FlashSpec { kind: "nor".into(), size, page: None, block: None };
+        }
+        self.flash_id = Some(id);
+    }
+
+    /// Replaces the revision, and the ATI form derived from it.
+    pub fn set_revision(&mut self, revision: &str) {
+        self.revision = revision.trim().to_string();
+        self.ati_revision = ati_form(&self.revision);
+    }
+}
+
+/// The built-in profiles.
+pub fn builtin() -> Result<&'static [Profile], SimError> {
+    static PROFILES: OnceLock<Result<Vec<Profile>, SimError>> = OnceLock::new();
+    PROFILES.get_or_init(|| parse_profiles(PROFILES_TOML)).as_ref().map(Vec::as_slice).map_err(Clone::clone)
+}
+
+/// The built-in profile called `name`.
+pub fn find(name: &str) -> Result<Profile, SimError> {
+    let all = builtin()?;
+    all.iter().find(|p| p.name.eq_ignore_ascii_case(name)).cloned().ok_or_else(|| SimError::UnknownProfile {
+        name: name.to_string(),
+        known: all.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", "),
+    })
+}
+
+/// Parses profiles in the `profiles.toml` format.
+pub fn parse_profiles(text: &str) -> Result<Vec<Profile>, SimError> {
+    let file: ProfilesFile = toml::from_str(text).map_err(|e| SimError::Profile(e.to_string()))?;
+    let mut out: Vec<Profile> = Vec::new();
+    for raw in file.profile {
+        let p = raw.build()?;
+        if out.iter().any(|q| q.name == p.name) {
+            return Err(SimError::Profile(format!("{}: listed twice", p.name)));
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfilesFile {
+    profile: Vec<RawProfile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: String,
+    summary: String,
+    manufacturer: Option<String>,
+    model: String,
+    cgmm: Option<String>,
+    revision: String,
+    ati_revision: Option<String>,
+    platform: String,
+    chipset: String,
+    usb: String,
+    download_usb: Option<String>,
+    interfaces: Option<BTreeMap<String, String>>,
+    flash_id: Option<String>,
+    flash_kind: Option<String>,
+    flash_mib: Option<u32>,
+    nand_page: Option<u32>,
+    nand_block: Option<u32>,
+    imei: String,
+    secboot_query: SecbootQuery,
+    secure_boot: bool,
+    #[serde(default)]
+    quirks: Vec<Quirk>,
+    source: String,
+}
+
+/// Parses `2c7c:0125`.
+pub fn parse_usb_id(text: &str) -> Option<(u16, u16)> {
+    let (v, p) = text.trim().split_once(':')?;
+    let hex = |s: &str| {
+        if s.len() == 4 { u16::from_str_radix(s, 16).ok() } else { None }
+    };
+    Some((hex(v)?, hex(p)?))
+}
+
+/// The revision without its app-version suffix, as ATI prints it.
+fn ati_form(revision: &str) -> String {
+    match Revision::parse(revision) {
+        Ok(r) if r.app_version().is_some() => match revision.rfind('_') {
+            Some(i) if revision[i + 1..].contains('.') => revision[..i].to_string(),
+            _ => r.base(),
+        },
+        _ => revision.to_string(),
+    }
+}
+
+impl RawProfile {
+    fn build(self) -> Result<Profile, SimError> {
+        let err = |what: String| SimError::Profile(format!("{}: {what}", self.name));
+        let platform =
+            Platform::parse(&self.platform).ok_or_else(|| err(format!("unknown platform {:?}", self.platform)))?;
+        let usb = parse_usb_id(&self.usb).ok_or_else(|| err(format!("usb {:?} is not VID:PID", self.usb)))?;
+        let download_usb = match &self.download_usb {
+            Some(text) => Some(parse_usb_id(text).ok_or_else(|| err(format!("download_usb {text:?} is not VID:PID")))?),
+            None => None,
+        };
+        let interfaces = match &self.interfaces {
+            Some(map) => {
+                let mut v = Vec::new();
+                for (n, r) in map {
+                    let n: u8 = n.parse().map_err(|_| err(format!("interface {n:?} is not a number")))?;
+                    let r = Role::parse(r).ok_or_else(|| err(format!("unknown role {r:?}")))?;
+                    v.push((n, r));
+                }
+                v
+            }
+            None => {
+                let table = UsbTable::builtin().map_err(|e| err(e.to_string()))?;
+                let entry =
+                    table.lookup(usb.0, usb.1).ok_or_else(|| err(format!("{} is not in rules/usb.toml", self.usb)))?;
+                entry.interfaces.iter().map(|(n, r)| (*n, *r)).collect()
+            }
+        };
+        let mut interfaces: Vec<(u8, Role)> = interfaces.into_iter().filter(|(_, r)| *r != Role::Net).collect();
+        interfaces.sort();
+        if !interfaces.iter().any(|(_, r)| *r == Role::At) {
+            return Err(err("no interface has the at role; give `interfaces`".into()));
+        }
+        let flash_id = match &self.flash_id {
+            Some(text) => Some(FlashId::parse(text).map_err(|e| err(e.to_string()))?),
+            None => None,
+        };
+        let memory_mib = Revision::parse(&self.revision).ok().and_then(|r| r.memory().map(|m| m.size_mib()));
+        let nor_bytes = flash_id.as_ref().and_then(FlashId::nor_capacity_bytes);
+        let size = match (self.flash_mib, nor_bytes, memory_mib) {
+            (Some(mib), _, _) => u64::from(mib) << 20,
+            (None, Some(bytes), _) => bytes,
+            (None, None, Some(mib)) => u64::from(mib) << 20,
+            (None, None, None) => 8 << 20,
+        };
+        let kind = self
+            .flash_kind
+            .clone()
+            .unwrap_or_else(|| if nor_bytes.is_some() || size <= 64 << 20 { "nor".into() } else { "nand".into() });
+        if kind != "nor" && kind != "nand" {
+            return Err(err(format!("flash_kind {kind:?} is not nor or nand")));
+        }
+        let imei = self.imei.trim().to_string();
+        if imei.len() != 15 || !imei.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(err(format!("imei {imei:?} is not 15 digits")));
+        }
+        Ok(Profile {
+            manufacturer: self.manufacturer.clone().unwrap_or_else(|| "Quectel".into()),
+            cgmm: self.cgmm.clone().unwrap_or_else(|| self.model.clone()),
+            ati_revision: self.ati_revision.clone().unwrap_or_else(|| ati_form(&self.revision)),
+            name: self.name,
+            summary: self.summary,
+            model: self.model,
+            revision: self.revision,
+            platform,
+            chipset: self.chipset,
+            usb,
+            download_usb,
+            interfaces,
+            flash_id,
+            flash: FlashSpec { kind, size, page: self.nand_page, block: self.nand_block },
+            imei,
+            secboot_query: self.secboot_query,
+            secure_boot: self.secure_boot,
+            quirks: self.quirks,
+            source: self.source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_profiles_load() {
+        let all = builtin().unwrap();
+        for name in ["ec25-e", "ec200u-cn", "ec200u-eu", "ec800m-cn-la", "ec800m-cn-le", "ec800m-cn-lf", "ec800k-cn"] {
+            assert!(all.iter().any(|p| p.name == name), "{name}");
+        }
+        let ec25 = find("ec25-e").unwrap();
+        assert_eq!(ec25.ati_revision, "EC25EFAR06A17M4G");
+        assert_eq!(ec25.at_interface(), Some(2));
+        assert_eq!(ec25.interfaces.len(), 4);
+        assert_eq!(ec25.flash.size, 512 << 20);
+        assert_eq!(ec25.flash_id.as_ref().map(FlashId::hex).as_deref(), Some("98AC9026"));
+        let la = find("ec800m-cn-la").unwrap();
+        assert_eq!(la.ati_revision, "LTE01R06A04_VOLTE_C_SDK_A");
+        assert_eq!(la.flash.size, 8 << 20);
+        assert!(find("ec20-old").unwrap().has(Quirk::NoQgmr));
+        assert!(matches!(find("nope"), Err(SimError::UnknownProfile { .. })));
+    }
+
+    #[test]
+    fn custom_profiles() {
+        let p =
+            Profile::custom("EC800M", "EC800MCNLFR01A01M04", FlashId::parse("C8 60 16").ok(), Platform::Asr).unwrap();
+        assert_eq!(p.flash.size, 4 << 20);
+        assert_eq!(p.usb, (0x2c7c, 0x6001));
+        let q = Profile::custom("EC25", "EC25EFAR06A17M4G_20.200.20.200", None, Platform::Qualcomm).unwrap();
+        assert_eq!(q.ati_revision, "EC25EFAR06A17M4G");
+        assert_eq!(q.at_interface(), Some(2));
+    }
+
+    #[test]
+    fn ati_forms() {
+        assert_eq!(ati_form("EC25EFAR06A01M4G_OCPU_01.001.01.001"), "EC25EFAR06A01M4G_OCPU");
+        assert_eq!(ati_form("EG25GGBR07A07M2G_01.001.02"), "EG25GGBR07A07M2G");
+        assert_eq!(ati_form("EC200UEUABR01A03M08_PY"), "EC200UEUABR01A03M08_PY");
+    }
+}

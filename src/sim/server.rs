@@ -1,0 +1,456 @@
+//! The simulator's event loop: one pseudo-terminal per USB interface of the module, the state
+//! machine behind each, fault injection, and the `--root` tree kept current across mode changes.
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
+use std::os::fd::AsFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, poll};
+use nix::pty::{PtyMaster, grantpt, posix_openpt, ptsname_r, unlockpt};
+use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+
+use super::SimOptions;
+use super::at_mode::{AtEvent, AtMachine};
+use super::download::{DiagListener, DownloadContext, DownloadMode, for_platform};
+use super::error::SimError;
+use super::fault::Faults;
+use super::flash::FlashStore;
+use super::profile::{Platform, Profile};
+use super::sysfs::{SysfsTree, TreeDevice, TreePort};
+use crate::device::{Mode, Role, UsbTable};
+
+/// A pseudo-terminal: the master the simulator serves, and the slave path clients open. The
+/// simulator holds the slave open too, so the master never sees a hang-up between clients.
+struct Pty {
+    master: PtyMaster,
+    _slave: File,
+    path: PathBuf,
+}
+
+fn open_pty() -> Result<Pty, SimError> {
+    let fail = |what: &str, e: Errno| SimError::Pty(format!("{what}: {e}"));
+    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
+        .map_err(|e| fail("posix_openpt", e))?;
+    grantpt(&master).map_err(|e| fail("grantpt", e))?;
+    unlockpt(&master).map_err(|e| fail("unlockpt", e))?;
+    let name = ptsname_r(&master).map_err(|e| fail("ptsname", e))?;
+    let slave = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY)
+        .open(&name)
+        .map_err(|e| SimError::Pty(format!("{name}: {e}")))?;
+    // Raw from the start: a cooked slave would echo our own output back to us.
+    let mut t = tcgetattr(&slave).map_err(|e| fail("tcgetattr", e))?;
+    cfmakeraw(&mut t);
+    tcsetattr(&slave, SetArg::TCSANOW, &t).map_err(|e| fail("tcsetattr", e))?;
+    Ok(Pty { master, _slave: slave, path: PathBuf::from(name) })
+}
+
+/// What serves one port.
+enum Handler {
+    /// AT in normal mode (the AT port; the modem port, which also takes AT).
+    At(AtMachine),
+    /// The DIAG port in normal mode.
+    Diag(DiagListener),
+    /// A port that answers nothing (NMEA in the simulator; every other port in download mode).
+    Silent,
+    /// The download mode, on the port it re-enumerated with.
+    Download(Box<dyn DownloadMode>),
+}
+
+struct SimPort {
+    role: Role,
+    pty: Pty,
+    handler: Handler,
+    out: VecDeque<(Instant, Vec<u8>)>,
+}
+
+impl SimPort {
+    /// Queues bytes to go out at `due`, after everything due no later: an echo (due now) overtakes
+    /// a slow answer to the previous command, as on a real module.
+    fn send_at(&mut self, due: Instant, bytes: Vec<u8>) {
+        let at = self.out.iter().position(|(t, _)| *t > due).unwrap_or(self.out.len());
+        self.out.insert(at, (due, bytes));
+    }
+}
+
+/// A running simulated module.
+pub(crate) struct Server {
+    profile: Arc<Profile>,
+    faults: Faults,
+    ports: Vec<SimPort>,
+    primary: usize,
+    root: Option<PathBuf>,
+    tree: Option<SysfsTree>,
+    flash: FlashStore,
+    boot_at: Option<Instant>,
+    sent: u64,
+    dropped: bool,
+    flooding: bool,
+    rng: u64,
+}
+
+impl Server {
+    /// Creates the pseudo-terminals, the flash store and the `--root` tree.
+    pub(crate) fn new(profile: Profile, options: &SimOptions) -> Result<Server, SimError> {
+        let faults = Faults::from_list(&options.faults);
+        let profile = Arc::new(profile);
+        let flash = match &options.state {
+            Some(dir) => FlashStore::open_state(dir, profile.flash.size)?,
+            None => FlashStore::in_memory(profile.flash.size),
+        };
+        let mut ports = Vec::new();
+        for &(_, role) in &profile.interfaces {
+            ports.push(SimPort {
+                role,
+                pty: open_pty()?,
+                handler: normal_handler(&profile, role),
+                out: VecDeque::new(),
+            });
+        }
+        let primary = ports.iter().position(|p| p.role == Role::At);
+        let primary = primary.ok_or_else(|| SimError::Profile(format!("{}: no AT interface", profile.name)))?;
+        let mut server = Server {
+            faults,
+            ports,
+            primary,
+            root: options.root.clone(),
+            tree: None,
+            flash,
+            boot_at: None,
+            sent: 0,
+            dropped: false,
+            flooding: false,
+            rng: 0x9E37_79B9_7F4A_7C15,
+            profile,
+        };
+        server.boot_at = Some(Instant::now() + server.faults.boot);
+        server.write_tree(Mode::At)?;
+        Ok(server)
+    }
+
+    /// The path to print: the `--root` device node of the AT port, else its pseudo-terminal.
+    pub(crate) fn port_path(&self) -> PathBuf {
+        let pty = &self.ports[self.primary].pty.path;
+        match &self.tree {
+            Some(tree) => tree.dev_path(&self.tty_names(Mode::At)[self.primary]),
+            None => pty.clone(),
+        }
+    }
+
+    /// The AT port's pseudo-terminal.
+    pub(crate) fn pty_path(&self) -> PathBuf {
+        self.ports[self.primary].pty.path.clone()
+    }
+
+    /// The tty names the kernel would give the ports in `mode`.
+    fn tty_names(&self, mode: Mode) -> Vec<String> {
+        if mode == Mode::Arom {
+            // cdc_acm
+            return (0..self.ports.len()).map(|k| format!("ttyACM{k}")).collect();
+        }
+        (0..self.ports.len()).map(|k| format!("ttyUSB{k}")).collect()
+    }
+
+    /// (Re)writes the `--root` tree for the module in `mode`.
+    fn write_tree(&mut self, mode: Mode) -> Result<(), SimError> {
+        let Some(root) = self.root.clone() else {
+            return Ok(());
+        };
+        if let Some(old) = self.tree.take() {
+            old.remove();
+        }
+        let device = if mode == Mode::At {
+            let names = self.tty_names(mode);
+            TreeDevice {
+                vid: self.profile.usb.0,
+                pid: self.profile.usb.1,
+                manufacturer: self.profile.manufacturer.clone(),
+                product: self.profile.model.clone(),
+                ports: self
+                    .profile
+                    .interfaces
+                    .iter()
+                    .zip(&self.ports)
+                    .zip(names)
+                    .map(|(((n, _), port), tty)| TreePort { interface: *n, tty, target: port.pty.path.clone() })
+                    .collect(),
+            }
+        } else {
+            let (vid, pid) = self.profile.download_usb.unwrap_or((0, 0));
+            let interface = UsbTable::builtin()
+                .ok()
+                .and_then(|t| t.lookup(vid, pid))
+                .and_then(|e| e.interfaces.iter().find(|(_, r)| **r == Role::Download).map(|(n, _)| *n))
+                .unwrap_or(0);
+            let tty = self.tty_names(mode).swap_remove(0);
+            TreeDevice {
+                vid,
+                pid,
+                manufacturer: self.profile.manufacturer.clone(),
+                product: format!("{} download", self.profile.model),
+                ports: vec![TreePort { interface, tty, target: self.ports[self.primary].pty.path.clone() }],
+            }
+        };
+        self.tree = Some(SysfsTree::write(&root, &device)?);
+        Ok(())
+    }
+
+    /// Serves until `stop` is set; then takes the module off the `--root` tree.
+    pub(crate) fn run(mut self, stop: &AtomicBool) {
+        let mut buf = vec![0u8; 4096];
+        while !stop.load(Ordering::Relaxed) {
+            if self.dropped {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            self.wait_for_input();
+            let now = Instant::now();
+            if self.boot_at.is_some_and(|t| now >= t) {
+                self.boot_at = None;
+                self.boot(now);
+            }
+            for i in 0..self.ports.len() {
+                loop {
+                    match nix::unistd::read(self.ports[i].pty.master.as_fd(), &mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            let input = buf[..n].to_vec();
+                            self.on_input(i, &input, now);
+                        }
+                    }
+                }
+            }
+            if self.flooding {
+                self.top_up_flood(now);
+            }
+            self.flush(Instant::now());
+        }
+        if let Some(tree) = self.tree.take() {
+            tree.remove();
+        }
+    }
+
+    /// Sleeps until some port has input, or briefly (timed output and the stop flag need checks).
+    fn wait_for_input(&self) {
+        let mut fds: Vec<PollFd<'_>> =
+            self.ports.iter().map(|p| PollFd::new(p.pty.master.as_fd(), PollFlags::POLLIN)).collect();
+        let due = self.ports.iter().filter_map(|p| p.out.front().map(|(t, _)| *t)).chain(self.boot_at).min();
+        let mut wait = Duration::from_millis(20);
+        if let Some(t) = due {
+            wait = wait.min(t.saturating_duration_since(Instant::now()));
+        }
+        let ms = u16::try_from(wait.as_millis()).unwrap_or(20);
+        let _ = poll(&mut fds, ms);
+    }
+
+    /// The module has booted: `RDY` on the AT port (or noise, or nothing).
+    fn boot(&mut self, now: Instant) {
+        if self.faults.silent {
+            return;
+        }
+        let primary = self.primary;
+        let bytes = match &self.ports[primary].handler {
+            Handler::At(_) if self.faults.garbage => self.noise(48),
+            Handler::At(m) => m.boot_output(),
+            _ => Vec::new(),
+        };
+        if !bytes.is_empty() {
+            self.ports[primary].send_at(now, bytes);
+        }
+    }
+
+    fn on_input(&mut self, i: usize, input: &[u8], now: Instant) {
+        if self.faults.silent || self.boot_at.is_some() {
+            return; // not listening (yet)
+        }
+        let slow = now + self.faults.slow;
+        let mut enter_download = false;
+        let mut reset = false;
+        match &mut self.ports[i].handler {
+            Handler::At(_) if self.faults.flood => {
+                // Endless output instead of answers, once the first command arrives.
+                self.flooding |= input.contains(&b'\r');
+            }
+            Handler::At(_) if self.faults.garbage => {
+                let commands = input.iter().filter(|b| **b == b'\r').count();
+                for _ in 0..commands {
+                    let noise = self.noise(64);
+                    self.ports[i].send_at(slow, noise);
+                }
+            }
+            Handler::At(machine) => {
+                for event in machine.feed(input) {
+                    match event {
+                        AtEvent::Echo(b) => self.ports[i].send_at(now, b),
+                        AtEvent::Reply(b) => self.ports[i].send_at(slow, b),
+                        AtEvent::EnterDownload => enter_download = true,
+                    }
+                }
+            }
+            Handler::Diag(listener) => {
+                if let Some(echo) = listener.feed(input) {
+                    self.ports[i].send_at(now, echo);
+                    enter_download = true;
+                }
+            }
+            Handler::Silent => {}
+            Handler::Download(mode) => {
+                let mut ctx = DownloadContext {
+                    profile: &self.profile,
+                    flash: &mut self.flash,
+                    flash_id: self.faults.flash_id.as_ref().or(self.profile.flash_id.as_ref()),
+                    faults: &self.faults,
+                };
+                let step = mode.feed(input, &mut ctx);
+                if !step.output.is_empty() {
+                    self.ports[i].send_at(slow, step.output);
+                }
+                reset = step.reset;
+            }
+        }
+        if enter_download {
+            // Let the answer (OK, or the DIAG echo) out before the module leaves.
+            self.flush(Instant::now() + self.faults.slow);
+            self.enter_download();
+        } else if reset {
+            self.enter_normal();
+        }
+    }
+
+    /// The module resets into its download mode: the download port takes over the AT port's
+    /// pseudo-terminal, every other port goes quiet, the tree shows the download id.
+    fn enter_download(&mut self) {
+        let mut mode = for_platform(self.profile.platform);
+        let mut ctx = DownloadContext {
+            profile: &self.profile,
+            flash: &mut self.flash,
+            flash_id: self.faults.flash_id.as_ref().or(self.profile.flash_id.as_ref()),
+            faults: &self.faults,
+        };
+        let greeting = mode.start(&mut ctx);
+        let usb_mode = mode.mode();
+        self.flooding = false;
+        for (k, port) in self.ports.iter_mut().enumerate() {
+            port.out.clear();
+            port.handler = Handler::Silent;
+            if k == self.primary {
+                port.role = Role::Download;
+            }
+        }
+        self.ports[self.primary].handler = Handler::Download(mode);
+        if !greeting.is_empty() {
+            self.ports[self.primary].send_at(Instant::now(), greeting);
+        }
+        if let Err(e) = self.write_tree(usb_mode) {
+            eprintln!("fwguard sim: cannot update the --root tree: {e}");
+        }
+    }
+
+    /// The module boots again in normal mode.
+    fn enter_normal(&mut self) {
+        for (k, port) in self.ports.iter_mut().enumerate() {
+            port.out.clear();
+            port.role = self.profile.interfaces.get(k).map(|(_, r)| *r).unwrap_or(Role::Unknown);
+            port.handler = normal_handler(&self.profile, port.role);
+        }
+        self.boot_at = Some(Instant::now() + self.faults.boot);
+        if let Err(e) = self.write_tree(Mode::At) {
+            eprintln!("fwguard sim: cannot update the --root tree: {e}");
+        }
+    }
+
+    /// Keeps a flood going on the AT port.
+    fn top_up_flood(&mut self, now: Instant) {
+        let port = &mut self.ports[self.primary];
+        let queued: usize = port.out.iter().map(|(_, b)| b.len()).sum();
+        if queued < 1024 {
+            port.send_at(now, b"+QIND: \"csq\",24,99\r\n".repeat(32));
+        }
+    }
+
+    /// Pseudo-random bytes with the high bit set: never text, never line framing.
+    fn noise(&mut self, len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                0x80 | (self.rng & 0x7f) as u8
+            })
+            .collect()
+    }
+
+    /// Writes what is due, without blocking; counts bytes for `drop-at`.
+    fn flush(&mut self, now: Instant) {
+        let limit = self.faults.drop_at;
+        let mut cut = false;
+        for port in &mut self.ports {
+            let SimPort { pty, out, .. } = port;
+            while let Some((due, bytes)) = out.front_mut() {
+                if *due > now {
+                    break;
+                }
+                let mut allowed = bytes.len();
+                if let Some(limit) = limit {
+                    allowed = allowed.min(usize::try_from(limit.saturating_sub(self.sent)).unwrap_or(usize::MAX));
+                }
+                let written = if allowed == 0 {
+                    0
+                } else {
+                    match nix::unistd::write(pty.master.as_fd(), &bytes[..allowed]) {
+                        Ok(n) => n,
+                        Err(e) if std::io::Error::from(e).kind() == ErrorKind::WouldBlock => break,
+                        Err(_) => 0,
+                    }
+                };
+                self.sent += written as u64;
+                bytes.drain(..written);
+                if limit.is_some_and(|limit| self.sent >= limit) {
+                    cut = true;
+                    break;
+                }
+                if bytes.is_empty() {
+                    out.pop_front();
+                } else if written == 0 {
+                    break;
+                }
+            }
+            if cut {
+                break;
+            }
+        }
+        if cut {
+            self.drop_link();
+        }
+    }
+
+    /// `drop-at`: the USB link goes away. The pseudo-terminals close (clients read a hang-up) and
+    /// the module leaves the `--root` tree.
+    fn drop_link(&mut self) {
+        self.dropped = true;
+        self.ports.clear();
+        if let Some(tree) = self.tree.take() {
+            tree.remove();
+        }
+    }
+}
+
+/// What serves a port with `role` in normal mode.
+fn normal_handler(profile: &Arc<Profile>, role: Role) -> Handler {
+    match role {
+        Role::At => Handler::At(AtMachine::new(Arc::clone(profile), true)),
+        Role::Modem => Handler::At(AtMachine::new(Arc::clone(profile), false)),
+        Role::Diag if profile.platform == Platform::Qualcomm => Handler::Diag(DiagListener::default()),
+        _ => Handler::Silent,
+    }
+}

@@ -1,0 +1,255 @@
+//! `--root DIR`: describes the simulated module under DIR the way the kernel would, so port
+//! discovery (with `FWGUARD_SYSFS=DIR/sys FWGUARD_DEV=DIR/dev`) finds it like a real one.
+//!
+//! ```text
+//! DIR/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/{idVendor,idProduct,manufacturer,product}
+//! DIR/sys/devices/.../1-1/1-1:1.N/bInterfaceNumber
+//! DIR/sys/devices/.../1-1/1-1:1.N/ttyUSBk/tty/ttyUSBk/{dev,device -> ../../../ttyUSBk}   (option, qcserial)
+//! DIR/sys/devices/.../1-1/1-1:1.N/tty/ttyACMk/{dev,device -> ../../../1-1:1.N}          (cdc_acm)
+//! DIR/sys/class/tty/ttyUSBk -> ../../devices/.../ttyUSBk/tty/ttyUSBk
+//! DIR/sys/bus/usb/devices/{1-1,1-1:1.N} -> ../../../devices/...
+//! DIR/dev/ttyUSBk -> the pseudo-terminal
+//! ```
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use super::error::SimError;
+
+const CONTROLLER: &str = "devices/pci0000:00/0000:00:14.0/usb1";
+const BUS_ID: &str = "1-1";
+
+/// One tty of the module as the tree shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreePort {
+    /// USB interface number.
+    pub interface: u8,
+    /// The tty name, `ttyUSB2` or `ttyACM0`.
+    pub tty: String,
+    /// The pseudo-terminal the device node links to.
+    pub target: PathBuf,
+}
+
+/// The USB device as the tree shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeDevice {
+    /// Vendor id.
+    pub vid: u16,
+    /// Product id.
+    pub pid: u16,
+    /// The USB manufacturer string.
+    pub manufacturer: String,
+    /// The USB product string.
+    pub product: String,
+    /// Its ttys.
+    pub ports: Vec<TreePort>,
+}
+
+/// A module's entries under a `--root` directory.
+#[derive(Debug)]
+pub struct SysfsTree {
+    root: PathBuf,
+    ttys: Vec<String>,
+    interfaces: Vec<u8>,
+}
+
+impl SysfsTree {
+    /// Writes `device` under `root`, replacing what an earlier run left there.
+    pub fn write(root: &Path, device: &TreeDevice) -> Result<SysfsTree, SimError> {
+        let mut tree = SysfsTree { root: root.to_path_buf(), ttys: Vec::new(), interfaces: Vec::new() };
+        tree.remove_stale()?;
+        tree.ttys = device.ports.iter().map(|p| p.tty.clone()).collect();
+        tree.interfaces = device.ports.iter().map(|p| p.interface).collect();
+        tree.fill(device).map_err(|(path, e)| SimError::files(path, e))?;
+        Ok(tree)
+    }
+
+    /// The device node of a tty: `root/dev/<tty>`.
+    pub fn dev_path(&self, tty: &str) -> PathBuf {
+        self.root.join("dev").join(tty)
+    }
+
+    fn sys(&self) -> PathBuf {
+        self.root.join("sys")
+    }
+
+    fn device_dir(&self) -> PathBuf {
+        self.sys().join(CONTROLLER).join(BUS_ID)
+    }
+
+    fn fill(&self, device: &TreeDevice) -> Result<(), (PathBuf, io::Error)> {
+        let dev_dir = self.device_dir();
+        mkdir(&dev_dir)?;
+        mkdir(&self.sys().join("class/tty"))?;
+        mkdir(&self.sys().join("bus/usb/devices"))?;
+        mkdir(&self.root.join("dev"))?;
+        write(&dev_dir.join("idVendor"), &format!("{:04x}\n", device.vid))?;
+        write(&dev_dir.join("idProduct"), &format!("{:04x}\n", device.pid))?;
+        write(&dev_dir.join("manufacturer"), &format!("{}\n", device.manufacturer))?;
+        write(&dev_dir.join("product"), &format!("{}\n", device.product))?;
+        write(&dev_dir.join("busnum"), "1\n")?;
+        write(&dev_dir.join("devnum"), "2\n")?;
+        write(&dev_dir.join("speed"), "480\n")?;
+        write(&dev_dir.join("bNumInterfaces"), &format!("{:2}\n", device.ports.len()))?;
+        link(&format!("../../../{CONTROLLER}/{BUS_ID}"), &self.sys().join("bus/usb/devices").join(BUS_ID))?;
+        for (minor, port) in device.ports.iter().enumerate() {
+            let intf_name = format!("{BUS_ID}:1.{}", port.interface);
+            let intf = dev_dir.join(&intf_name);
+            mkdir(&intf)?;
+            write(&intf.join("bInterfaceNumber"), &format!("{:02x}\n", port.interface))?;
+            write(&intf.join("bInterfaceClass"), "ff\n")?;
+            link(
+                &format!("../../../{CONTROLLER}/{BUS_ID}/{intf_name}"),
+                &self.sys().join("bus/usb/devices").join(&intf_name),
+            )?;
+            let acm = port.tty.starts_with("ttyACM");
+            let (node, device_link, rel_from_class) = if acm {
+                (
+                    intf.join("tty").join(&port.tty),
+                    format!("../../../{intf_name}"),
+                    format!("{intf_name}/tty/{}", port.tty),
+                )
+            } else {
+                let serial = intf.join(&port.tty);
+                (
+                    serial.join("tty").join(&port.tty),
+                    format!("../../../{}", port.tty),
+                    format!("{intf_name}/{0}/tty/{0}", port.tty),
+                )
+            };
+            mkdir(&node)?;
+            let major = if acm { 166 } else { 188 };
+            write(&node.join("dev"), &format!("{major}:{minor}\n"))?;
+            write(&node.join("uevent"), &format!("MAJOR={major}\nMINOR={minor}\nDEVNAME={}\n", port.tty))?;
+            link(&device_link, &node.join("device"))?;
+            link(
+                &format!("../../{CONTROLLER}/{BUS_ID}/{rel_from_class}"),
+                &self.sys().join("class/tty").join(&port.tty),
+            )?;
+            let target = port.target.to_string_lossy().into_owned();
+            link(&target, &self.dev_path(&port.tty))?;
+        }
+        Ok(())
+    }
+
+    /// Removes what an earlier run may have left: the device directory and every link into it.
+    fn remove_stale(&self) -> Result<(), SimError> {
+        let dir = self.device_dir();
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(|e| SimError::files(&dir, e))?;
+        }
+        for sub in ["sys/class/tty", "sys/bus/usb/devices"] {
+            let d = self.root.join(sub);
+            let Ok(entries) = fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.filter_map(Result::ok) {
+                // Links into the device directory now dangle.
+                let p = e.path();
+                if fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) && !p.exists() {
+                    let _ = fs::remove_file(&p);
+                }
+            }
+        }
+        // Device nodes of ttys that no longer exist.
+        if let Ok(entries) = fs::read_dir(self.root.join("dev")) {
+            for e in entries.filter_map(Result::ok) {
+                let p = e.path();
+                let is_link = fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+                if is_link && fs::symlink_metadata(self.sys().join("class/tty").join(e.file_name())).is_err() {
+                    let _ = fs::remove_file(&p);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the module off the tree (unplugged, or re-enumerating): removes its device
+    /// directory, class and bus links, and device nodes.
+    pub fn remove(&self) {
+        let _ = fs::remove_dir_all(self.device_dir());
+        let _ = fs::remove_file(self.sys().join("bus/usb/devices").join(BUS_ID));
+        for n in &self.interfaces {
+            let _ = fs::remove_file(self.sys().join("bus/usb/devices").join(format!("{BUS_ID}:1.{n}")));
+        }
+        for tty in &self.ttys {
+            let _ = fs::remove_file(self.sys().join("class/tty").join(tty));
+            let _ = fs::remove_file(self.dev_path(tty));
+        }
+    }
+}
+
+fn mkdir(p: &Path) -> Result<(), (PathBuf, io::Error)> {
+    fs::create_dir_all(p).map_err(|e| (p.to_path_buf(), e))
+}
+
+fn write(p: &Path, text: &str) -> Result<(), (PathBuf, io::Error)> {
+    fs::write(p, text).map_err(|e| (p.to_path_buf(), e))
+}
+
+/// Makes `at` a symbolic link to `target`, replacing an old link or file.
+fn link(target: &str, at: &Path) -> Result<(), (PathBuf, io::Error)> {
+    if fs::symlink_metadata(at).is_ok() {
+        fs::remove_file(at).map_err(|e| (at.to_path_buf(), e))?;
+    }
+    symlink(target, at).map_err(|e| (at.to_path_buf(), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::ports::{SysPaths, discover_in};
+    use crate::device::{Mode, Role, UsbTable};
+
+    fn ec25(target: &Path) -> TreeDevice {
+        TreeDevice {
+            vid: 0x2c7c,
+            pid: 0x0125,
+            manufacturer: "Quectel".into(),
+            product: "EC25".into(),
+            ports: (0..4)
+                .map(|n| TreePort { interface: n, tty: format!("ttyUSB{n}"), target: target.to_path_buf() })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn discovery_reads_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("pty");
+        fs::write(&target, "").unwrap();
+        let tree = SysfsTree::write(dir.path(), &ec25(&target)).unwrap();
+        let paths = SysPaths { sysfs: dir.path().join("sys"), dev: dir.path().join("dev") };
+        let table = UsbTable::builtin().unwrap();
+        let modules = discover_in(&paths, table).unwrap();
+        assert_eq!(modules.len(), 1);
+        assert_eq!(modules[0].at_port().unwrap().path, dir.path().join("dev/ttyUSB2"));
+        assert_eq!(fs::canonicalize(dir.path().join("dev/ttyUSB2")).unwrap(), fs::canonicalize(&target).unwrap());
+        assert!(dir.path().join("sys/bus/usb/devices/1-1/idVendor").exists());
+
+        // Re-enumeration as an ASR AROM download port on cdc_acm.
+        tree.remove();
+        assert!(discover_in(&paths, table).unwrap().is_empty());
+        let arom = TreeDevice {
+            vid: 0x2ecc,
+            pid: 0x3004,
+            manufacturer: "ASR".into(),
+            product: "Arom Usb Boot Port".into(),
+            ports: vec![TreePort { interface: 1, tty: "ttyACM0".into(), target: target.clone() }],
+        };
+        SysfsTree::write(dir.path(), &arom).unwrap();
+        let modules = discover_in(&paths, table).unwrap();
+        assert_eq!(modules.len(), 1);
+        assert_eq!(modules[0].mode, Mode::Arom);
+        assert_eq!(modules[0].ports[0].role, Role::Download);
+        assert!(!dir.path().join("dev/ttyUSB2").exists());
+
+        // A second write over a stale tree replaces it.
+        SysfsTree::write(dir.path(), &ec25(&target)).unwrap();
+        let modules = discover_in(&paths, table).unwrap();
+        assert_eq!(modules.len(), 1);
+        assert_eq!(modules[0].ports.len(), 4);
+    }
+}

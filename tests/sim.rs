@@ -1,0 +1,266 @@
+//! End-to-end: the real `fwguard sim` binary on a pseudo-terminal, queried with the AT session.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fwguard::device::{self, DeviceError, Mode, RevisionSource, Role, SessionOptions, SysPaths, UsbTable};
+
+/// A running `fwguard sim`; killed on drop if still running.
+struct Sim {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    port: PathBuf,
+}
+
+impl Sim {
+    fn start(args: &[&str]) -> Sim {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("fwguard"))
+            .arg("sim")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("fwguard sim starts");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("first line of fwguard sim");
+        let port = PathBuf::from(line.trim_end());
+        assert!(!line.trim().is_empty(), "fwguard sim {args:?} printed no port");
+        Sim { child, stdin, port }
+    }
+
+    /// Closes stdin and waits for a clean exit.
+    fn finish(mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "fwguard sim exited with {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "fwguard sim did not stop when stdin closed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn quick() -> SessionOptions {
+    SessionOptions {
+        command_timeout: Duration::from_millis(700),
+        boot_timeout: Duration::from_millis(2500),
+        deadline: Duration::from_secs(15),
+        ..SessionOptions::default()
+    }
+}
+
+#[test]
+fn sim_ec25_identifies() {
+    let sim = Sim::start(&["ec25-e"]);
+    assert!(sim.port.starts_with("/dev/pts"), "{}", sim.port.display());
+    let started = Instant::now();
+    let report = device::identify(&sim.port, &SessionOptions::default()).expect("identify");
+    let wall = started.elapsed();
+    assert_eq!(report.manufacturer.as_deref(), Some("Quectel"));
+    assert_eq!(report.model.as_deref(), Some("EC25"));
+    assert_eq!(report.revision, "EC25EFAR06A17M4G_20.200.20.200");
+    assert_eq!(report.revision_source, RevisionSource::Qgmr);
+    assert_eq!(report.ati_revision.as_deref(), Some("EC25EFAR06A17M4G"));
+    assert_eq!(report.imei.as_deref(), Some("861234000000011"));
+    assert_eq!(report.secure_boot, Some(false));
+    let facts = report.facts();
+    assert_eq!(facts.revision, "EC25EFAR06A17M4G_20.200.20.200");
+    assert_eq!(facts.imei.as_deref(), Some("861234000000011"));
+    eprintln!("identify: {} exchanges in {} ms", report.exchanges.len(), wall.as_millis());
+    assert!(report.exchanges.len() <= 8, "{:#?}", report.exchanges);
+    assert!(wall < Duration::from_secs(5));
+    sim.finish();
+}
+
+#[test]
+fn sim_quirky_profiles_identify() {
+    for (profile, model, revision, source) in [
+        ("ec20-old", "EC20", "EC20EQAR02A04E2G", RevisionSource::Cgmr),
+        ("ec200u-eu", "EC200U", "EC200UEUABR01A03M08", RevisionSource::Qgmr),
+        ("ec800k-cn", "EC800K", "EC800KCNCCR07A01M02", RevisionSource::Qgmr),
+    ] {
+        let sim = Sim::start(&[profile]);
+        let report = device::identify(&sim.port, &quick()).unwrap_or_else(|e| panic!("{profile}: {e}"));
+        assert_eq!(report.model.as_deref(), Some(model), "{profile}");
+        assert_eq!(report.revision, revision, "{profile}");
+        assert_eq!(report.revision_source, source, "{profile}");
+        sim.finish();
+    }
+}
+
+#[test]
+fn sim_described_by_hand() {
+    let sim = Sim::start(&[
+        "--model",
+        "EC800M",
+        "--revision",
+        "EC800MCNLER06A05M08",
+        "--flash-id",
+        "0x20 0x4117",
+        "--platform",
+        "asr",
+    ]);
+    let report = device::identify(&sim.port, &quick()).expect("identify");
+    assert_eq!(report.model.as_deref(), Some("EC800M"));
+    assert_eq!(report.revision, "EC800MCNLER06A05M08");
+    sim.finish();
+}
+
+/// Runs identify against a faulty sim; returns the error and how long it took.
+fn faulty(fault: &str) -> (DeviceError, Duration) {
+    let sim = Sim::start(&["ec25-e", "--fault", fault]);
+    let started = Instant::now();
+    let err = device::identify(&sim.port, &quick()).expect_err(fault);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "{fault}: took {took:?}");
+    assert_eq!(err.port(), sim.port.display().to_string());
+    assert!(!err.hint().is_empty());
+    (err, took)
+}
+
+#[test]
+fn sim_fault_silent() {
+    let (err, _) = faulty("silent");
+    assert!(matches!(err, DeviceError::NotResponding { .. }), "{err}");
+    assert_eq!(err.command(), Some("AT"));
+}
+
+#[test]
+fn sim_fault_garbage() {
+    let (err, _) = faulty("garbage");
+    assert!(matches!(err, DeviceError::Garbage { .. }), "{err}");
+}
+
+#[test]
+fn sim_fault_flood() {
+    let (err, _) = faulty("flood");
+    assert!(matches!(err, DeviceError::TooLong { limit: 4096, .. }), "{err}");
+}
+
+#[test]
+fn sim_fault_slow() {
+    let (err, _) = faulty("slow=1500");
+    assert!(matches!(err, DeviceError::Timeout { ref command, .. } if command == "ATI"), "{err}");
+
+    // Latency within the command timeout only costs time.
+    let sim = Sim::start(&["ec25-e", "--fault", "slow=150"]);
+    let report = device::identify(&sim.port, &quick()).expect("identify with slow=150");
+    assert_eq!(report.model.as_deref(), Some("EC25"));
+    sim.finish();
+}
+
+#[test]
+fn sim_fault_drop_at() {
+    let (err, _) = faulty("drop-at=100");
+    assert!(matches!(err, DeviceError::Disconnected { ref command, .. } if command == "ATI"), "{err}");
+}
+
+#[test]
+fn sim_fault_flash_id_and_boot() {
+    // A wrong flash ID only shows in download mode; normal mode still identifies, after boot.
+    let sim = Sim::start(&["ec25-e", "--fault", "flash-id=20:41:17", "--fault", "boot=500"]);
+    let report = device::identify(&sim.port, &quick()).expect("identify");
+    assert_eq!(report.model.as_deref(), Some("EC25"));
+    sim.finish();
+}
+
+#[test]
+fn sim_bad_arguments_exit_2_with_hint() {
+    for args in [&["ec25-e", "--fault", "loud"][..], &["no-such-module"][..], &["--model", "EC25"][..]] {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("fwguard")).arg("sim").args(args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("error: ") && stderr.contains("hint: "), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn sim_list() {
+    let out = Command::new(assert_cmd::cargo::cargo_bin("fwguard")).args(["sim", "--list"]).output().expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in ["ec25-e", "ec200u-cn", "ec200u-eu", "ec800m-cn-la", "ec800m-cn-le", "ec800m-cn-lf", "ec800k-cn"] {
+        assert!(text.contains(name), "{name} missing from --list");
+    }
+}
+
+fn ports_json(root: &Path) -> serde_json::Value {
+    let out = Command::new(assert_cmd::cargo::cargo_bin("fwguard"))
+        .args(["ports", "--json"])
+        .env("FWGUARD_SYSFS", root.join("sys"))
+        .env("FWGUARD_DEV", root.join("dev"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("ports --json is JSON")
+}
+
+#[test]
+fn sim_root_is_discovered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let state = root.join("state");
+    let sim = Sim::start(&["ec25-e", "--root", &root.display().to_string(), "--state", &state.display().to_string()]);
+    assert_eq!(sim.port, root.join("dev/ttyUSB2"));
+
+    // The flash store exists at the profile's size (512 MiB NAND, sparse).
+    assert_eq!(std::fs::metadata(state.join("flash.bin")).expect("flash.bin").len(), 512 << 20);
+
+    // Library discovery: exactly one module, its AT port is the printed one.
+    let paths = SysPaths { sysfs: root.join("sys"), dev: root.join("dev") };
+    let modules = device::discover_in(&paths, UsbTable::builtin().expect("table")).expect("discover");
+    assert_eq!(modules.len(), 1, "{modules:#?}");
+    let m = &modules[0];
+    assert_eq!((m.usb_id().as_str(), m.mode, m.platform.as_str()), ("2c7c:0125", Mode::At, "qualcomm"));
+    assert_eq!(m.ports.iter().map(|p| p.role).collect::<Vec<_>>(), [Role::Diag, Role::Nmea, Role::At, Role::Modem]);
+    assert_eq!(m.at_port().map(|p| p.path.clone()), Some(sim.port.clone()));
+
+    // identify through the device node finds the USB id too.
+    let report = device::identify_with(&sim.port, &quick(), &paths).expect("identify");
+    let usb = report.usb.expect("usb info");
+    assert_eq!((usb.usb_id.as_str(), usb.interface, usb.role), ("2c7c:0125", 2, Role::At));
+
+    // The binary agrees.
+    let json = ports_json(root);
+    let list = json["modules"].as_array().expect("modules array");
+    assert_eq!(list.len(), 1, "{json:#}");
+    assert_eq!(list[0]["usb_id"], "2c7c:0125");
+    assert_eq!(list[0]["mode"], "at");
+    assert_eq!(list[0]["at_port"], sim.port.display().to_string());
+    assert_eq!(list[0]["ports"].as_array().map(Vec::len), Some(4));
+
+    // Unplugged: the tree is empty again.
+    sim.finish();
+    assert_eq!(ports_json(root)["modules"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn history_json_empty() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("fwguard"))
+        .args(["history", "--json"])
+        .env("FWGUARD_HOME", home.path())
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["checks"].as_array().map(Vec::len), Some(0));
+    assert!(home.path().join("history.db").exists());
+}
