@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 use fwguard::device::{self, DeviceError, Mode, RevisionSource, Role, SessionOptions, SysPaths, UsbTable};
 
 /// A running `fwguard sim`; killed on drop if still running.
-struct Sim {
+pub struct Sim {
     child: Child,
     stdin: Option<ChildStdin>,
-    port: PathBuf,
+    pub port: PathBuf,
 }
 
 impl Sim {
-    fn start(args: &[&str]) -> Sim {
+    pub fn start(args: &[&str]) -> Sim {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("fwguard"))
             .arg("sim")
             .args(args)
@@ -34,7 +34,7 @@ impl Sim {
     }
 
     /// Closes stdin and waits for a clean exit.
-    fn finish(mut self) {
+    pub fn finish(mut self) {
         drop(self.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {

@@ -4,5 +4,6 @@ mod cli;
 mod database;
 mod engine;
 mod grammar;
+mod live;
 mod sim;
 mod util;

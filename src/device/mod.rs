@@ -14,6 +14,7 @@
 pub mod at;
 mod error;
 mod identify;
+mod locate;
 pub mod ports;
 #[cfg(test)]
 mod script;
@@ -23,6 +24,7 @@ pub mod usb;
 
 pub use error::DeviceError;
 pub use identify::{DeviceReport, RevisionSource, UsbInfo, identify, identify_session, identify_with};
+pub use locate::{LocateError, describe, locate_at_port};
 pub use ports::{Module, Port, PortsError, SysPaths, discover, discover_in};
 pub use session::{Exchange, Reply, Session, SessionOptions};
 pub use transport::{SerialTransport, Transport};

@@ -4,17 +4,26 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Args as ClapArgs};
+use fwguard::device::{self, PortsError, SessionOptions, SysPaths, UsbTable, locate_at_port};
 use fwguard::engine::{DeviceFacts, ImageFacts, Report, Verdict, judge};
+use fwguard::history::{CheckRecord, History};
 use fwguard::identity::FlashId;
 use fwguard::rules::model::Severity;
+use fwguard::sim::{self, SimOptions};
 
 use crate::output::{Colour, colour_stdout, hinted, paint, print_json, table};
 
 /// Judge a module and a candidate image.
 #[derive(ClapArgs)]
-#[command(group(ArgGroup::new("device").required(true).args(["model"])))]
+#[command(group(ArgGroup::new("device").args(["port", "sim", "model"])))]
 #[command(group(ArgGroup::new("candidate").required(true).args(["to"])))]
 pub struct Args {
+    /// The module's AT port. With no module option, the one attached module is found by its USB id.
+    #[arg(long, help_heading = "Module")]
+    pub port: Option<PathBuf>,
+    /// A built-in simulated module (fwguard sim --list), queried over a pseudo-terminal.
+    #[arg(long, value_name = "PROFILE", help_heading = "Module")]
+    pub sim: Option<String>,
     /// The module's ATI model line, e.g. EC25 or EC800MCN_LA (a module described by hand).
     #[arg(long, requires = "revision", help_heading = "Module")]
     pub model: Option<String>,
@@ -35,23 +44,84 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Runs the check and prints the verdict.
+/// Where the module's identity came from, for the history.
+struct Acquired {
+    facts: DeviceFacts,
+    source: String,
+    port: Option<String>,
+    usb_id: Option<String>,
+}
+
+/// Reads the module: by hand, over a port, from a simulated module, or the one attached.
+fn acquire(args: &Args) -> anyhow::Result<Acquired> {
+    if let Some(model) = &args.model {
+        let flash_id = match args.flash_id.as_deref().map(FlashId::parse).transpose() {
+            Ok(f) => f,
+            Err(e) => return Err(hinted(e, "write the ID as hex bytes, e.g. --flash-id \"20 41 17\"")),
+        };
+        let facts = DeviceFacts {
+            model: Some(model.clone()),
+            revision: args.revision.clone().unwrap_or_default(),
+            flash_id,
+            ..DeviceFacts::default()
+        };
+        return Ok(Acquired { facts, source: "hand".into(), port: None, usb_id: None });
+    }
+    let opts = SessionOptions::default();
+    let (report, source) = if let Some(port) = &args.port {
+        (device::identify(port, &opts)?, "port".to_string())
+    } else if let Some(profile) = &args.sim {
+        let handle = sim::spawn(sim::find(profile)?, SimOptions::default())?;
+        let report = device::identify(handle.port(), &opts)?;
+        drop(handle);
+        (report, format!("sim:{profile}"))
+    } else {
+        let table = UsbTable::builtin().map_err(PortsError::from)?;
+        let (module, port) = locate_at_port(&SysPaths::from_env(), table).map_err(|e| {
+            let hint = e.hint();
+            hinted(e, hint)
+        })?;
+        tracing::info!(module = %module.usb_id(), port = %port.display(), "found one attached module");
+        (device::identify(&port, &opts)?, "auto".to_string())
+    };
+    tracing::info!(exchanges = report.exchanges.len(), ms = report.ms, "identified the module");
+    Ok(Acquired {
+        facts: report.facts(),
+        source,
+        port: Some(report.port.clone()),
+        usb_id: report.usb.as_ref().map(|u| u.usb_id.clone()),
+    })
+}
+
+/// Runs the check, prints the verdict and records it in the history.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let db = super::load_database(args.db.as_deref())?;
-    let flash_id = match args.flash_id.as_deref().map(FlashId::parse).transpose() {
-        Ok(f) => f,
-        Err(e) => return Err(hinted(e, "write the ID as hex bytes, e.g. --flash-id \"20 41 17\"")),
-    };
-    let device = DeviceFacts {
-        model: args.model.clone(),
-        revision: args.revision.clone().unwrap_or_default(),
-        flash_id,
-        ..DeviceFacts::default()
-    };
-    let image = ImageFacts { name: args.to.clone().unwrap_or_default(), ..ImageFacts::default() };
-    let report = judge(&device, &image, &db);
+    let acquired = acquire(&args)?;
+    let candidate = args.to.clone().unwrap_or_default();
+    let image = ImageFacts { name: candidate.clone(), ..ImageFacts::default() };
+    let report = judge(&acquired.facts, &image, &db);
     print_report(&report, db.origin(), args.json)?;
+    record(&acquired, &candidate, &report);
     Ok(exit_code(&report))
+}
+
+/// Writes the check into the history; a history that cannot be written is reported, not fatal.
+fn record(acquired: &Acquired, candidate: &str, report: &Report) {
+    let f = &acquired.facts;
+    let revision = report.device.revision.clone().unwrap_or_else(|| f.revision.clone());
+    let mut r = CheckRecord::new(&acquired.source, &revision, candidate, &report.verdict.to_string());
+    r.port = acquired.port.clone();
+    r.usb_id = acquired.usb_id.clone();
+    r.model = f.model.clone();
+    r.imei = f.imei.clone();
+    r.flash_id = f.flash_id.as_ref().map(FlashId::hex);
+    r.secure_boot = f.secure_boot;
+    r.findings = serde_json::to_value(&report.findings).unwrap_or_default();
+    r.db_version = Some(i64::from(report.database.version));
+    r.db_sha256 = Some(report.database.sha256.clone());
+    if let Err(e) = History::open_default().and_then(|h| h.record_check(&r)) {
+        eprintln!("warning: the check was not recorded in the history: {e} ({})", e.hint());
+    }
 }
 
 /// 0 for allow and warn, 1 for block.

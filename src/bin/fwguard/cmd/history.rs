@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use comfy_table::Table;
 use fwguard::history::History;
 
 /// Arguments of `fwguard history`.
@@ -28,8 +27,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         super::out(&format!("no checks recorded in {}", history.path().display()))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut table = Table::new();
-    table.set_header(vec!["time", "module", "revision", "candidate", "verdict", "port"]);
+    let mut table = crate::output::table(&["time", "module", "revision", "candidate", "verdict", "port"]);
     for c in &checks {
         table.add_row(vec![
             c.time.clone(),

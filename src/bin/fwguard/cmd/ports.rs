@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use comfy_table::Table;
 use fwguard::device::{self, Module};
 use serde::Serialize;
 
@@ -52,8 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         super::out("no Quectel module attached")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut table = Table::new();
-    table.set_header(vec!["port", "USB id", "mode", "role", "module"]);
+    let mut table = crate::output::table(&["port", "USB id", "mode", "role", "module"]);
     for m in &modules {
         let label = format!("{} ({})", m.bus_id, m.models.join(", "));
         for p in &m.ports {

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use comfy_table::Table;
 use fwguard::identity::FlashId;
 use fwguard::sim::{self, Fault, Platform, Profile, SimError, SimOptions};
 
@@ -121,8 +120,7 @@ fn profile(args: &Args) -> anyhow::Result<Profile> {
 }
 
 fn print_list() -> anyhow::Result<()> {
-    let mut table = Table::new();
-    table.set_header(vec!["profile", "model", "revision", "platform", "USB id", "flash ID", "about"]);
+    let mut table = crate::output::table(&["profile", "model", "revision", "platform", "USB id", "flash ID", "about"]);
     for p in sim::builtin()? {
         table.add_row(vec![
             p.name.clone(),
