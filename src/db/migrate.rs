@@ -1,4 +1,5 @@
-//! Numbered schema migrations, tracked in SQLite's `user_version`.
+//! Numbered schema migrations, tracked in SQLite's `user_version`. Used by the compiled rules
+//! database (`db/rules/`) and by fwguard's own state (`db/state/`).
 
 use rusqlite::Connection;
 
@@ -11,20 +12,34 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// Brings a database to the newest of `migrations`, each in its own transaction.
-///
-/// Refuses a database whose version is newer than this build knows.
-pub fn apply_migrations(conn: &mut Connection, migrations: &[Migration]) -> Result<u32, String> {
-    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| e.to_string())?;
-    let newest = migrations.last().map(|m| m.version).unwrap_or(0);
-    if current > newest {
-        return Err(format!("schema version {current} is newer than this fwguard knows ({newest})"));
+/// Why migrations could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    /// The file was written by a newer fwguard.
+    #[error("schema version {found} is newer than this fwguard knows ({known})")]
+    TooNew {
+        /// The version in the file.
+        found: u32,
+        /// The newest version this build knows.
+        known: u32,
+    },
+    /// SQLite failed.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Brings a database to the newest of `migrations`, each in its own transaction; returns it.
+pub fn apply_migrations(conn: &mut Connection, migrations: &[Migration]) -> Result<u32, MigrationError> {
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = migrations.last().map(|m| m.version).unwrap_or(0);
+    if found > known {
+        return Err(MigrationError::TooNew { found, known });
     }
-    for m in migrations.iter().filter(|m| m.version > current) {
-        let tx = conn.transaction().map_err(|e| e.to_string())?;
-        tx.execute_batch(m.sql).map_err(|e| format!("migration {}: {e}", m.version))?;
-        tx.pragma_update(None, "user_version", m.version).map_err(|e| e.to_string())?;
-        tx.commit().map_err(|e| e.to_string())?;
+    for m in migrations.iter().filter(|m| m.version > found) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(m.sql)?;
+        tx.pragma_update(None, "user_version", m.version)?;
+        tx.commit()?;
     }
-    Ok(newest)
+    Ok(known)
 }

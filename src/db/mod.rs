@@ -16,7 +16,7 @@ use crate::identity::normalise_model;
 use crate::rules::model::{Chip, FamilyFile, PolicyRule, Product};
 use crate::rules::{RuleSet, RulesError};
 
-pub use migrate::{Migration, apply_migrations};
+pub use migrate::{Migration, MigrationError, apply_migrations};
 
 /// The schema version of compiled database files this build reads and writes.
 pub const SCHEMA_VERSION: u32 = sqlite::MIGRATIONS.len() as u32;

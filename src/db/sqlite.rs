@@ -39,7 +39,7 @@ fn write_to(db: &Database, path: &Path) -> Result<(), DbError> {
     let mut conn = Connection::open(path).map_err(&e)?;
     conn.pragma_update(None, "journal_mode", "OFF").map_err(&e)?;
     apply_migrations(&mut conn, MIGRATIONS)
-        .map_err(|problem| DbError::Invalid { path: path.display().to_string(), problem })?;
+        .map_err(|err| DbError::Invalid { path: path.display().to_string(), problem: err.to_string() })?;
     let tx = conn.transaction().map_err(&e)?;
     let r = db.rules();
     let meta = [
