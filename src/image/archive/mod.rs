@@ -90,3 +90,6 @@ pub fn open_as(path: &Path, storage: Storage) -> Result<Box<dyn Package>, ImageE
         }
     })
 }
+
+#[cfg(test)]
+mod tests;

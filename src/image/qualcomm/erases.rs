@@ -37,7 +37,8 @@ pub fn findings(file: &str, steps: &[Step], partition: &dyn Fn(&Step) -> Option<
             continue;
         }
         let name = partition(step);
-        let touched = [name.as_deref(), step.label.as_deref(), step.filename.as_deref()]
+        let file_base = step.filename.as_deref().map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f));
+        let touched = [name.as_deref(), step.label.as_deref(), file_base]
             .into_iter()
             .flatten()
             .find(|n| is_protected(n));

@@ -164,3 +164,6 @@ fn find_programmer(lay: &Layout, members: &[Member], fh_names: &[&str], ins: &mu
     }
     ins.chip = loader.and_then(layout::chip_hint).map(str::to_string);
 }
+
+#[cfg(test)]
+mod tests;
