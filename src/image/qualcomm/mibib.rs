@@ -63,6 +63,7 @@ pub fn parse_mibib(bytes: &[u8]) -> Result<Mibib, MibibError> {
 
 /// The first two pages of a MIBIB with the magic words and nothing else, for fixtures.
 pub fn magic_pages(page_size: usize) -> Vec<u8> {
+    let page_size = page_size.max(8);
     let mut out = vec![0xFFu8; 2 * page_size];
     for (i, w) in MBN_MAGIC.iter().enumerate() {
         out[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());

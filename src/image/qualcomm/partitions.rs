@@ -40,14 +40,21 @@ pub(super) fn read(
         if let Some(g) = NandGeometry::find_in(name) {
             geometry.named(g, &rel, shown)?;
         }
-        let partition_of = |s: &Step| partition_name(s, &names);
+        let partition_of = |s: &Step| partition_name(s, &names, None);
         ins.erases.extend(erases::findings(&rel, &steps, &partition_of));
         if !layout::is_rawprogram(name) {
             continue;
         }
+        let mut seen: HashMap<String, usize> = HashMap::new();
         for step in &steps {
             geometry.from_step(step, &rel, shown)?;
-            add_partition(shown, lay, members, &rel, step, &names, ins)?;
+            let nth = step.filename.as_deref().map(|f| {
+                let count = seen.entry(base_name(f).to_ascii_lowercase()).or_default();
+                *count += 1;
+                *count - 1
+            });
+            let name = partition_name(step, &names, nth);
+            add_partition(shown, lay, members, &rel, step, name, ins)?;
         }
     }
     for name in fh_names.iter().copied().filter(|n| layout::is_mibib(n)) {
@@ -65,17 +72,26 @@ pub(super) fn read(
     Ok(())
 }
 
-/// Image file name (lower case) to partition name, from update/partition_nand.xml.
-fn nand_names(lay: &Layout, scanned: &Scan, ins: &mut Inspection) -> HashMap<String, String> {
+/// Image file name (lower case) to the partitions it is written to, in order, from
+/// update/partition_nand.xml.
+type NandNames = HashMap<String, Vec<String>>;
+
+/// Reads update/partition_nand.xml into [`NandNames`].
+fn nand_names(lay: &Layout, scanned: &Scan, ins: &mut Inspection) -> NandNames {
     let path = format!("{}/partition_nand.xml", lay.update);
     let Some(text) = scanned.text(&path) else {
         return HashMap::new();
     };
     match contents::parse_partition_nand(&text) {
-        Ok(parts) => parts
-            .into_iter()
-            .filter_map(|p| Some((p.image?.to_ascii_lowercase(), p.name)))
-            .collect(),
+        Ok(parts) => {
+            let mut names = NandNames::new();
+            for p in parts {
+                if let Some(image) = p.image {
+                    names.entry(image.to_ascii_lowercase()).or_default().push(p.name);
+                }
+            }
+            names
+        }
         Err(e) => {
             ins.problems.push(format!("{}: {e}", lay.relative(&path)));
             HashMap::new()
@@ -87,12 +103,18 @@ fn base_name(filename: &str) -> &str {
     filename.rsplit(['\\', '/']).next().unwrap_or(filename)
 }
 
-fn partition_name(step: &Step, names: &HashMap<String, String>) -> Option<String> {
+/// The partition a step writes: its label, else the `nth` partition partition_nand.xml gives its
+/// image (all of them, joined with `/`, when `nth` is `None`).
+fn partition_name(step: &Step, names: &NandNames, nth: Option<usize>) -> Option<String> {
     if let Some(l) = &step.label {
         return Some(l.clone());
     }
     let file = base_name(step.filename.as_deref()?);
-    names.get(&file.to_ascii_lowercase()).cloned()
+    let all = names.get(&file.to_ascii_lowercase())?;
+    match nth {
+        Some(n) => all.get(n).or(all.last()).cloned(),
+        None => Some(all.join("/")),
+    }
 }
 
 fn add_partition(
@@ -101,7 +123,7 @@ fn add_partition(
     members: &[Member],
     rel: &str,
     step: &Step,
-    names: &HashMap<String, String>,
+    partition: Option<String>,
     ins: &mut Inspection,
 ) -> Result<(), ImageError> {
     if step.kind == StepKind::Program && step.filename.is_none() {
@@ -126,7 +148,7 @@ fn add_partition(
         None => None,
     };
     let start = step.start_byte();
-    let name = partition_name(step, names).unwrap_or_else(|| match (&step.filename, &step.start_sector_text) {
+    let name = partition.unwrap_or_else(|| match (&step.filename, &step.start_sector_text) {
         (Some(f), _) => base_name(f).to_string(),
         (None, Some(s)) => format!("sector {s}"),
         (None, None) => "whole device".to_string(),
