@@ -97,7 +97,9 @@ fn inspect_table_of_a_folder_package_with_warnings() {
     let out = fwguard().arg("inspect").arg(&path).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for want in [REV, "EC25EFA", "qualcomm-folder", "MDM9x07", "p4K_b256K", "update/sbl1.mbn", "whole device", "no md5.txt"] {
+    for want in
+        [REV, "EC25EFA", "qualcomm-folder", "MDM9x07", "p4K_b256K", "update/sbl1.mbn", "whole device", "no md5.txt"]
+    {
         assert!(text.contains(want), "{want} missing from:\n{text}");
     }
 }

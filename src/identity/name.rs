@@ -121,13 +121,13 @@ fn parse_component(comp: &str) -> Result<Option<ImageKind>, RevisionError> {
     if let Some(kind) = parse_quecpython(&upper) {
         return Ok(Some(kind));
     }
-    if let Some((src, dst)) = upper.split_once('-') {
-        if find_release(src.as_bytes()).is_some() {
-            let source = Revision::parse(src)?;
-            let dst_full = if dst.starts_with('R') { format!("{}{}", source.product(), dst) } else { dst.to_string() };
-            let target = Revision::parse(&dst_full)?;
-            return Ok(Some(ImageKind::Delta { source, target }));
-        }
+    if let Some((src, dst)) = upper.split_once('-')
+        && find_release(src.as_bytes()).is_some()
+    {
+        let source = Revision::parse(src)?;
+        let dst_full = if dst.starts_with('R') { format!("{}{}", source.product(), dst) } else { dst.to_string() };
+        let target = Revision::parse(&dst_full)?;
+        return Ok(Some(ImageKind::Delta { source, target }));
     }
     if find_release(upper.as_bytes()).is_none() {
         return Ok(None);

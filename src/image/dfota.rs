@@ -33,10 +33,8 @@ pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<
         path: shown.clone(),
         reason: format!("{stem:?} is not a delta name like EC20EQAR02A05V03-R02A09V02"),
     })?;
-    let from_content = package
-        .members()
-        .iter()
-        .find_map(|m| m.path.split('/').find_map(|c| delta_in(naming::strip(c))));
+    let from_content =
+        package.members().iter().find_map(|m| m.path.split('/').find_map(|c| delta_in(naming::strip(c))));
     let scanned = scan(package, &|_| Keep::Nothing, false)?;
     let mut ins = Inspection {
         path: shown,

@@ -51,7 +51,10 @@ pub fn scan(package: &mut dyn Package, keep: &dyn Fn(&str) -> Keep, with_md5: bo
                 if member.size > limit {
                     return Err(ImageError::Unsafe {
                         path: name.clone(),
-                        problem: format!("member {}: {} bytes, over the {limit}-byte limit for its kind", member.path, member.size),
+                        problem: format!(
+                            "member {}: {} bytes, over the {limit}-byte limit for its kind",
+                            member.path, member.size
+                        ),
                     });
                 }
                 let mut data = Vec::new();

@@ -33,10 +33,8 @@ impl FolderPackage {
         visited.insert(root.clone());
         let mut stack = vec![(root.clone(), String::new(), 0usize)];
         while let Some((dir, prefix, depth)) = stack.pop() {
-            let mut entries: Vec<_> = fs::read_dir(&dir)
-                .map_err(|e| io(&dir, e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| io(&dir, e))?;
+            let mut entries: Vec<_> =
+                fs::read_dir(&dir).map_err(|e| io(&dir, e))?.collect::<Result<_, _>>().map_err(|e| io(&dir, e))?;
             entries.sort_by_key(|e| e.file_name());
             for entry in entries {
                 census.count_entry()?;
@@ -50,7 +48,9 @@ impl FolderPackage {
                 if name.contains(['\\', ':']) || super::path::normalise(&rel).as_deref() != Ok(rel.as_str()) {
                     return Err(ImageError::Unsafe {
                         path: shown.clone(),
-                        problem: format!("member {rel}: the name has '\\', ':' or another form Windows reads differently"),
+                        problem: format!(
+                            "member {rel}: the name has '\\', ':' or another form Windows reads differently"
+                        ),
                     });
                 }
                 let meta = fs::symlink_metadata(entry.path()).map_err(|e| io(&entry.path(), e))?;

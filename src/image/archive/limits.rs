@@ -71,13 +71,14 @@ impl Census {
                 "member {path}: the members add up to more than {MAX_TOTAL_SIZE} bytes uncompressed (cap MAX_TOTAL_SIZE)"
             )));
         }
-        if let Some(stored) = stored {
-            if size > RATIO_FLOOR && size > stored.saturating_mul(MAX_RATIO) {
-                let ratio = size.checked_div(stored).map_or_else(|| "unbounded".to_string(), |r| format!("{r}:1"));
-                return Err(self.refuse(format!(
-                    "member {path}: expands from {stored} to {size} bytes, a ratio of {ratio}, over the {MAX_RATIO}:1 cap (MAX_RATIO) for members over {RATIO_FLOOR} bytes: a zip bomb"
-                )));
-            }
+        if let Some(stored) = stored
+            && size > RATIO_FLOOR
+            && size > stored.saturating_mul(MAX_RATIO)
+        {
+            let ratio = size.checked_div(stored).map_or_else(|| "unbounded".to_string(), |r| format!("{r}:1"));
+            return Err(self.refuse(format!(
+                "member {path}: expands from {stored} to {size} bytes, a ratio of {ratio}, over the {MAX_RATIO}:1 cap (MAX_RATIO) for members over {RATIO_FLOOR} bytes: a zip bomb"
+            )));
         }
         let folded = path.to_lowercase();
         if let Some(earlier) = self.seen.get(&folded) {

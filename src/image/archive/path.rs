@@ -34,7 +34,9 @@ pub fn normalise(raw: &str) -> Result<String, String> {
         match comp {
             "" | "." => {}
             ".." => return Err("a path that climbs out of the package with '..'".into()),
-            c if c.chars().all(|ch| ch == '.') => return Err(format!("a component {c:?} made of dots")),
+            c if c.chars().all(|ch| ch == '.') => {
+                return Err(format!("a component {c:?} made of dots"));
+            }
             c if c.ends_with(' ') || c.ends_with('.') => {
                 return Err(format!("a component {c:?} ending in a space or dot, which Windows strips"));
             }

@@ -73,13 +73,18 @@ impl SevenZPackage {
         if list_end > file_len {
             return Err(malformed(
                 "7z file list",
-                format!("declared at {}..{list_end}, past the end of the file ({file_len} bytes): truncated", 32 + list_offset),
+                format!(
+                    "declared at {}..{list_end}, past the end of the file ({file_len} bytes): truncated",
+                    32 + list_offset
+                ),
             ));
         }
         if list_size > MAX_7Z_HEADER {
             return Err(ImageError::Unsafe {
                 path: shown.clone(),
-                problem: format!("a 7z file list of {list_size} bytes, over the {MAX_7Z_HEADER}-byte cap (MAX_7Z_HEADER)"),
+                problem: format!(
+                    "a 7z file list of {list_size} bytes, over the {MAX_7Z_HEADER}-byte cap (MAX_7Z_HEADER)"
+                ),
             });
         }
         let source = BufReader::with_capacity(guard::STREAM_BUFFER, File::open(path).map_err(io)?);

@@ -11,7 +11,8 @@ use crate::image::build::zip::{Hostile, write_zip};
 use crate::image::{ImageError, inspect};
 
 fn listing(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = walk(dir).into_iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
+    let mut out: Vec<String> =
+        walk(dir).into_iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
     out.sort();
     out
 }

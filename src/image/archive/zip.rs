@@ -98,7 +98,10 @@ impl ZipPackage {
             }
             let method = entry.compression();
             if method != CompressionMethod::Stored && method != CompressionMethod::Deflated {
-                return Err(malformed(&name, format!("compressed with {method}; fwguard reads stored and deflate members")));
+                return Err(malformed(
+                    &name,
+                    format!("compressed with {method}; fwguard reads stored and deflate members"),
+                ));
             }
             let (size, compressed) = (entry.size(), entry.compressed_size());
             if method == CompressionMethod::Stored && size != compressed {
@@ -146,8 +149,7 @@ impl ZipPackage {
     ) -> Result<T, ImageError> {
         let path = self.path.clone();
         let entry = self.archive.by_index(index).map_err(|e| zip_failure(&path, index, e))?;
-        let name = super::path::normalise(&entry.name().map_err(|e| zip_failure(&path, index, e))?)
-            .unwrap_or_default();
+        let name = super::path::normalise(&entry.name().map_err(|e| zip_failure(&path, index, e))?).unwrap_or_default();
         let member = Member { path: name, size: entry.size() };
         let mut reader = Bounded::new(entry, member.size);
         body(&member, &mut reader)

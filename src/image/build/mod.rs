@@ -49,7 +49,9 @@ impl Content {
     pub fn reader(&self) -> Box<dyn Read + '_> {
         match self {
             Content::Bytes(b) => Box::new(b.as_slice()),
-            Content::Filler { len, seed } => Box::new(Filler { left: *len, state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 }),
+            Content::Filler { len, seed } => {
+                Box::new(Filler { left: *len, state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 })
+            }
         }
     }
 

@@ -205,7 +205,10 @@ impl QualcommBuilder {
             files.push((format!("{fh}/{p}"), Content::Filler { len: 64 << 10, seed: 400 }));
         }
         files.push((format!("{fh}/{}", self.rawprogram_name()), Content::text(&self.rawprogram())));
-        files.push((format!("{fh}/patch_{}.xml", self.geometry), Content::text("<?xml version=\"1.0\" ?>\n<patches>\n</patches>\n")));
+        files.push((
+            format!("{fh}/patch_{}.xml", self.geometry),
+            Content::text("<?xml version=\"1.0\" ?>\n<patches>\n</patches>\n"),
+        ));
         let mut mib = if self.good_mibib {
             mibib::magic_pages(usize::try_from(self.sector()).unwrap_or(4096))
         } else {

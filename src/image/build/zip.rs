@@ -14,9 +14,8 @@ pub fn write_zip(path: &Path, files: &[(String, Content)], deflate: bool) -> io:
     let mut zip = ZipWriter::new(File::create(path)?);
     let method = if deflate { CompressionMethod::Deflated } else { CompressionMethod::Stored };
     for (name, content) in files {
-        let options = SimpleFileOptions::default()
-            .compression_method(method)
-            .large_file(content.len() >= u64::from(u32::MAX));
+        let options =
+            SimpleFileOptions::default().compression_method(method).large_file(content.len() >= u64::from(u32::MAX));
         zip.start_file(name.as_str(), options).map_err(io::Error::other)?;
         io::copy(&mut content.reader(), &mut zip)?;
     }

@@ -36,10 +36,10 @@ pub fn parse_contents(text: &str) -> Result<Contents, String> {
             };
             out.files.push(ListedFile { path: joined.trim_start_matches("./").to_string(), name });
         }
-        if let Some(rev) = revision_in(el) {
-            if !out.revisions.contains(&rev) {
-                out.revisions.push(rev);
-            }
+        if let Some(rev) = revision_in(el)
+            && !out.revisions.contains(&rev)
+        {
+            out.revisions.push(rev);
         }
     }
     Ok(out)

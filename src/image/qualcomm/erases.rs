@@ -38,10 +38,8 @@ pub fn findings(file: &str, steps: &[Step], partition: &dyn Fn(&Step) -> Option<
         }
         let name = partition(step);
         let file_base = step.filename.as_deref().map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f));
-        let touched = [name.as_deref(), step.label.as_deref(), file_base]
-            .into_iter()
-            .flatten()
-            .find(|n| is_protected(n));
+        let touched =
+            [name.as_deref(), step.label.as_deref(), file_base].into_iter().flatten().find(|n| is_protected(n));
         if let Some(what) = touched {
             let verb = match step.kind {
                 StepKind::Erase => "erases",

@@ -30,11 +30,17 @@ pub(super) fn read(path: &Path, storage: Storage, lay: &Layout, scanned: &Scan, 
                 let missing: Vec<&str> = c
                     .files
                     .iter()
-                    .filter(|f| !scanned.digests.keys().any(|p| p.to_ascii_lowercase().ends_with(&format!("/{}", f.name.to_ascii_lowercase())) || p.eq_ignore_ascii_case(&f.name)))
+                    .filter(|f| {
+                        !scanned.digests.keys().any(|p| {
+                            p.to_ascii_lowercase().ends_with(&format!("/{}", f.name.to_ascii_lowercase()))
+                                || p.eq_ignore_ascii_case(&f.name)
+                        })
+                    })
                     .map(|f| f.path.as_str())
                     .collect();
                 if !missing.is_empty() {
-                    ins.problems.push(format!("contents.xml lists file(s) the package does not have: {}", missing.join(", ")));
+                    ins.problems
+                        .push(format!("contents.xml lists file(s) the package does not have: {}", missing.join(", ")));
                 }
                 from_contents = c.revisions.first().and_then(|r| revision_named(r));
             }

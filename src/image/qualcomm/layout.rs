@@ -85,14 +85,25 @@ pub fn find_layout(members: &[Member]) -> Result<Option<Layout>, String> {
             let update_name = members
                 .iter()
                 .find_map(|m| {
-                    let rel = if root.is_empty() { m.path.as_str() } else { m.path.strip_prefix(root.as_str())?.strip_prefix('/')? };
+                    let rel = if root.is_empty() {
+                        m.path.as_str()
+                    } else {
+                        m.path.strip_prefix(root.as_str())?.strip_prefix('/')?
+                    };
                     rel.split('/').next().filter(|p| p.eq_ignore_ascii_case("update"))
                 })
                 .unwrap_or("update");
             let update = if root.is_empty() { update_name.to_string() } else { format!("{root}/{update_name}") };
             let firehose_name = members
                 .iter()
-                .find_map(|m| m.path.strip_prefix(&format!("{update}/"))?.split('/').next().filter(|p| p.eq_ignore_ascii_case("firehose")).map(str::to_string))
+                .find_map(|m| {
+                    m.path
+                        .strip_prefix(&format!("{update}/"))?
+                        .split('/')
+                        .next()
+                        .filter(|p| p.eq_ignore_ascii_case("firehose"))
+                        .map(str::to_string)
+                })
                 .unwrap_or_else(|| "firehose".to_string());
             let firehose = format!("{update}/{firehose_name}");
             Ok(Some(Layout { root: root.clone(), update, firehose }))
@@ -150,7 +161,8 @@ mod tests {
 
     #[test]
     fn finds_root() {
-        let m = members(&["EC25X/md5.txt", "EC25X/update/sbl1.mbn", "EC25X/update/firehose/prog_nand_firehose_9x07.mbn"]);
+        let m =
+            members(&["EC25X/md5.txt", "EC25X/update/sbl1.mbn", "EC25X/update/firehose/prog_nand_firehose_9x07.mbn"]);
         let l = find_layout(&m).unwrap().unwrap();
         assert_eq!(l.root, "EC25X");
         assert_eq!(l.firehose, "EC25X/update/firehose");

@@ -88,7 +88,13 @@ fn keeper(lay: &Layout) -> impl Fn(&str) -> Keep + use<> {
 }
 
 /// Checks md5.txt against the MD5 of every file it lists.
-fn check_md5(shown: &str, lay: &Layout, scanned: &Scan, storage: Storage, ins: &mut Inspection) -> Result<(), ImageError> {
+fn check_md5(
+    shown: &str,
+    lay: &Layout,
+    scanned: &Scan,
+    storage: Storage,
+    ins: &mut Inspection,
+) -> Result<(), ImageError> {
     let md5_path = lay.join("md5.txt");
     let Some(text) = scanned.text(&md5_path) else {
         ins.problems.push(match storage {
@@ -123,7 +129,10 @@ fn check_md5(shown: &str, lay: &Layout, scanned: &Scan, storage: Storage, ins: &
             return Err(ImageError::Malformed {
                 path: shown.to_string(),
                 part: member.clone(),
-                problem: format!("MD5 mismatch: md5.txt line {} expects {}, the file has {actual}", entry.line, entry.md5),
+                problem: format!(
+                    "MD5 mismatch: md5.txt line {} expects {}, the file has {actual}",
+                    entry.line, entry.md5
+                ),
             });
         }
         covered.push(member.clone());
@@ -136,7 +145,11 @@ fn check_md5(shown: &str, lay: &Layout, scanned: &Scan, storage: Storage, ins: &
         .map(|p| lay.relative(p))
         .collect();
     if !uncovered.is_empty() {
-        ins.problems.push(format!("md5.txt does not cover {} file(s) under update/: {}", uncovered.len(), uncovered.join(", ")));
+        ins.problems.push(format!(
+            "md5.txt does not cover {} file(s) under update/: {}",
+            uncovered.len(),
+            uncovered.join(", ")
+        ));
     }
     Ok(())
 }

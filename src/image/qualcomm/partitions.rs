@@ -47,7 +47,7 @@ pub(super) fn read(
         }
         let mut seen: HashMap<String, usize> = HashMap::new();
         for step in &steps {
-            geometry.from_step(step, &rel, shown)?;
+            geometry.take_step(step, &rel, shown)?;
             let nth = step.filename.as_deref().map(|f| {
                 let count = seen.entry(base_name(f).to_ascii_lowercase()).or_default();
                 *count += 1;
@@ -190,13 +190,12 @@ impl Geometry {
             Some(_) => Ok(()),
             None => {
                 self.named = Some((g, source.to_string()));
-                self.check()
-                    .map_err(|(a, b)| Self::clash(shown, source, a, b))
+                self.check().map_err(|(a, b)| Self::clash(shown, source, a, b))
             }
         }
     }
 
-    fn from_step(&mut self, step: &Step, source: &str, shown: &str) -> Result<(), ImageError> {
+    fn take_step(&mut self, step: &Step, source: &str, shown: &str) -> Result<(), ImageError> {
         let (Some(sector), Some(ppb)) = (step.sector_size, step.pages_per_block) else {
             return Ok(());
         };
@@ -205,7 +204,9 @@ impl Geometry {
         let g = NandGeometry { page_kib, block_kib };
         let at = format!("{source} step {}", step.number);
         match &self.from_xml {
-            Some((other, from)) if *other != g => Err(Self::clash(shown, source, format!("{other} ({from})"), format!("{g} ({at})"))),
+            Some((other, from)) if *other != g => {
+                Err(Self::clash(shown, source, format!("{other} ({from})"), format!("{g} ({at})")))
+            }
             Some(_) => Ok(()),
             None => {
                 self.from_xml = Some((g, at));
@@ -216,15 +217,15 @@ impl Geometry {
 
     fn page_from_mibib(&mut self, page: u32, source: &str, shown: &str) -> Result<(), ImageError> {
         let known = self.named.as_ref().or(self.from_xml.as_ref());
-        if let Some((g, from)) = known {
-            if g.page_kib * 1024 != page {
-                return Err(Self::clash(
-                    shown,
-                    source,
-                    format!("{g} ({from})"),
-                    format!("{} KiB pages (the MIBIB table in {source})", page / 1024),
-                ));
-            }
+        if let Some((g, from)) = known
+            && g.page_kib * 1024 != page
+        {
+            return Err(Self::clash(
+                shown,
+                source,
+                format!("{g} ({from})"),
+                format!("{} KiB pages (the MIBIB table in {source})", page / 1024),
+            ));
         }
         Ok(())
     }

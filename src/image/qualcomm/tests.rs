@@ -139,7 +139,9 @@ fn erase_all_factory_and_calibration_are_found() {
     b.erase_all = true;
     let ins = read(&b, Store::Zip).unwrap();
     assert_eq!(ins.erases.len(), 1, "{:?}", ins.erases);
-    assert!(ins.erases[0].contains("rawprogram_nand_p4K_b256K_update.xml step 1") && ins.erases[0].contains("whole device"));
+    assert!(
+        ins.erases[0].contains("rawprogram_nand_p4K_b256K_update.xml step 1") && ins.erases[0].contains("whole device")
+    );
     assert_eq!(ins.facts().erases, ins.erases);
 
     let mut b = QualcommBuilder::ec25(REV);

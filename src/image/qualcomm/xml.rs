@@ -1,8 +1,8 @@
 //! A small element tree built with `quick-xml`, enough for Firehose and Qualcomm build XML.
 
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 
 /// Largest XML file fwguard reads from a package: 4 MiB (a rawprogram file is a few KiB).
 pub const MAX_XML_SIZE: u64 = 4 << 20;
@@ -80,7 +80,9 @@ fn element(e: &BytesStart<'_>, parent: Option<usize>, at: u64) -> Result<Element
     for attr in e.attributes() {
         let attr = attr.map_err(|err| format!("XML error in <{name}> at byte {at}: {err}"))?;
         let key = attr.key.local_name().as_ref().to_string();
-        let value = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|err| format!("XML error in <{name}> at byte {at}: {err}"))?;
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|err| format!("XML error in <{name}> at byte {at}: {err}"))?;
         attrs.push((key, value.into_owned()));
     }
     Ok(Element { name, attrs, text: String::new(), parent })
