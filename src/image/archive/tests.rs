@@ -180,3 +180,42 @@ proptest! {
         let _ = inspect(&path);
     }
 }
+
+fn write_7z(path: &Path, entries: Vec<(sevenz_rust2::ArchiveEntry, &[u8])>) {
+    let mut w = sevenz_rust2::ArchiveWriter::create(path).unwrap();
+    for (entry, data) in entries {
+        w.push_archive_entry(entry, Some(data)).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+#[test]
+fn hostile_7z_entries_are_refused() {
+    use sevenz_rust2::ArchiveEntry;
+    let dir = tempfile::tempdir().unwrap();
+    let traversal = dir.path().join("t.7z");
+    write_7z(&traversal, vec![(ArchiveEntry::new_file("../../evil.sh"), b"x")]);
+    let err = SevenZPackage::open(&traversal).err().unwrap();
+    assert!(matches!(err, ImageError::Unsafe { .. }) && err.to_string().contains("'..'"), "{err}");
+
+    let link = dir.path().join("l.7z");
+    let mut entry = ArchiveEntry::new_file("pkg/update/sbl1.mbn");
+    entry.has_windows_attributes = true;
+    entry.windows_attributes = 0x8000 | (0o120777 << 16);
+    write_7z(&link, vec![(entry, b"/etc/passwd")]);
+    let err = SevenZPackage::open(&link).err().unwrap();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+
+    let good = dir.path().join("g.7z");
+    write_7z(&good, vec![(ArchiveEntry::new_file("a/b.txt"), b"hello"), (ArchiveEntry::new_file("a/c.txt"), b"world")]);
+    let mut p = SevenZPackage::open(&good).unwrap();
+    assert_eq!(p.read("a/c.txt", 100).unwrap(), b"world");
+    assert_eq!(p.hash("a/b.txt").unwrap().size, 5);
+    assert!(matches!(p.read("a/zzz", 100), Err(ImageError::Malformed { .. })));
+    let mut bytes = fs::read(&good).unwrap();
+    let len = bytes.len();
+    bytes.truncate(len - 10);
+    fs::write(&good, &bytes).unwrap();
+    let err = SevenZPackage::open(&good).err().unwrap();
+    assert!(matches!(err, ImageError::Malformed { .. }) && err.to_string().contains("truncated"), "{err}");
+}
