@@ -4,6 +4,7 @@ mod cli;
 mod database;
 mod engine;
 mod grammar;
+mod image;
 mod live;
 mod sim;
 mod util;

@@ -1,10 +1,18 @@
 //! Image: what a firmware package claims, read from its content.
 
+pub mod archive;
+pub mod build;
+pub mod dfota;
 mod error;
+mod inspect;
+pub mod naming;
 mod package;
+pub mod qualcomm;
+pub mod scan;
 
 pub use error::ImageError;
-pub use package::{Member, Package};
+pub use inspect::{FILE_FORMATS, FileFormat, MEMBER_FORMATS, MemberFormat, SNIFF_LEN, inspect};
+pub use package::{DEFAULT_VISIT_LIMIT, Member, Package, Visitor};
 
 use serde::Serialize;
 
@@ -70,6 +78,15 @@ pub struct Inspection {
     pub partitions: Vec<Partition>,
     /// Steps that erase or overwrite calibration, NV or IMEI areas.
     pub erases: Vec<String>,
+    /// For a delta (DFOTA), the build it applies to; `revision` is the build it produces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_revision: Option<String>,
+    /// The Firehose programmer (or loader) the package carries, as a member path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub programmer: Option<String>,
+    /// The chip or platform the programmer's name gives (`MDM9x07`, `SDX55`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chip: Option<String>,
     /// Whether the package is signed, when it says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed: Option<bool>,

@@ -35,6 +35,8 @@ enum Command {
     Ports(cmd::ports::Args),
     /// Show past checks.
     History(cmd::history::Args),
+    /// Show what a firmware package claims: identity, files, sizes, hashes, flash chips.
+    Inspect(cmd::inspect::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Sim(a) => cmd::sim::run(a),
         Command::Ports(a) => cmd::ports::run(a),
         Command::History(a) => cmd::history::run(a),
+        Command::Inspect(a) => cmd::inspect::run(a),
     };
     match result {
         Ok(code) => code,

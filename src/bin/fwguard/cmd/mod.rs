@@ -4,6 +4,7 @@ pub mod check;
 pub mod db;
 pub mod explain;
 pub mod history;
+pub mod inspect;
 pub mod ports;
 pub mod rules;
 pub mod sim;

@@ -1,0 +1,230 @@
+//! A package stored as a zip. Members are read straight from the archive, never extracted.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use zip::result::ZipError;
+use zip::{CompressionMethod, ZipArchive};
+
+use super::guard::{self, Bounded};
+use super::limits::{Census, MAX_MEMBERS};
+use crate::image::package::Visitor;
+use crate::image::{FileEntry, ImageError, Member, Package};
+
+/// The magic of a zip that starts with a member: `PK\x03\x04`.
+pub const ZIP_MAGIC: [u8; 4] = *b"PK\x03\x04";
+/// The magic of an empty zip (only the end record): `PK\x05\x06`.
+pub const EMPTY_ZIP_MAGIC: [u8; 4] = *b"PK\x05\x06";
+
+/// A package stored as a zip archive.
+pub struct ZipPackage {
+    path: String,
+    archive: ZipArchive<BufReader<File>>,
+    members: Vec<Member>,
+    /// Member path to its index in the archive.
+    index: HashMap<String, usize>,
+    /// Archive indices in the order of their data.
+    data_order: Vec<usize>,
+}
+
+struct Listed {
+    index: usize,
+    path: String,
+    size: u64,
+    compressed: u64,
+    header_start: u64,
+}
+
+impl ZipPackage {
+    /// Opens the zip at `path` and checks every entry before any is read: names, links, sizes,
+    /// compression ratio, data ranges and overlaps (see [`super::limits`]).
+    pub fn open(path: &Path) -> Result<ZipPackage, ImageError> {
+        let shown = path.display().to_string();
+        let io = |e| ImageError::Io { path: shown.clone(), source: e };
+        let malformed = |part: &str, problem: String| ImageError::Malformed {
+            path: shown.clone(),
+            part: part.to_string(),
+            problem,
+        };
+        let mut file = File::open(path).map_err(io)?;
+        let file_len = file.metadata().map_err(io)?.len();
+        let mut magic = [0u8; 4];
+        let got = read_up_to(&mut file, &mut magic).map_err(io)?;
+        if got < 4 || (magic != ZIP_MAGIC && magic != EMPTY_ZIP_MAGIC) {
+            return Err(malformed(
+                "zip header",
+                format!("wrong magic: expected {} (PK..), found {}", spaced(&ZIP_MAGIC), spaced(&magic[..got])),
+            ));
+        }
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        let mut archive = ZipArchive::new(BufReader::with_capacity(guard::STREAM_BUFFER, file)).map_err(|e| {
+            malformed("central directory", format!("missing, truncated or damaged ({e}); the download is incomplete"))
+        })?;
+        if archive.len() > MAX_MEMBERS {
+            return Err(ImageError::Unsafe {
+                path: shown.clone(),
+                problem: format!("{} entries, over the {MAX_MEMBERS}-entry cap (MAX_MEMBERS)", archive.len()),
+            });
+        }
+        if archive.has_duplicate_names() {
+            return Err(ImageError::Unsafe {
+                path: shown.clone(),
+                problem: "two entries have the same name; which one a flasher takes is undefined".into(),
+            });
+        }
+        let mut census = Census::new(&shown);
+        let mut listed = Vec::new();
+        for i in 0..archive.len() {
+            census.count_entry()?;
+            let entry = archive.by_index_data(i).map_err(|e| malformed(&format!("entry {i}"), e.to_string()))?;
+            let raw_name = entry.name().map_err(|e| malformed(&format!("entry {i}"), e.to_string()))?.into_owned();
+            let name = super::path::normalise(&raw_name).map_err(|why| ImageError::Unsafe {
+                path: shown.clone(),
+                problem: format!("member {raw_name:?}: {why}"),
+            })?;
+            if entry.is_symlink() {
+                return Err(ImageError::Unsafe {
+                    path: shown.clone(),
+                    problem: format!("member {name}: a symbolic link; links are never followed out of a package"),
+                });
+            }
+            if entry.is_dir() {
+                continue;
+            }
+            if entry.encrypted() {
+                return Err(malformed(&name, "encrypted; fwguard reads only unencrypted packages".into()));
+            }
+            let method = entry.compression();
+            if method != CompressionMethod::Stored && method != CompressionMethod::Deflated {
+                return Err(malformed(
+                    &name,
+                    format!("compressed with {method}; fwguard reads stored and deflate members"),
+                ));
+            }
+            let (size, compressed) = (entry.size(), entry.compressed_size());
+            if method == CompressionMethod::Stored && size != compressed {
+                return Err(malformed(&name, format!("stored uncompressed but declares {size} bytes in {compressed}")));
+            }
+            census.admit(&name, size, Some(compressed))?;
+            listed.push(Listed { index: i, path: name, size, compressed, header_start: entry.header_start() });
+        }
+        let data_end = archive.central_directory_start().min(file_len);
+        for l in &listed {
+            let data_start = archive
+                .by_index_raw(l.index)
+                .map_err(|e| malformed(&l.path, format!("its local header is damaged: {e}")))?
+                .data_start()
+                .unwrap_or(l.header_start);
+            if data_start.saturating_add(l.compressed) > data_end {
+                return Err(malformed(
+                    &l.path,
+                    format!(
+                        "declares {} bytes of data at offset {data_start}, past the end of the member data at {data_end} (the file is {file_len} bytes)",
+                        l.compressed
+                    ),
+                ));
+            }
+        }
+        if archive.has_overlapping_files().map_err(|e| malformed("entries", e.to_string()))? {
+            return Err(ImageError::Unsafe {
+                path: shown.clone(),
+                problem: "entries share the same compressed data (overlapping entries, a zip bomb technique)".into(),
+            });
+        }
+        let mut data_order: Vec<&Listed> = listed.iter().collect();
+        data_order.sort_by_key(|l| l.header_start);
+        let data_order = data_order.iter().map(|l| l.index).collect();
+        listed.sort_by(|a, b| a.path.cmp(&b.path));
+        let index = listed.iter().map(|l| (l.path.clone(), l.index)).collect();
+        let members = listed.iter().map(|l| Member { path: l.path.clone(), size: l.size }).collect();
+        Ok(ZipPackage { path: shown, archive, members, index, data_order })
+    }
+
+    fn with_member<T>(
+        &mut self,
+        index: usize,
+        body: impl FnOnce(&Member, &mut dyn Read) -> Result<T, ImageError>,
+    ) -> Result<T, ImageError> {
+        let path = self.path.clone();
+        let entry = self.archive.by_index(index).map_err(|e| zip_failure(&path, index, e))?;
+        let name = super::path::normalise(&entry.name().map_err(|e| zip_failure(&path, index, e))?).unwrap_or_default();
+        let member = Member { path: name, size: entry.size() };
+        let mut reader = Bounded::new(entry, member.size);
+        body(&member, &mut reader)
+    }
+
+    fn index_of(&self, member: &str) -> Result<usize, ImageError> {
+        self.index.get(member).copied().ok_or_else(|| guard::no_member(&self.path, member))
+    }
+}
+
+fn zip_failure(package: &str, index: usize, e: ZipError) -> ImageError {
+    match e {
+        ZipError::Io(io) => guard::read_failure(package, &format!("entry {index}"), io),
+        other => ImageError::Malformed {
+            path: package.to_string(),
+            part: format!("entry {index}"),
+            problem: other.to_string(),
+        },
+    }
+}
+
+impl Package for ZipPackage {
+    fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    fn read(&mut self, member: &str, limit: u64) -> Result<Vec<u8>, ImageError> {
+        let index = self.index_of(member)?;
+        let package = self.path.clone();
+        self.with_member(index, |m, reader| {
+            if m.size > limit {
+                return Err(guard::over_limit(&package, &m.path, m.size, limit));
+            }
+            guard::read_limited(reader, limit)
+                .map_err(|e| guard::read_failure(&package, &m.path, e))?
+                .map_err(|limit| guard::over_limit(&package, &m.path, m.size, limit))
+        })
+    }
+
+    fn hash(&mut self, member: &str) -> Result<FileEntry, ImageError> {
+        let index = self.index_of(member)?;
+        let package = self.path.clone();
+        self.with_member(index, |m, reader| {
+            let d = guard::digest(reader, false).map_err(|e| guard::read_failure(&package, &m.path, e))?;
+            Ok(d.entry(&m.path))
+        })
+    }
+
+    fn for_each(&mut self, visit: &mut Visitor<'_>) -> Result<(), ImageError> {
+        for index in self.data_order.clone() {
+            self.with_member(index, |m, reader| visit(m, reader))?;
+        }
+        Ok(())
+    }
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
+/// `50 4B 03 04`, or `nothing` for no bytes.
+pub(crate) fn spaced(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "nothing (an empty file)".into();
+    }
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,64 @@
+//! DFOTA delta packages (`compatibility-evidence.md` §5): `EC20EQAR02A05V03-R02A09V02.zip`, a diff
+//! from one build to another that only applies on a module running exactly the source build.
+//!
+//! No public source describes what such a zip holds, so fwguard takes the source and target
+//! from the name, hashes every member, and when a member's path names a delta too, takes that
+//! as the content's claim and checks the file name against it.
+
+use std::path::Path;
+
+use super::archive::Storage;
+use super::scan::{Keep, scan};
+use super::{ImageError, Inspection, Package, naming};
+use crate::identity::{ImageKind, ImageName, Revision};
+
+/// The delta a name gives: (source, target).
+fn delta_in(text: &str) -> Option<(Revision, Revision)> {
+    match ImageName::parse(text).ok()?.kind {
+        ImageKind::Delta { source, target } => Some((source, target)),
+        _ => None,
+    }
+}
+
+/// Whether the package at `path` is named like a DFOTA delta.
+pub fn claims(path: &Path) -> bool {
+    delta_in(&naming::stem(path)).is_some()
+}
+
+/// Reads a DFOTA delta package.
+pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<Inspection, ImageError> {
+    let shown = package.path().to_string();
+    let stem = naming::stem(path);
+    let from_name = delta_in(&stem).ok_or_else(|| ImageError::UnknownFormat {
+        path: shown.clone(),
+        reason: format!("{stem:?} is not a delta name like EC20EQAR02A05V03-R02A09V02"),
+    })?;
+    let from_content =
+        package.members().iter().find_map(|m| m.path.split('/').find_map(|c| delta_in(naming::strip(c))));
+    let scanned = scan(package, &|_| Keep::Nothing, false)?;
+    let mut ins = Inspection {
+        path: shown,
+        format: "dfota".into(),
+        // The DFOTA sources (EC20, EP06/EG06/EM06, BG96 guides) are all Qualcomm modules.
+        platform: "qualcomm".into(),
+        files: scanned.files(),
+        ..Inspection::default()
+    };
+    if storage != Storage::Zip {
+        ins.problems.push(format!("a delta stored as a {}; Quectel ships deltas as .zip", storage.label()));
+    }
+    if ins.files.is_empty() {
+        ins.problems.push("the delta holds no files".into());
+    }
+    let (source, target) = match from_content {
+        Some(content) if content != from_name => {
+            ins.name_conflict = Some(stem);
+            content
+        }
+        _ => from_name,
+    };
+    ins.product = Some(target.product().to_string());
+    ins.revision = Some(target.to_string());
+    ins.source_revision = Some(source.to_string());
+    Ok(ins)
+}

@@ -1,0 +1,131 @@
+//! `inspect`: what a package claims, whatever its format. Storage is told by content (the zip
+//! and 7z magic), then suffix; the format by the readers below, in order.
+//!
+//! Readers plug in here: a [`MemberFormat`] for formats stored as members of a folder, zip or
+//! 7z (Qualcomm, DFOTA, ASR, QuecPython zips), a [`FileFormat`] for single-file formats (Unisoc
+//! `.pac`, Eigencomm `.binpkg`, QuecPython `.bin`).
+
+use std::path::Path;
+
+use super::archive::{self, Storage};
+use super::{ImageError, Inspection, Member, Package, dfota, qualcomm};
+use crate::engine::ImageFacts;
+use crate::identity::FlashId;
+
+/// A reader of a format stored as members of a folder or archive.
+pub struct MemberFormat {
+    /// The format's name, for messages.
+    pub name: &'static str,
+    /// Whether the reader takes this package, by its members and its path.
+    pub claims: fn(&[Member], &Path) -> bool,
+    /// Reads the package.
+    pub read: fn(&mut dyn Package, &Path, Storage) -> Result<Inspection, ImageError>,
+}
+
+/// A reader of a single-file format.
+pub struct FileFormat {
+    /// The format's name, for messages.
+    pub name: &'static str,
+    /// Whether the reader takes this file, by its path and first bytes ([`SNIFF_LEN`]).
+    pub claims: fn(&Path, &[u8]) -> bool,
+    /// Reads the file.
+    pub read: fn(&Path) -> Result<Inspection, ImageError>,
+}
+
+/// How many leading bytes [`FileFormat::claims`] sees.
+pub const SNIFF_LEN: usize = 64;
+
+/// Formats stored as members, tried in order (Qualcomm before DFOTA: a full package named like
+/// a delta is a full package with a name conflict).
+pub const MEMBER_FORMATS: &[MemberFormat] = &[
+    MemberFormat { name: "Qualcomm package", claims: |m, _| qualcomm::claims(m), read: qualcomm::read },
+    MemberFormat { name: "DFOTA delta", claims: |_, p| dfota::claims(p), read: dfota::read },
+    // ASR zip (partition.bin, flashinfo.bin, download.json) and QuecPython zip: plug in here.
+];
+
+/// Single-file formats, tried in order.
+pub const FILE_FORMATS: &[FileFormat] = &[
+    // Unisoc .pac, Eigencomm .binpkg and QuecPython .bin: plug in here.
+];
+
+/// Reads what the package at `path` claims: identity, files with sizes and SHA-256, flash chips,
+/// partitions, erase steps and problems. Nothing is written anywhere.
+pub fn inspect(path: &Path) -> Result<Inspection, ImageError> {
+    let storage = archive::storage_of(path)?;
+    if storage == Storage::File {
+        let head = sniff(path)?;
+        if let Some(f) = FILE_FORMATS.iter().find(|f| (f.claims)(path, &head)) {
+            return (f.read)(path);
+        }
+        return Err(unknown(path, "a single file", FILE_FORMATS.iter().map(|f| f.name)));
+    }
+    let mut package = archive::open_as(path, storage)?;
+    let members = package.members().to_vec();
+    if let Some(f) = MEMBER_FORMATS.iter().find(|f| (f.claims)(&members, path)) {
+        return (f.read)(package.as_mut(), path, storage);
+    }
+    Err(unknown(path, &format!("a {}", storage.label()), MEMBER_FORMATS.iter().map(|f| f.name)))
+}
+
+fn sniff(path: &Path) -> Result<Vec<u8>, ImageError> {
+    use std::io::Read;
+    let io = |e| ImageError::Io { path: path.display().to_string(), source: e };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    file.take(SNIFF_LEN as u64).read_to_end(&mut head).map_err(io)?;
+    Ok(head)
+}
+
+fn unknown<'a>(path: &Path, what: &str, tried: impl Iterator<Item = &'a str>) -> ImageError {
+    let tried: Vec<&str> = tried.collect();
+    let reason = if tried.is_empty() {
+        format!("{what}, and no reader for single-file formats is built in yet")
+    } else {
+        format!("{what} that is none of: {}", tried.join(", "))
+    };
+    ImageError::UnknownFormat { path: path.display().to_string(), reason }
+}
+
+impl Inspection {
+    /// The facts the engine judges. The name is the revision the content gives (for a delta,
+    /// `SOURCE-TARGET`); it is empty, and so refused, when the content gives none.
+    pub fn facts(&self) -> ImageFacts {
+        let name = match (&self.source_revision, &self.revision) {
+            (Some(src), Some(dst)) => format!("{src}-{dst}"),
+            (_, Some(rev)) => rev.clone(),
+            _ => String::new(),
+        };
+        let chips: Vec<FlashId> = self.flash_chips.iter().filter_map(|c| FlashId::parse(&c.jedec).ok()).collect();
+        ImageFacts {
+            name,
+            path: Some(self.path.clone()),
+            nand: self.nand,
+            flash_chips: (!self.flash_chips.is_empty()).then_some(chips),
+            erases: self.erases.clone(),
+            signed: self.signed,
+            name_conflict: self.name_conflict.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{ImageKind, ImageName};
+    use crate::image::ChipEntry;
+
+    #[test]
+    fn facts_carry_identity() {
+        let ins = Inspection {
+            path: "p.zip".into(),
+            revision: Some("EC20EQAR02A09V02".into()),
+            source_revision: Some("EC20EQAR02A05V03".into()),
+            flash_chips: vec![ChipEntry { jedec: "204117".into(), name: None }],
+            ..Inspection::default()
+        };
+        let f = ins.facts();
+        assert!(matches!(ImageName::parse(&f.name).unwrap().kind, ImageKind::Delta { .. }));
+        assert_eq!(f.flash_chips.unwrap()[0].hex(), FlashId::parse("20 41 17").unwrap().hex());
+        assert_eq!(Inspection::default().facts().flash_chips, None);
+    }
+}

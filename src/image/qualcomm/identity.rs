@@ -1,0 +1,71 @@
+//! Identity from content: the revision folder, contents.xml, and the package's own name,
+//! cross-checked.
+
+use std::path::Path;
+
+use super::contents;
+use super::layout::Layout;
+use crate::identity::{ImageKind, ImageName, Revision};
+use crate::image::archive::Storage;
+use crate::image::scan::Scan;
+use crate::image::{Inspection, naming};
+
+/// A revision named by a folder or value, if it is one.
+fn revision_named(text: &str) -> Option<Revision> {
+    match ImageName::parse(text).ok()?.kind {
+        ImageKind::Build(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// Sets `ins.revision`, `ins.product` and `ins.name_conflict`, and notes disagreements.
+pub(super) fn read(path: &Path, storage: Storage, lay: &Layout, scanned: &Scan, ins: &mut Inspection) {
+    let folder = lay.root.rsplit('/').next().filter(|s| !s.is_empty());
+    let from_folder = folder.and_then(|f| revision_named(f).map(|r| (r, f.to_string())));
+    let contents_path = lay.join("contents.xml");
+    let mut from_contents = None;
+    if let Some(text) = scanned.text(&contents_path) {
+        match contents::parse_contents(&text) {
+            Ok(c) => {
+                let missing: Vec<&str> = c
+                    .files
+                    .iter()
+                    .filter(|f| {
+                        !scanned.digests.keys().any(|p| {
+                            p.to_ascii_lowercase().ends_with(&format!("/{}", f.name.to_ascii_lowercase()))
+                                || p.eq_ignore_ascii_case(&f.name)
+                        })
+                    })
+                    .map(|f| f.path.as_str())
+                    .collect();
+                if !missing.is_empty() {
+                    ins.problems
+                        .push(format!("contents.xml lists file(s) the package does not have: {}", missing.join(", ")));
+                }
+                from_contents = c.revisions.first().and_then(|r| revision_named(r));
+            }
+            Err(e) => ins.problems.push(format!("contents.xml: {e}")),
+        }
+    }
+    // A folder package given as the revision folder itself names its revision by its own name.
+    let from_own_name = (storage == Storage::Folder && lay.root.is_empty())
+        .then(|| naming::stem(path))
+        .and_then(|s| revision_named(&s).map(|r| (r, s)));
+    let content = from_folder.or(from_own_name).map(|(r, _)| r);
+    match (&content, &from_contents) {
+        (Some(a), Some(b)) if !naming::same_build(a, b) => {
+            ins.problems.push(format!("contents.xml names {b}, but the revision folder is {a}"));
+        }
+        _ => {}
+    }
+    let Some(revision) = content.or(from_contents) else {
+        ins.problems.push(match folder {
+            Some(f) => format!("the package folder {f:?} is not a revision, and contents.xml names none: the content does not say what it is"),
+            None => "no revision folder and no revision in contents.xml: the content does not say what it is".into(),
+        });
+        return;
+    };
+    ins.name_conflict = naming::conflict(path, &revision);
+    ins.product = Some(revision.product().to_string());
+    ins.revision = Some(revision.to_string());
+}

@@ -1,0 +1,243 @@
+//! Partitions, erase findings and NAND geometry from the rawprogram and patch XML, the
+//! partition_nand.xml names, the geometry in file names and the MIBIB header.
+
+use std::collections::HashMap;
+
+use super::layout::{self, Layout};
+use super::rawprogram::{self, Step, StepKind};
+use super::{contents, erases, mibib};
+use crate::identity::NandGeometry;
+use crate::image::scan::Scan;
+use crate::image::{ImageError, Inspection, Member, Partition};
+
+/// Reads the XML of `update/firehose/` into `ins.partitions`, `ins.erases` and `ins.nand`.
+pub(super) fn read(
+    shown: &str,
+    lay: &Layout,
+    members: &[Member],
+    fh_names: &[&str],
+    scanned: &Scan,
+    ins: &mut Inspection,
+) -> Result<(), ImageError> {
+    let malformed = |part: &str, problem: String| ImageError::Malformed {
+        path: shown.to_string(),
+        part: part.to_string(),
+        problem,
+    };
+    let names = nand_names(lay, scanned, ins);
+    let mut geometry = Geometry::default();
+    let mut sorted: Vec<&str> = fh_names.to_vec();
+    sorted.sort_unstable();
+    let rawprograms: Vec<&str> = sorted.iter().copied().filter(|n| layout::is_rawprogram(n)).collect();
+    if rawprograms.is_empty() && !fh_names.is_empty() {
+        ins.problems.push(format!("no rawprogram*.xml in {}: the package does not say what to write", lay.firehose));
+    }
+    for name in sorted.iter().copied().filter(|n| layout::is_rawprogram(n) || layout::is_patch(n)) {
+        let path = format!("{}/{name}", lay.firehose);
+        let text = scanned.text(&path).unwrap_or_default();
+        let steps = rawprogram::parse_steps(&text).map_err(|e| malformed(&path, e))?;
+        let rel = lay.relative(&path).to_string();
+        if let Some(g) = NandGeometry::find_in(name) {
+            geometry.named(g, &rel, shown)?;
+        }
+        let partition_of = |s: &Step| partition_name(s, &names, None);
+        ins.erases.extend(erases::findings(&rel, &steps, &partition_of));
+        if !layout::is_rawprogram(name) {
+            continue;
+        }
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for step in &steps {
+            geometry.take_step(step, &rel, shown)?;
+            let nth = step.filename.as_deref().map(|f| {
+                let count = seen.entry(base_name(f).to_ascii_lowercase()).or_default();
+                *count += 1;
+                *count - 1
+            });
+            let name = partition_name(step, &names, nth);
+            add_partition(shown, lay, members, &rel, step, name, ins)?;
+        }
+    }
+    for name in fh_names.iter().copied().filter(|n| layout::is_mibib(n)) {
+        let path = format!("{}/{name}", lay.firehose);
+        let rel = lay.relative(&path).to_string();
+        if let Some(g) = NandGeometry::find_in(name) {
+            geometry.named(g, &rel, shown)?;
+        }
+        match mibib::parse_mibib(scanned.kept.get(&path).map(Vec::as_slice).unwrap_or_default()) {
+            Ok(m) => geometry.page_from_mibib(m.page_size, &rel, shown)?,
+            Err(e) => ins.problems.push(format!("{rel}: not a MIBIB partition table: {e}")),
+        }
+    }
+    ins.nand = geometry.result();
+    Ok(())
+}
+
+/// Image file name (lower case) to the partitions it is written to, in order, from
+/// update/partition_nand.xml.
+type NandNames = HashMap<String, Vec<String>>;
+
+/// Reads update/partition_nand.xml into [`NandNames`].
+fn nand_names(lay: &Layout, scanned: &Scan, ins: &mut Inspection) -> NandNames {
+    let path = format!("{}/partition_nand.xml", lay.update);
+    let Some(text) = scanned.text(&path) else {
+        return HashMap::new();
+    };
+    match contents::parse_partition_nand(&text) {
+        Ok(parts) => {
+            let mut names = NandNames::new();
+            for p in parts {
+                if let Some(image) = p.image {
+                    names.entry(image.to_ascii_lowercase()).or_default().push(p.name);
+                }
+            }
+            names
+        }
+        Err(e) => {
+            ins.problems.push(format!("{}: {e}", lay.relative(&path)));
+            HashMap::new()
+        }
+    }
+}
+
+fn base_name(filename: &str) -> &str {
+    filename.rsplit(['\\', '/']).next().unwrap_or(filename)
+}
+
+/// The partition a step writes: its label, else the `nth` partition partition_nand.xml gives its
+/// image (all of them, joined with `/`, when `nth` is `None`).
+fn partition_name(step: &Step, names: &NandNames, nth: Option<usize>) -> Option<String> {
+    if let Some(l) = &step.label {
+        return Some(l.clone());
+    }
+    let file = base_name(step.filename.as_deref()?);
+    let all = names.get(&file.to_ascii_lowercase())?;
+    match nth {
+        Some(n) => all.get(n).or(all.last()).cloned(),
+        None => Some(all.join("/")),
+    }
+}
+
+fn add_partition(
+    shown: &str,
+    lay: &Layout,
+    members: &[Member],
+    rel: &str,
+    step: &Step,
+    partition: Option<String>,
+    ins: &mut Inspection,
+) -> Result<(), ImageError> {
+    if step.kind == StepKind::Program && step.filename.is_none() {
+        return Ok(());
+    }
+    let file = match &step.filename {
+        Some(f) => {
+            let resolved = rawprogram::resolve(&lay.firehose, f, &lay.root).ok_or_else(|| ImageError::Unsafe {
+                path: shown.to_string(),
+                problem: format!("{rel} step {}: filename {f:?} points outside the package", step.number),
+            })?;
+            let found = members.iter().find(|m| m.path.eq_ignore_ascii_case(&resolved));
+            if found.is_none() {
+                ins.problems.push(format!(
+                    "{rel} step {} writes {}, which the package does not have",
+                    step.number,
+                    lay.relative(&resolved)
+                ));
+            }
+            Some(lay.relative(found.map_or(resolved.as_str(), |m| m.path.as_str())).to_string())
+        }
+        None => None,
+    };
+    let start = step.start_byte();
+    let name = partition.unwrap_or_else(|| match (&step.filename, &step.start_sector_text) {
+        (Some(f), _) => base_name(f).to_string(),
+        (None, Some(s)) => format!("sector {s}"),
+        (None, None) => "whole device".to_string(),
+    });
+    let erase = step.kind == StepKind::Erase;
+    if let Some(existing) = ins.partitions.iter_mut().find(|p| start.is_some() && p.start == start) {
+        existing.erase |= erase;
+        if existing.file.is_none() {
+            existing.file = file;
+            existing.name = name;
+        }
+        return Ok(());
+    }
+    ins.partitions.push(Partition { name, start, size: step.size_bytes(), file, erase });
+    Ok(())
+}
+
+/// NAND geometry gathered from names, XML attributes and the MIBIB, refusing disagreement.
+#[derive(Default)]
+struct Geometry {
+    named: Option<(NandGeometry, String)>,
+    from_xml: Option<(NandGeometry, String)>,
+}
+
+impl Geometry {
+    fn clash(shown: &str, part: &str, a: String, b: String) -> ImageError {
+        ImageError::Malformed {
+            path: shown.to_string(),
+            part: part.to_string(),
+            problem: format!("the package names two NAND geometries: {a} and {b}"),
+        }
+    }
+
+    fn named(&mut self, g: NandGeometry, source: &str, shown: &str) -> Result<(), ImageError> {
+        match &self.named {
+            Some((other, from)) if *other != g => {
+                Err(Self::clash(shown, source, format!("{other} ({from})"), format!("{g} ({source})")))
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.named = Some((g, source.to_string()));
+                self.check().map_err(|(a, b)| Self::clash(shown, source, a, b))
+            }
+        }
+    }
+
+    fn take_step(&mut self, step: &Step, source: &str, shown: &str) -> Result<(), ImageError> {
+        let (Some(sector), Some(ppb)) = (step.sector_size, step.pages_per_block) else {
+            return Ok(());
+        };
+        let page_kib = u32::try_from(sector / 1024).unwrap_or(0);
+        let block_kib = u32::try_from(sector.saturating_mul(ppb) / 1024).unwrap_or(0);
+        let g = NandGeometry { page_kib, block_kib };
+        let at = format!("{source} step {}", step.number);
+        match &self.from_xml {
+            Some((other, from)) if *other != g => {
+                Err(Self::clash(shown, source, format!("{other} ({from})"), format!("{g} ({at})")))
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.from_xml = Some((g, at));
+                self.check().map_err(|(a, b)| Self::clash(shown, source, a, b))
+            }
+        }
+    }
+
+    fn page_from_mibib(&mut self, page: u32, source: &str, shown: &str) -> Result<(), ImageError> {
+        let known = self.named.as_ref().or(self.from_xml.as_ref());
+        if let Some((g, from)) = known
+            && g.page_kib * 1024 != page
+        {
+            return Err(Self::clash(
+                shown,
+                source,
+                format!("{g} ({from})"),
+                format!("{} KiB pages (the MIBIB table in {source})", page / 1024),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), (String, String)> {
+        match (&self.named, &self.from_xml) {
+            (Some((a, fa)), Some((b, fb))) if a != b => Err((format!("{a} ({fa})"), format!("{b} ({fb})"))),
+            _ => Ok(()),
+        }
+    }
+
+    fn result(&self) -> Option<NandGeometry> {
+        self.named.as_ref().or(self.from_xml.as_ref()).map(|(g, _)| *g)
+    }
+}
