@@ -1,6 +1,9 @@
 //! Image: what a firmware package claims, read from its content.
 
+pub mod asr;
+mod claims;
 mod error;
+mod fields;
 mod package;
 
 pub use error::ImageError;
