@@ -9,6 +9,8 @@ pub mod download_json;
 pub mod fip;
 pub mod flashinfo;
 pub mod partition_table;
+#[cfg(test)]
+mod tests;
 
 use self::download_json::{Recipe, Step, StepKind};
 use self::fip::Fip;

@@ -7,10 +7,20 @@ use crate::identity::{FlashKind, ImageKind, ImageName, Revision, normalise_model
 use super::fields::file_name;
 
 /// The first full-build revision named by any of `texts` (file names, header strings).
+/// A file extension (`.json`, `.img`) is dropped before parsing; an app version's `.200` is not
+/// an extension. The folders of a path are tried after its file name.
 pub(crate) fn revision_in<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<Revision> {
-    texts.into_iter().find_map(|t| match ImageName::parse(t) {
-        Ok(ImageName { kind: ImageKind::Build(r), .. }) => Some(r),
-        _ => None,
+    texts.into_iter().find_map(|t| {
+        let name = file_name(t);
+        let stem = match name.rsplit_once('.') {
+            Some((stem, ext)) if (1..=7).contains(&ext.len()) && ext.bytes().any(|c| c.is_ascii_alphabetic()) => stem,
+            _ => name,
+        };
+        let folders = t.split(['/', '\\']).rev().skip(1);
+        std::iter::once(stem).chain(folders).find_map(|c| match ImageName::parse(c) {
+            Ok(ImageName { kind: ImageKind::Build(r), .. }) => Some(r),
+            _ => None,
+        })
     })
 }
 
@@ -89,5 +99,6 @@ mod tests {
     fn revisions_in_texts() {
         assert_eq!(revision_in(["download.json", "EC800MCNLFR01A01M04_OCPU.json"]).unwrap().product(), "EC800MCNLF");
         assert!(revision_in(["a", "QPY_OCPU_V0004_EC800M_CNLF_FW"]).is_none());
+        assert_eq!(revision_in(["EC25EFAR06A17M4G_20.200.20.200/x/cp.bin"]).unwrap().base(), "EC25EFAR06A17M4G");
     }
 }

@@ -1,0 +1,4 @@
+//! Builders of real-format packages, and of damaged ones, for tests, benchmarks and the simulator.
+
+pub mod asr;
+pub mod memory;
