@@ -40,11 +40,6 @@ impl<'a> View<'a> {
         malformed(self.path, self.part, problem)
     }
 
-    /// The whole slice.
-    pub(crate) fn all(&self) -> &'a [u8] {
-        self.bytes
-    }
-
     /// `len` bytes at `at`, or a "truncated" error.
     pub(crate) fn bytes(&self, at: usize, len: usize) -> Result<&'a [u8], ImageError> {
         at.checked_add(len).and_then(|end| self.bytes.get(at..end)).ok_or_else(|| {

@@ -6,6 +6,7 @@ mod claims;
 mod error;
 mod fields;
 mod package;
+pub mod pac;
 
 pub use error::ImageError;
 pub use package::{Member, Package};
