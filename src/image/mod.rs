@@ -1,6 +1,7 @@
 //! Image: what a firmware package claims, read from its content.
 
 pub mod asr;
+pub mod binpkg;
 pub mod build;
 mod claims;
 mod error;
