@@ -8,6 +8,7 @@ mod error;
 mod fields;
 mod package;
 pub mod pac;
+pub mod quecpython;
 
 pub use error::ImageError;
 pub use package::{Member, Package};

@@ -4,3 +4,4 @@ pub mod asr;
 pub mod binpkg;
 pub mod memory;
 pub mod pac;
+pub mod quecpython;
