@@ -9,6 +9,8 @@ mod fields;
 mod package;
 pub mod pac;
 pub mod quecpython;
+#[cfg(test)]
+mod robustness;
 
 pub use error::ImageError;
 pub use package::{Member, Package};
