@@ -128,8 +128,8 @@ fn loaded_images(
             }
             _ => continue,
         };
-        let found = find_member(members, root, image, step.version_bootrom.as_deref())
-            .ok_or_else(|| missing(path, image))?;
+        let found =
+            find_member(members, root, image, step.version_bootrom.as_deref()).ok_or_else(|| missing(path, image))?;
         if !list.contains(&found) {
             list.push(found);
         }
@@ -213,16 +213,15 @@ pub fn describe(asr: &AsrPackage, members: &[Member], insp: &mut Inspection) {
         .and_then(|f| (f.flash_size % (1 << 20) == 0 && f.flash_size > 0).then_some(f.flash_size >> 20))
         .or_else(|| asr.recipe.as_ref().and_then(Recipe::variant_flash_mb));
     let mut conflicts: Vec<String> = name_conflict(&insp.path, content_rev.as_ref(), flash_mib).into_iter().collect();
-    if let (Some(chip), Some(name)) = (asr.recipe.as_ref().and_then(Recipe::chip), name_claim(&insp.path)) {
-        if let Some(expected) = expected_chip(name.product()) {
-            if expected != chip {
-                conflicts.push(format!(
-                    "the file name is for {} ({expected}), the package is built for {chip} ({})",
-                    name.product(),
-                    asr.recipe.as_ref().and_then(|r| r.arelease_product.clone()).unwrap_or_default()
-                ));
-            }
-        }
+    if let (Some(chip), Some(name)) = (asr.recipe.as_ref().and_then(Recipe::chip), name_claim(&insp.path))
+        && let Some(expected) = expected_chip(name.product())
+        && expected != chip
+    {
+        conflicts.push(format!(
+            "the file name is for {} ({expected}), the package is built for {chip} ({})",
+            name.product(),
+            asr.recipe.as_ref().and_then(|r| r.arelease_product.clone()).unwrap_or_default()
+        ));
     }
     if !conflicts.is_empty() {
         insp.name_conflict = Some(conflicts.join("; "));
@@ -297,7 +296,8 @@ fn partitions(asr: &AsrPackage, members: &[Member], steps: &[Step], problems: &m
             Some(i) => i,
             None => {
                 if asr.partitions.is_some() {
-                    problems.push(format!("download.json uses partition {name:?}, which partition.bin does not define"));
+                    problems
+                        .push(format!("download.json uses partition {name:?}, which partition.bin does not define"));
                 }
                 out.push(Partition { name: name.clone(), start: None, size: None, file: None, erase: false });
                 out.len() - 1
@@ -309,12 +309,11 @@ fn partitions(asr: &AsrPackage, members: &[Member], steps: &[Step], problems: &m
                 part.file = Some(img.clone());
                 let member = find_member(members, &asr.root, img, None);
                 let size = member.and_then(|p| members.iter().find(|m| m.path == p)).map(|m| m.size);
-                if let (Some(size), Some(limit)) = (size, part.size) {
-                    if size > limit && limit > 0 {
-                        problems.push(format!(
-                            "{img} ({size} bytes) is larger than partition {name:?} ({limit} bytes)"
-                        ));
-                    }
+                if let (Some(size), Some(limit)) = (size, part.size)
+                    && size > limit
+                    && limit > 0
+                {
+                    problems.push(format!("{img} ({size} bytes) is larger than partition {name:?} ({limit} bytes)"));
                 }
             }
             None => part.erase = true,

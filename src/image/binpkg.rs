@@ -137,7 +137,9 @@ pub fn read_binpkg<R: Read + Seek>(reader: &mut R, path: &str) -> Result<Binpkg,
     let v = View::new(&head[..got], path, "binpkg header");
     let magic = v.bytes(8, 4)?;
     if magic != MAGIC {
-        return Err(v.bad(format!("wrong magic: expected \"bpkg\" at offset 8, found {:?}", String::from_utf8_lossy(magic))));
+        return Err(
+            v.bad(format!("wrong magic: expected \"bpkg\" at offset 8, found {:?}", String::from_utf8_lossy(magic)))
+        );
     }
     let version = v.ascii(0, 8, "the version")?;
     let build_time = v.u32(0x0C)?;
@@ -164,11 +166,21 @@ pub fn read_binpkg<R: Read + Seek>(reader: &mut R, path: &str) -> Result<Binpkg,
     Ok(Binpkg { version, build_time, hash_algorithm, images, problems })
 }
 
-fn read_image<R: Read + Seek>(reader: &mut R, pos: u64, file_len: u64, i: usize, path: &str) -> Result<BinpkgImage, ImageError> {
+fn read_image<R: Read + Seek>(
+    reader: &mut R,
+    pos: u64,
+    file_len: u64,
+    i: usize,
+    path: &str,
+) -> Result<BinpkgImage, ImageError> {
     let part = format!("binpkg image {i}");
     let header_end = pos + IMAGE_HEADER_SIZE as u64;
     if header_end > file_len {
-        return Err(malformed(path, &part, format!("truncated: its header at {pos:#x} ends beyond the file ({file_len} bytes)")));
+        return Err(malformed(
+            path,
+            &part,
+            format!("truncated: its header at {pos:#x} ends beyond the file ({file_len} bytes)"),
+        ));
     }
     let mut buf = [0u8; IMAGE_HEADER_SIZE];
     reader.seek(SeekFrom::Start(pos)).map_err(|e| io_error(path, e))?;

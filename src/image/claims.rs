@@ -49,20 +49,21 @@ pub(crate) fn name_conflict(
             if (rn.baseline(), rn.minor(), rn.infix()) != (rc.baseline(), rc.minor(), rc.infix()) {
                 found.push(format!("the file name {shown:?} says {}, the content says {}", rn.base(), rc.base()));
             }
-            if let (Some(mn), Some(mc)) = (rn.memory(), rc.memory()) {
-                if mn != mc {
-                    found.push(format!("the file name {shown:?} has memory code {mn}, the content {mc}"));
-                }
+            if let (Some(mn), Some(mc)) = (rn.memory(), rc.memory())
+                && mn != mc
+            {
+                found.push(format!("the file name {shown:?} has memory code {mn}, the content {mc}"));
             }
         }
     }
-    if let (Some(mib), Some(code)) = (content_flash_mib, name.revision().and_then(Revision::memory)) {
-        if code.kind() == FlashKind::Nor && u64::from(code.size_mib()) != mib {
-            found.push(format!(
-                "the file name {shown:?} has memory code {code} ({} MB flash), the content is built for {mib} MB flash",
-                code.size_mib()
-            ));
-        }
+    if let (Some(mib), Some(code)) = (content_flash_mib, name.revision().and_then(Revision::memory))
+        && code.kind() == FlashKind::Nor
+        && u64::from(code.size_mib()) != mib
+    {
+        found.push(format!(
+            "the file name {shown:?} has memory code {code} ({} MB flash), the content is built for {mib} MB flash",
+            code.size_mib()
+        ));
     }
     if found.is_empty() { None } else { Some(found.join("; ")) }
 }

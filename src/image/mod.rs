@@ -6,8 +6,8 @@ pub mod build;
 mod claims;
 mod error;
 mod fields;
-mod package;
 pub mod pac;
+mod package;
 pub mod quecpython;
 #[cfg(test)]
 mod robustness;

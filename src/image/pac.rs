@@ -74,7 +74,8 @@ pub fn read_pac<R: Read + Seek>(reader: &mut R, path: &str) -> Result<PacFile, I
     let entries = read_entries(reader, &header, file_len, path)?;
     let table_end = u64::from(header.file_offset) + u64::from(header.file_count) * ENTRY_SIZE as u64;
     entry::check_bounds(&entries, table_end, file_len, path)?;
-    let xml_index = entries.iter().position(|e| e.flag == entry::FLAG_XML || e.file_name.to_ascii_lowercase().ends_with(".xml"));
+    let xml_index =
+        entries.iter().position(|e| e.flag == entry::FLAG_XML || e.file_name.to_ascii_lowercase().ends_with(".xml"));
     let capture = xml_index.filter(|&i| entries[i].size <= MAX_XML && entries[i].size > 0);
     if let Some(i) = xml_index.filter(|&i| entries[i].size > MAX_XML) {
         problems.push(format!("the XML scheme {} is larger than {MAX_XML} bytes and was not read", entries[i].label()));
@@ -173,10 +174,10 @@ fn stream_pass<R: Read + Seek>(
             if from < to {
                 let slice = &chunk[(from - pos) as usize..(to - pos) as usize];
                 hashers[order[k]].update(slice);
-                if capture == Some(order[k]) {
-                    if let Some(x) = xml.as_mut() {
-                        x.extend_from_slice(slice);
-                    }
+                if capture == Some(order[k])
+                    && let Some(x) = xml.as_mut()
+                {
+                    x.extend_from_slice(slice);
                 }
             }
             k += 1;

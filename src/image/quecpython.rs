@@ -100,9 +100,9 @@ pub fn inspect_quecpython(pkg: &mut dyn Package, open_zip: &mut ZipOpener<'_>) -
     insp.platform = family.into();
     if let Some(value) = &config {
         match platform_family(value) {
-            Some(f) if f != family => insp.problems.push(format!(
-                "{CONFIG} says platform {value:?} ({f}), the firmware inside is a {family} image"
-            )),
+            Some(f) if f != family => insp
+                .problems
+                .push(format!("{CONFIG} says platform {value:?} ({f}), the firmware inside is a {family} image")),
             None => insp.problems.push(format!("{CONFIG}: unknown platform {value:?}")),
             _ => {}
         }
@@ -115,15 +115,14 @@ pub fn inspect_quecpython(pkg: &mut dyn Package, open_zip: &mut ZipOpener<'_>) -
         conflicts.extend(name_conflict(&path, content.as_ref(), flash_mib));
     }
     conflicts.extend(inner_conflict);
-    if let Some(name) = name_claim(&path) {
-        if let Some(expected) = family_of_model(name.product()) {
-            if expected != family {
-                conflicts.push(format!(
-                    "the file name is for {} (a {expected} module), the firmware inside is a {family} image",
-                    name.product()
-                ));
-            }
-        }
+    if let Some(name) = name_claim(&path)
+        && let Some(expected) = family_of_model(name.product())
+        && expected != family
+    {
+        conflicts.push(format!(
+            "the file name is for {} (a {expected} module), the firmware inside is a {family} image",
+            name.product()
+        ));
     }
     if !conflicts.is_empty() {
         insp.name_conflict = Some(conflicts.join("; "));
@@ -137,8 +136,8 @@ fn read_config(pkg: &mut dyn Package, members: &[Member]) -> Result<Option<Strin
         return Ok(None);
     };
     let bytes = pkg.read(&m.path, CONFIG_LIMIT)?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| malformed(pkg.path(), &m.path, format!("not valid JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| malformed(pkg.path(), &m.path, format!("not valid JSON: {e}")))?;
     match value.get("platform").and_then(serde_json::Value::as_str) {
         Some(p) => Ok(Some(p.to_string())),
         None => Err(malformed(pkg.path(), &m.path, "expected {\"platform\": \"...\"}")),
@@ -291,7 +290,8 @@ mod tests {
 
     #[test]
     fn bad_or_empty_packages() {
-        let mut pkg = MemoryPackage::new("QPY_OCPU_V0004_EC800M_CNLF_FW.zip", vec![("readme.txt".into(), b"hi".to_vec())]);
+        let mut pkg =
+            MemoryPackage::new("QPY_OCPU_V0004_EC800M_CNLF_FW.zip", vec![("readme.txt".into(), b"hi".to_vec())]);
         assert!(matches!(inspect_quecpython(&mut pkg, &mut opener()), Err(ImageError::UnknownFormat { .. })));
         let mut pkg = MemoryPackage::new("x.zip", vec![(CONFIG.into(), b"{\"p\": 1}".to_vec())]);
         assert!(matches!(inspect_quecpython(&mut pkg, &mut opener()), Err(ImageError::Malformed { .. })));

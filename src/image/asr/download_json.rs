@@ -181,7 +181,8 @@ impl Walker<'_> {
     }
 
     fn note_arelease(&mut self, s: &str) {
-        let plain = s.len() < 96 && s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || b"_+()".contains(&c));
+        let plain =
+            s.len() < 96 && s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || b"_+()".contains(&c));
         if !plain {
             return;
         }
@@ -202,8 +203,9 @@ impl Walker<'_> {
         if !VERBS.contains(&verb.as_str()) {
             return None;
         }
-        let args: Vec<&str> =
-            words.filter(|w| !matches!(w.to_ascii_lowercase().as_str(), "->" | "→" | "=>" | "to" | "partition")).collect();
+        let args: Vec<&str> = words
+            .filter(|w| !matches!(w.to_ascii_lowercase().as_str(), "->" | "→" | "=>" | "to" | "partition"))
+            .collect();
         self.build(&verb, &args, None, None)
     }
 

@@ -44,14 +44,9 @@ impl FipEntry {
         match self.uuid {
             UUID_BL2 => "BL2".into(),
             UUID_TRUSTED_BOOT_FW_CERT => "TRUSTED_BOOT_FW_CERT".into(),
-            u => format!(
-                "{}-{}-{}-{}-{}",
-                hex(&u[0..4]),
-                hex(&u[4..6]),
-                hex(&u[6..8]),
-                hex(&u[8..10]),
-                hex(&u[10..16])
-            ),
+            u => {
+                format!("{}-{}-{}-{}-{}", hex(&u[0..4]), hex(&u[4..6]), hex(&u[6..8]), hex(&u[8..10]), hex(&u[10..16]))
+            }
         }
     }
 }

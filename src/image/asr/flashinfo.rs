@@ -97,10 +97,9 @@ impl FlashInfo {
             return Err(v.bad(format!("wrong magic: expected {MAGIC:#010x} (\"FNIF\"), found {magic:#010x}")));
         }
         if bytes.len() < HEADER_SIZE {
-            return Err(v.bad(format!(
-                "flash info image too small: {} bytes, the header alone is {HEADER_SIZE}",
-                bytes.len()
-            )));
+            return Err(
+                v.bad(format!("flash info image too small: {} bytes, the header alone is {HEADER_SIZE}", bytes.len()))
+            );
         }
         let count = v.u32(0x8C)?;
         if count > MAX_CHIPS {
@@ -117,11 +116,8 @@ impl FlashInfo {
         if bytes.len() > need {
             problems.push(format!("flashinfo.bin: {} bytes after the chip list are ignored", bytes.len() - need));
         }
-        let default_chip = FlashChip {
-            vendor: v.u16(4)?,
-            device: v.u16(6)?,
-            name: v.ascii(0x08, 64, "the default chip's name")?,
-        };
+        let default_chip =
+            FlashChip { vendor: v.u16(4)?, device: v.u16(6)?, name: v.ascii(0x08, 64, "the default chip's name")? };
         let device_type = v.ascii(0x48, 32, "the device type")?;
         if !DEVICE_TYPES.contains(&device_type.as_str()) {
             problems.push(format!("flashinfo.bin: unknown device type {device_type:?}"));
@@ -154,15 +150,16 @@ impl FlashInfo {
         let size = self.flash_size;
         let mut found = Vec::new();
         for chip in std::iter::once(&self.default_chip).chain(&self.compatible) {
-            if let Some(cap) = chip.capacity_bytes() {
-                if cap != size && self.device_type.ends_with("NOR") {
-                    found.push(format!(
-                        "flashinfo.bin: chip {} ({}) is {} bytes, the table is for {size} bytes",
-                        chip.name,
-                        chip.jedec(),
-                        cap
-                    ));
-                }
+            if let Some(cap) = chip.capacity_bytes()
+                && cap != size
+                && self.device_type.ends_with("NOR")
+            {
+                found.push(format!(
+                    "flashinfo.bin: chip {} ({}) is {} bytes, the table is for {size} bytes",
+                    chip.name,
+                    chip.jedec(),
+                    cap
+                ));
             }
         }
         self.problems.extend(found);

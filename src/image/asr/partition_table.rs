@@ -85,21 +85,22 @@ impl PartitionTable {
             return Err(v.bad(format!("wrong magic: expected {MAGIC_A:#010x} (\"BTPA\"), found {magic:#010x}")));
         }
         if bytes.len() < TABLE_SIZE {
-            return Err(v.bad(format!(
-                "truncated: a format A table is {TABLE_SIZE} bytes, this one has {}",
-                bytes.len()
-            )));
+            return Err(
+                v.bad(format!("truncated: a format A table is {TABLE_SIZE} bytes, this one has {}", bytes.len()))
+            );
         }
         let count = v.u32(4)?;
         if count as usize > SLOTS {
-            return Err(v.bad(format!("entry count {count} is more than the {SLOTS} slots (ptable->count > MAX_PTABLE_PARTS)")));
+            return Err(v.bad(format!(
+                "entry count {count} is more than the {SLOTS} slots (ptable->count > MAX_PTABLE_PARTS)"
+            )));
         }
         let stored = v.u32(CRC_OFFSET)?;
         let computed = CRC32.checksum(v.bytes(0, CRC_OFFSET)?);
         if stored != computed {
-            return Err(v.bad(format!(
-                "CRC-32 mismatch: the table stores {stored:#010x}, its bytes give {computed:#010x}"
-            )));
+            return Err(
+                v.bad(format!("CRC-32 mismatch: the table stores {stored:#010x}, its bytes give {computed:#010x}"))
+            );
         }
         let mut problems = Vec::new();
         if bytes.len() > TABLE_SIZE {

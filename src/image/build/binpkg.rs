@@ -94,7 +94,8 @@ impl BinpkgBuilder {
                 length += 0x100;
             }
             h[offsets::LENGTH..offsets::LENGTH + 4].copy_from_slice(&length.to_le_bytes());
-            let sha = if has(BinpkgDamage::BadSha256) && i == 1 { sha256_hex(b"other data") } else { sha256_hex(&img.data) };
+            let sha =
+                if has(BinpkgDamage::BadSha256) && i == 1 { sha256_hex(b"other data") } else { sha256_hex(&img.data) };
             put_ascii(&mut h[offsets::SHA256..offsets::SHA256 + 256], &sha);
             put_ascii(&mut h[offsets::TYPE..offsets::TYPE + 28], &img.kind);
             out.extend_from_slice(&h);

@@ -34,7 +34,14 @@ impl PacFileSpec {
 
     /// An operation with no data (an erase).
     pub fn operation(id: &str, kind: &str, address: u32) -> PacFileSpec {
-        PacFileSpec { id: id.into(), name: String::new(), kind: kind.into(), flag: FLAG_OPERATION, address, data: Vec::new() }
+        PacFileSpec {
+            id: id.into(),
+            name: String::new(),
+            kind: kind.into(),
+            flag: FLAG_OPERATION,
+            address,
+            data: Vec::new(),
+        }
     }
 }
 
@@ -140,7 +147,9 @@ impl PacBuilder {
         }
         let name = escape(self.product_name.as_str()).into_owned();
         let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BMAConfig>\n <ProductList>\n");
-        x += &format!("  <Product name=\"{name}\">\n   <SchemeName>{name}</SchemeName>\n   <FlashTypeID>0</FlashTypeID>\n   <Mode>0</Mode>\n");
+        x += &format!(
+            "  <Product name=\"{name}\">\n   <SchemeName>{name}</SchemeName>\n   <FlashTypeID>0</FlashTypeID>\n   <Mode>0</Mode>\n"
+        );
         x += &format!("   <NVBackup backup=\"{}\">\n", u8::from(!self.nv_backup.is_empty()));
         for (i, item) in self.nv_backup.iter().enumerate() {
             x += &format!(

@@ -45,26 +45,25 @@ pub fn describe(pac: &PacFile, insp: &mut Inspection) {
     let h = &pac.header;
     insp.format = super::FORMAT.into();
     insp.platform = "unisoc".into();
-    let texts = pac
-        .entries
-        .iter()
-        .flat_map(|e| [e.file_name.as_str(), e.file_version.as_str()])
-        .chain([h.product_version.as_str(), h.product_alias.as_str(), h.product_name.as_str()]);
+    let texts = pac.entries.iter().flat_map(|e| [e.file_name.as_str(), e.file_version.as_str()]).chain([
+        h.product_version.as_str(),
+        h.product_alias.as_str(),
+        h.product_name.as_str(),
+    ]);
     let content_rev = revision_in(texts);
     insp.revision = content_rev.as_ref().map(ToString::to_string);
     insp.product = content_rev.as_ref().map(|r| r.product().to_string());
     insp.name_conflict = name_conflict(&insp.path, content_rev.as_ref(), None);
     insp.problems.extend(pac.problems.iter().cloned());
-    if let (Some(rev), Some(chip)) = (&content_rev, chip_of_header(&h.product_name, &h.product_version)) {
-        if let Some(expected) = chip_of_model(rev.product()) {
-            if expected != chip {
-                insp.problems.push(format!(
-                    "the PAC header names chip {chip} ({:?}), but {} is a UIS{expected} module",
-                    h.product_name,
-                    rev.product()
-                ));
-            }
-        }
+    if let (Some(rev), Some(chip)) = (&content_rev, chip_of_header(&h.product_name, &h.product_version))
+        && let Some(expected) = chip_of_model(rev.product())
+        && expected != chip
+    {
+        insp.problems.push(format!(
+            "the PAC header names chip {chip} ({:?}), but {} is a UIS{expected} module",
+            h.product_name,
+            rev.product()
+        ));
     }
     for e in pac.entries.iter().filter(|e| e.size > 0) {
         let sha256 = pac.sha256.get(e.index).cloned().unwrap_or_default();
@@ -192,7 +191,10 @@ fn check_fdls(pac: &PacFile, problems: &mut Vec<String>) {
     };
     let by_kind = |k: &[&str]| kinds.iter().find(|(kind, _)| k.contains(&kind.as_str())).map(|(_, id)| id.clone());
     let fdl1 = by_kind(&["FDL", "HOST_FDL", "FDL1"]).or_else(|| {
-        pac.entries.iter().find(|e| matches!(e.file_id.to_ascii_uppercase().as_str(), "FDL" | "FDL1" | "HOST_FDL")).map(|e| e.file_id.clone())
+        pac.entries
+            .iter()
+            .find(|e| matches!(e.file_id.to_ascii_uppercase().as_str(), "FDL" | "FDL1" | "HOST_FDL"))
+            .map(|e| e.file_id.clone())
     });
     let fdl2 = by_kind(&["FDL2"])
         .or_else(|| pac.entries.iter().find(|e| e.file_id.eq_ignore_ascii_case("FDL2")).map(|e| e.file_id.clone()));
@@ -200,7 +202,7 @@ fn check_fdls(pac: &PacFile, problems: &mut Vec<String>) {
         match id {
             None => problems.push(format!("no {which} in the PAC: a download cannot start")),
             Some(id) => {
-                if !entry_for(pac, &id).is_some_and(|e| e.size > 0) {
+                if entry_for(pac, &id).is_none_or(|e| e.size == 0) {
                     problems.push(format!("{which} ({id}) has no data in the PAC"));
                 }
             }
@@ -216,20 +218,21 @@ fn check_scheme(pac: &PacFile, problems: &mut Vec<String>) {
         problems.push("no XML download scheme in the PAC".into());
         return;
     };
-    if let Some(p) = &s.product {
-        if !p.eq_ignore_ascii_case(&pac.header.product_name) {
-            problems.push(format!("the XML scheme is for product {p:?}, the header names {:?}", pac.header.product_name));
-        }
+    if let Some(p) = &s.product
+        && !p.eq_ignore_ascii_case(&pac.header.product_name)
+    {
+        problems.push(format!("the XML scheme is for product {p:?}, the header names {:?}", pac.header.product_name));
     }
     for f in &s.files {
         let Some(e) = entry_for(pac, &f.id) else {
             problems.push(format!("the XML scheme's step {:?} has no file entry in the PAC", f.id));
             continue;
         };
-        if let (Some(base), Some(&addr)) = (f.base, e.addresses.first()) {
-            if addr != 0 && u64::from(addr) != base {
-                problems.push(format!("{}: the XML says address {base:#x}, the file entry {addr:#x}", f.id));
-            }
+        if let (Some(base), Some(&addr)) = (f.base, e.addresses.first())
+            && addr != 0
+            && u64::from(addr) != base
+        {
+            problems.push(format!("{}: the XML says address {base:#x}, the file entry {addr:#x}", f.id));
         }
     }
 }

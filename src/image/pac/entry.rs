@@ -120,17 +120,28 @@ impl PacEntry {
 /// Checks every entry's data against the file: inside it, after the entry table, and
 /// overlapping no other entry's data.
 pub fn check_bounds(entries: &[PacEntry], table_end: u64, file_len: u64, path: &str) -> Result<(), ImageError> {
-    let bad = |e: &PacEntry, problem: String| crate::image::fields::malformed(path, &format!("PAC file {}", e.label()), problem);
+    let bad = |e: &PacEntry, problem: String| {
+        crate::image::fields::malformed(path, &format!("PAC file {}", e.label()), problem)
+    };
     let mut spans: Vec<(u64, u64, &PacEntry)> = Vec::new();
     for e in entries {
         if e.size == 0 {
             continue;
         }
         let end = e.offset.checked_add(e.size).filter(|&end| end <= file_len).ok_or_else(|| {
-            bad(e, format!("declares {} bytes at offset {:#x}, beyond the end of the file ({file_len} bytes)", e.size, e.offset))
+            bad(
+                e,
+                format!(
+                    "declares {} bytes at offset {:#x}, beyond the end of the file ({file_len} bytes)",
+                    e.size, e.offset
+                ),
+            )
         })?;
         if e.offset < table_end {
-            return Err(bad(e, format!("data at {:#x} lies inside the header and entry table (which end at {table_end:#x})", e.offset)));
+            return Err(bad(
+                e,
+                format!("data at {:#x} lies inside the header and entry table (which end at {table_end:#x})", e.offset),
+            ));
         }
         spans.push((e.offset, end, e));
     }
@@ -138,10 +149,7 @@ pub fn check_bounds(entries: &[PacEntry], table_end: u64, file_len: u64, path: &
     for pair in spans.windows(2) {
         let ((a_start, a_end, a), (b_start, _, b)) = (pair[0], pair[1]);
         if b_start < a_end {
-            return Err(bad(
-                b,
-                format!("data at {b_start:#x} overlaps {} ({a_start:#x}..{a_end:#x})", a.label()),
-            ));
+            return Err(bad(b, format!("data at {b_start:#x} overlaps {} ({a_start:#x}..{a_end:#x})", a.label())));
         }
     }
     Ok(())

@@ -122,7 +122,9 @@ impl PacHeader {
         let crc1 = v.u16(CRC1_OFFSET)?;
         let computed = CRC16.checksum(v.bytes(0, CRC1_OFFSET)?);
         if crc1 != computed {
-            return Err(v.bad(format!("header CRC-16 mismatch: the header stores {crc1:#06x}, its bytes give {computed:#06x}")));
+            return Err(v.bad(format!(
+                "header CRC-16 mismatch: the header stores {crc1:#06x}, its bytes give {computed:#06x}"
+            )));
         }
         let low = u64::from(v.u32(offsets::SIZE)?);
         let declared_size = match version {

@@ -181,14 +181,16 @@ impl Parser {
             "Product" if self.scheme.product.is_none() => self.scheme.product = attr(e, "name")?,
             "NVBackup" => self.scheme.nv_backup = is_one(attr(e, "backup")?),
             "NVItem" => {
-                self.nv_item = Some(NvItem { name: attr(e, "name")?.unwrap_or_default(), backup: is_one(attr(e, "backup")?), id: None })
+                self.nv_item = Some(NvItem {
+                    name: attr(e, "name")?.unwrap_or_default(),
+                    backup: is_one(attr(e, "backup")?),
+                    id: None,
+                })
             }
-            "Partition" => {
-                if self.scheme.partitions.len() < MAX_FILES {
-                    let id = attr(e, "id")?.unwrap_or_default();
-                    let size = attr(e, "size")?.unwrap_or_default();
-                    self.scheme.partitions.push((id, size));
-                }
+            "Partition" if self.scheme.partitions.len() < MAX_FILES => {
+                let id = attr(e, "id")?.unwrap_or_default();
+                let size = attr(e, "size")?.unwrap_or_default();
+                self.scheme.partitions.push((id, size));
             }
             "Scheme" => self.schemes.push((attr(e, "name")?, Vec::new())),
             "File" if self.stack.iter().any(|s| s == "Scheme") => {
@@ -222,10 +224,10 @@ impl Parser {
                 }
             }
             ("NVItem", _) => {
-                if let Some(item) = self.nv_item.take() {
-                    if self.scheme.nv_items.len() < MAX_FILES {
-                        self.scheme.nv_items.push(item);
-                    }
+                if let Some(item) = self.nv_item.take()
+                    && self.scheme.nv_items.len() < MAX_FILES
+                {
+                    self.scheme.nv_items.push(item);
                 }
             }
             ("Base", "Block") => {

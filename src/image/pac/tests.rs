@@ -103,7 +103,11 @@ fn nv_steps_become_erases() {
     let insp = inspect(&builder.to_bytes(), NAME).unwrap();
     assert_eq!(insp.erases.len(), 2, "{:?}", insp.erases);
     assert!(insp.erases[0].starts_with("erases NV"), "{}", insp.erases[0]);
-    assert!(insp.erases[1].contains("nvitem.bin") && insp.erases[1].contains("Calibration, IMEI"), "{}", insp.erases[1]);
+    assert!(
+        insp.erases[1].contains("nvitem.bin") && insp.erases[1].contains("Calibration, IMEI"),
+        "{}",
+        insp.erases[1]
+    );
     assert!(insp.partitions.iter().any(|p| p.name == "ERASE_NV" && p.erase));
 }
 
@@ -149,7 +153,14 @@ fn scheme_parsing() {
         .chain("<BMAConfig><SchemeList><Scheme><File><ID>A</ID><Block><Base>16</Base></Block></File></Scheme></SchemeList></BMAConfig>".encode_utf16().flat_map(u16::to_le_bytes))
         .collect();
     assert_eq!(parse_scheme(&utf16).unwrap().files[0].base, Some(16));
-    for bad in ["", "<a>", "<BMAConfig><File>", "<x/>", "<BMAConfig><SchemeList><Scheme><File><Block><Base>zz</Base></Block></File></Scheme></SchemeList></BMAConfig>", "<BMAConfig>&bogus;</BMAConfig>"] {
+    for bad in [
+        "",
+        "<a>",
+        "<BMAConfig><File>",
+        "<x/>",
+        "<BMAConfig><SchemeList><Scheme><File><Block><Base>zz</Base></Block></File></Scheme></SchemeList></BMAConfig>",
+        "<BMAConfig>&bogus;</BMAConfig>",
+    ] {
         assert!(parse_scheme(bad.as_bytes()).is_err(), "{bad}");
     }
     let deep = "<a>".repeat(100);
