@@ -70,24 +70,20 @@ pub fn read_asr(pkg: &mut dyn Package) -> Result<AsrPackage, ImageError> {
     } else {
         out.problems.push("no download.json: the download steps are unknown".into());
     }
-    let (tables, stages) = loaded_images(out.recipe.as_ref(), &members, &root, &path)?;
-    for member in tables {
-        let bytes = pkg.read(&member, TABLE_LIMIT)?;
-        if partition_table::is_partition_table(&bytes) {
-            if out.partitions.is_some() {
-                out.problems.push(format!("{member}: a second partition table is ignored"));
-                continue;
-            }
-            out.partitions = Some(PartitionTable::parse(&bytes, &path)?);
-        } else if flashinfo::is_flashinfo(&bytes) {
-            if out.flashinfo.is_some() {
-                out.problems.push(format!("{member}: a second flash information table is ignored"));
-                continue;
-            }
-            out.flashinfo = Some(FlashInfo::parse(&bytes, &path)?);
-        } else {
-            return Err(malformed(&path, &member, "neither a partition table (\"BTPA\") nor a flash table (\"FNIF\")"));
+    let (tables, mut stages) = loaded_images(out.recipe.as_ref(), &members, &root, &path)?;
+    for member in &tables {
+        load_table(pkg, member, &path, &mut out)?;
+    }
+    // A recipe whose steps were not recognised still leaves the standard names to read.
+    for name in ["partition.bin", "flashinfo.bin"] {
+        if (out.partitions.is_none() || out.flashinfo.is_none())
+            && let Some(m) = find_member(&members, &root, name, None).filter(|m| !tables.contains(m))
+        {
+            load_table(pkg, &m, &path, &mut out)?;
         }
+    }
+    if stages.is_empty() {
+        stages = ["preboot.img", "flasher.img"].iter().filter_map(|n| find_member(&members, &root, n, None)).collect();
     }
     for member in stages {
         let bytes = pkg.read(&member, FIP_LIMIT)?;
@@ -101,6 +97,27 @@ pub fn read_asr(pkg: &mut dyn Package) -> Result<AsrPackage, ImageError> {
         out.problems.push("no flash information table (flashinfo.bin): the accepted flash chips are unknown".into());
     }
     Ok(out)
+}
+
+/// Reads `member` as whichever table its magic says it is.
+fn load_table(pkg: &mut dyn Package, member: &str, path: &str, out: &mut AsrPackage) -> Result<(), ImageError> {
+    let bytes = pkg.read(member, TABLE_LIMIT)?;
+    if partition_table::is_partition_table(&bytes) {
+        if out.partitions.is_some() {
+            out.problems.push(format!("{member}: a second partition table is ignored"));
+        } else {
+            out.partitions = Some(PartitionTable::parse(&bytes, path)?);
+        }
+    } else if flashinfo::is_flashinfo(&bytes) {
+        if out.flashinfo.is_some() {
+            out.problems.push(format!("{member}: a second flash information table is ignored"));
+        } else {
+            out.flashinfo = Some(FlashInfo::parse(&bytes, path)?);
+        }
+    } else {
+        return Err(malformed(path, member, "neither a partition table (\"BTPA\") nor a flash table (\"FNIF\")"));
+    }
+    Ok(())
 }
 
 /// The members the `partition` steps load (tables) and the `call` steps load (FIP stages).
@@ -188,8 +205,7 @@ pub fn inspect_asr(pkg: &mut dyn Package) -> Result<Inspection, ImageError> {
 /// Fills identity, chips, partitions, erases and problems of `insp` from a read package.
 pub fn describe(asr: &AsrPackage, members: &[Member], insp: &mut Inspection) {
     let content_rev = revision_in(members.iter().map(|m| m.path.as_str()));
-    insp.revision = content_rev.as_ref().map(ToString::to_string);
-    insp.product = content_rev.as_ref().map(|r| r.product().to_string());
+    super::claims::fill_identity(insp, content_rev.as_ref());
     if let Some(info) = &asr.flashinfo {
         insp.flash_chips = info.chip_entries();
         insp.problems.extend(info.problems.iter().cloned());

@@ -110,8 +110,7 @@ pub fn inspect_binpkg_reader<R: Read + Seek>(reader: &mut R, path: &str) -> Resu
 /// searched for one, and the file name's claim stays the only identity otherwise.
 pub fn describe(pkg: &Binpkg, insp: &mut Inspection) {
     let content = revision_in(pkg.images.iter().map(|i| i.name.as_str()));
-    insp.revision = content.as_ref().map(ToString::to_string);
-    insp.product = content.as_ref().map(|r| r.product().to_string());
+    super::claims::fill_identity(insp, content.as_ref());
     insp.name_conflict = super::claims::name_conflict(&insp.path, content.as_ref(), None);
     if content.is_none() && name_claim(&insp.path).is_none() {
         insp.problems.push("neither the content nor the file name says which module this package is for".into());

@@ -24,6 +24,18 @@ pub(crate) fn revision_in<'a>(texts: impl IntoIterator<Item = &'a str>) -> Optio
     })
 }
 
+/// Sets `insp.revision` and `insp.product` from the content's revision; when the content names
+/// none, from what the package's file name claims (a QuecPython name gives the product only).
+pub(crate) fn fill_identity(insp: &mut super::Inspection, content: Option<&Revision>) {
+    if let Some(r) = content {
+        insp.revision = Some(r.to_string());
+        insp.product = Some(r.product().to_string());
+    } else if let Some(name) = name_claim(&insp.path) {
+        insp.revision = name.revision().map(ToString::to_string);
+        insp.product = Some(name.product().to_string());
+    }
+}
+
 /// What the file name of `package_path` claims, if it names anything.
 pub(crate) fn name_claim(package_path: &str) -> Option<ImageName> {
     ImageName::parse(file_name(package_path)).ok()

@@ -127,6 +127,9 @@ pub fn inspect_quecpython(pkg: &mut dyn Package, open_zip: &mut ZipOpener<'_>) -
     if !conflicts.is_empty() {
         insp.name_conflict = Some(conflicts.join("; "));
     }
+    if insp.revision.is_none() {
+        super::claims::fill_identity(&mut insp, None);
+    }
     Ok(insp)
 }
 
@@ -154,8 +157,14 @@ fn inner_firmware(
     flash_mib: &mut Option<u64>,
 ) -> Result<Option<(&'static str, Inspection)>, ImageError> {
     let ext = |m: &Member| m.path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    let candidates: Vec<&Member> =
-        members.iter().filter(|m| matches!(ext(m).as_str(), "pac" | "binpkg" | "bin" | "zip")).collect();
+    let rank = |m: &Member| match ext(m).as_str() {
+        "pac" | "binpkg" => Some(0),
+        "bin" | "zip" if file_name(&m.path).to_ascii_uppercase().starts_with("QPY") => Some(1),
+        "bin" | "zip" => Some(2),
+        _ => None,
+    };
+    let mut candidates: Vec<&Member> = members.iter().filter(|m| rank(m).is_some()).collect();
+    candidates.sort_by_key(|m| rank(m));
     for m in candidates {
         let bytes = pkg.read(&m.path, INNER_LIMIT)?;
         let prefix = bytes.get(..64).unwrap_or(&bytes);

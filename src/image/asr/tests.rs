@@ -112,7 +112,7 @@ fn name_and_content_conflicts() {
     builder.revision_member = None;
     builder.file_name = "EC800KCNLCR07A03M04.zip".into();
     let insp = inspect(&builder).unwrap();
-    assert_eq!(insp.revision, None);
+    assert_eq!(insp.revision.as_deref(), Some("EC800KCNLCR07A03M04"), "from the file name");
     let c = insp.name_conflict.unwrap();
     assert!(c.contains("ASR1602") && c.contains("ASR1606"), "{c}");
 }
@@ -204,4 +204,17 @@ fn fip_checks() {
     endless.truncate(16);
     endless.extend(std::iter::repeat_n(0xAB, 40 * 70));
     assert!(Fip::parse(&endless, "p", "x").is_err());
+}
+
+#[test]
+fn an_unrecognised_recipe_still_reads_the_standard_files() {
+    let builder = AsrBuilder::ec800m_cn_lf();
+    let mut members = builder.members();
+    members[0].1 = br#"{"unknown": {"schema": [1, 2, 3]}}"#.to_vec();
+    let mut pkg = MemoryPackage::new("x.zip", members);
+    let read = read_asr(&mut pkg).unwrap();
+    assert!(read.partitions.is_some() && read.flashinfo.is_some());
+    assert_eq!(read.stages.len(), 2);
+    let insp = inspect_asr(&mut pkg).unwrap();
+    assert!(insp.problems.iter().any(|p| p.contains("no download steps")), "{:?}", insp.problems);
 }

@@ -51,8 +51,7 @@ pub fn describe(pac: &PacFile, insp: &mut Inspection) {
         h.product_name.as_str(),
     ]);
     let content_rev = revision_in(texts);
-    insp.revision = content_rev.as_ref().map(ToString::to_string);
-    insp.product = content_rev.as_ref().map(|r| r.product().to_string());
+    crate::image::claims::fill_identity(insp, content_rev.as_ref());
     insp.name_conflict = name_conflict(&insp.path, content_rev.as_ref(), None);
     insp.problems.extend(pac.problems.iter().cloned());
     if let (Some(rev), Some(chip)) = (&content_rev, chip_of_header(&h.product_name, &h.product_version))
