@@ -1,13 +1,21 @@
 //! Image: what a firmware package claims, read from its content.
 
 pub mod archive;
+pub mod asr;
+pub mod binpkg;
 pub mod build;
+mod claims;
 pub mod dfota;
 mod error;
+mod fields;
 mod inspect;
 pub mod naming;
+pub mod pac;
 mod package;
 pub mod qualcomm;
+pub mod quecpython;
+#[cfg(test)]
+mod robustness;
 pub mod scan;
 
 pub use error::ImageError;

@@ -1,11 +1,17 @@
 //! Fixture builders: real-format packages made from code, for tests, benchmarks, the simulator
-//! and flashing tests. [`qualcomm`] builds Quectel Qualcomm packages (folder, zip, 7z) with
-//! good and damaged variants; [`zip`] writes zips, hostile ones included.
+//! and flashing tests: Qualcomm ([`qualcomm`], folder, zip, 7z), ASR ([`asr`]), QuecPython
+//! ([`quecpython`]), Unisoc PAC ([`pac`]) and Eigencomm ([`binpkg`]) packages with good and
+//! damaged variants; [`zip`] writes zips, hostile ones included.
 //!
 //! Large files are generated while they are written ([`Content::Filler`]), so a 256 MB fixture
 //! never sits in memory.
 
+pub mod asr;
+pub mod binpkg;
+pub mod memory;
+pub mod pac;
 pub mod qualcomm;
+pub mod quecpython;
 pub mod zip;
 
 use std::io::{self, Read};
