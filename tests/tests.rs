@@ -6,5 +6,6 @@ mod engine;
 mod grammar;
 mod image;
 mod live;
+mod packages;
 mod sim;
 mod util;

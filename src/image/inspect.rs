@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::archive::{self, Storage};
-use super::{ImageError, Inspection, Member, Package, dfota, qualcomm};
+use super::{ImageError, Inspection, Member, Package, asr, binpkg, dfota, pac, qualcomm, quecpython};
 use crate::engine::ImageFacts;
 use crate::identity::FlashId;
 
@@ -40,13 +40,31 @@ pub const SNIFF_LEN: usize = 64;
 pub const MEMBER_FORMATS: &[MemberFormat] = &[
     MemberFormat { name: "Qualcomm package", claims: |m, _| qualcomm::claims(m), read: qualcomm::read },
     MemberFormat { name: "DFOTA delta", claims: |_, p| dfota::claims(p), read: dfota::read },
-    // ASR zip (partition.bin, flashinfo.bin, download.json) and QuecPython zip: plug in here.
+    MemberFormat {
+        name: "QuecPython firmware",
+        claims: |m, p| quecpython::is_quecpython(&p.display().to_string(), m),
+        read: read_quecpython,
+    },
+    MemberFormat {
+        name: "ASR package",
+        claims: |m, _| asr::is_asr_package(m),
+        read: |pkg, _, _| asr::inspect_asr(pkg),
+    },
 ];
 
 /// Single-file formats, tried in order.
 pub const FILE_FORMATS: &[FileFormat] = &[
-    // Unisoc .pac, Eigencomm .binpkg and QuecPython .bin: plug in here.
+    FileFormat { name: "Unisoc PAC", claims: |_, head| pac::is_pac(head), read: pac::inspect_pac },
+    FileFormat { name: "Eigencomm binpkg", claims: |_, head| binpkg::is_binpkg(head), read: binpkg::inspect_binpkg },
 ];
+
+/// A QuecPython zip, whose inner zips get the same safety checks as the outer one.
+fn read_quecpython(pkg: &mut dyn Package, _: &Path, _: Storage) -> Result<Inspection, ImageError> {
+    let mut open_zip = |name: &str, bytes: Vec<u8>| -> Result<Box<dyn Package>, ImageError> {
+        Ok(Box::new(archive::ZipPackage::from_bytes(name, bytes)?))
+    };
+    quecpython::inspect_quecpython(pkg, &mut open_zip)
+}
 
 /// Reads what the package at `path` claims: identity, files with sizes and SHA-256, flash chips,
 /// partitions, erase steps and problems. Nothing is written anywhere.
@@ -93,7 +111,8 @@ impl Inspection {
         let name = match (&self.source_revision, &self.revision) {
             (Some(src), Some(dst)) => format!("{src}-{dst}"),
             (_, Some(rev)) => rev.clone(),
-            _ => String::new(),
+            // No revision inside (a QuecPython image names only its product): judge the file name.
+            _ => Path::new(&self.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         };
         let chips: Vec<FlashId> = self.flash_chips.iter().filter_map(|c| FlashId::parse(&c.jedec).ok()).collect();
         ImageFacts {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use zip::result::ZipError;
@@ -18,10 +18,10 @@ pub const ZIP_MAGIC: [u8; 4] = *b"PK\x03\x04";
 /// The magic of an empty zip (only the end record): `PK\x05\x06`.
 pub const EMPTY_ZIP_MAGIC: [u8; 4] = *b"PK\x05\x06";
 
-/// A package stored as a zip archive.
-pub struct ZipPackage {
+/// A package stored as a zip archive: a file, or bytes in memory (a zip inside a package).
+pub struct ZipPackage<R: Read + Seek = BufReader<File>> {
     path: String,
-    archive: ZipArchive<BufReader<File>>,
+    archive: ZipArchive<R>,
     members: Vec<Member>,
     /// Member path to its index in the archive.
     index: HashMap<String, usize>,
@@ -43,13 +43,30 @@ impl ZipPackage {
     pub fn open(path: &Path) -> Result<ZipPackage, ImageError> {
         let shown = path.display().to_string();
         let io = |e| ImageError::Io { path: shown.clone(), source: e };
+        let file = File::open(path).map_err(io)?;
+        let file_len = file.metadata().map_err(io)?.len();
+        ZipPackage::from_reader(BufReader::with_capacity(guard::STREAM_BUFFER, file), shown, file_len)
+    }
+}
+
+impl ZipPackage<Cursor<Vec<u8>>> {
+    /// A zip held in memory, e.g. a zip inside another package; `shown` names it in messages.
+    /// It gets the same checks as a zip file.
+    pub fn from_bytes(shown: &str, bytes: Vec<u8>) -> Result<Self, ImageError> {
+        let len = bytes.len() as u64;
+        ZipPackage::from_reader(Cursor::new(bytes), shown.to_string(), len)
+    }
+}
+
+impl<R: Read + Seek> ZipPackage<R> {
+    /// Checks every entry of the zip `file` (of `file_len` bytes) before any is read.
+    fn from_reader(mut file: R, shown: String, file_len: u64) -> Result<Self, ImageError> {
+        let io = |e| ImageError::Io { path: shown.clone(), source: e };
         let malformed = |part: &str, problem: String| ImageError::Malformed {
             path: shown.clone(),
             part: part.to_string(),
             problem,
         };
-        let mut file = File::open(path).map_err(io)?;
-        let file_len = file.metadata().map_err(io)?.len();
         let mut magic = [0u8; 4];
         let got = read_up_to(&mut file, &mut magic).map_err(io)?;
         if got < 4 || (magic != ZIP_MAGIC && magic != EMPTY_ZIP_MAGIC) {
@@ -59,7 +76,7 @@ impl ZipPackage {
             ));
         }
         file.seek(SeekFrom::Start(0)).map_err(io)?;
-        let mut archive = ZipArchive::new(BufReader::with_capacity(guard::STREAM_BUFFER, file)).map_err(|e| {
+        let mut archive = ZipArchive::new(file).map_err(|e| {
             malformed("central directory", format!("missing, truncated or damaged ({e}); the download is incomplete"))
         })?;
         if archive.len() > MAX_MEMBERS {
@@ -171,7 +188,7 @@ fn zip_failure(package: &str, index: usize, e: ZipError) -> ImageError {
     }
 }
 
-impl Package for ZipPackage {
+impl<R: Read + Seek> Package for ZipPackage<R> {
     fn path(&self) -> &str {
         &self.path
     }
@@ -210,7 +227,7 @@ impl Package for ZipPackage {
     }
 }
 
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
         match file.read(&mut buf[got..])? {

@@ -16,7 +16,7 @@ use crate::output::{Colour, colour_stdout, hinted, paint, print_json, table};
 /// Judge a module and a candidate image.
 #[derive(ClapArgs)]
 #[command(group(ArgGroup::new("device").args(["port", "sim", "model"])))]
-#[command(group(ArgGroup::new("candidate").required(true).args(["to"])))]
+#[command(group(ArgGroup::new("candidate").required(true).args(["image", "to"])))]
 pub struct Args {
     /// The module's AT port. With no module option, the one attached module is found by its USB id.
     #[arg(long, help_heading = "Module")]
@@ -33,6 +33,9 @@ pub struct Args {
     /// The flash ID from the bootloader: `20 41 17`, `0x20 0x4117`, `20:41:17`, `98 AC 90 26`.
     #[arg(long, requires = "model", help_heading = "Module")]
     pub flash_id: Option<String>,
+    /// A firmware package (folder, .zip, .7z, .pac, .bin, .binpkg), judged by what its content says.
+    #[arg(long, value_name = "PATH", help_heading = "Candidate")]
+    pub image: Option<PathBuf>,
     /// A revision string or a package file name, judged by its name alone.
     #[arg(long, help_heading = "Candidate")]
     pub to: Option<String>,
@@ -97,8 +100,13 @@ fn acquire(args: &Args) -> anyhow::Result<Acquired> {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let db = super::load_database(args.db.as_deref())?;
     let acquired = acquire(&args)?;
-    let candidate = args.to.clone().unwrap_or_default();
-    let image = ImageFacts { name: candidate.clone(), ..ImageFacts::default() };
+    let (candidate, image) = match (&args.image, &args.to) {
+        (Some(path), _) => (path.display().to_string(), fwguard::image::inspect(path)?.facts()),
+        (None, to) => {
+            let name = to.clone().unwrap_or_default();
+            (name.clone(), ImageFacts { name, ..ImageFacts::default() })
+        }
+    };
     let report = judge(&acquired.facts, &image, &db);
     print_report(&report, db.origin(), args.json)?;
     record(&acquired, &candidate, &report);

@@ -1,0 +1,274 @@
+//! Every package format through the real binary: `inspect` and `check --image`, built from code.
+
+use std::path::{Path, PathBuf};
+
+use fwguard::image::build::asr::AsrBuilder;
+use fwguard::image::build::binpkg::{BinpkgBuilder, BinpkgDamage};
+use fwguard::image::build::pac::{PacBuilder, PacDamage};
+use fwguard::image::build::qualcomm::QualcommBuilder;
+use fwguard::image::build::quecpython::QuecPythonBuilder;
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::util::run;
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn json(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+    let (code, out, err) = run(dir, args);
+    (code, serde_json::from_str(&out).unwrap_or(Value::Null), err)
+}
+
+fn rules(r: &Value) -> Vec<String> {
+    r["findings"]
+        .as_array()
+        .map(|a| a.iter().map(|f| f["rule"].as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// The entries of a folder, to show nothing was written beside the package.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn asr_flash_table_decides_the_flash_chip_check() {
+    let dir = TempDir::new().unwrap();
+    let lf = AsrBuilder::ec800m_cn_lf();
+    let lf_path = write(dir.path(), &lf.file_name, &lf.zip().unwrap());
+    let (code, i, err) = json(dir.path(), &["inspect", "--json", lf_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(i["platform"], "asr");
+    assert_eq!(i["flash_chips"][0]["jedec"], "C86016", "{i}");
+
+    // An EC800MCN_LA module with XM25QU64C (20 41 17) is offered the LF package: its flash table
+    // lists only C8 60 16, so the check blocks and names both.
+    let module = ["--model", "EC800MCN_LA", "--revision", "EC800MCNLAR01A01M08_OCPU", "--flash-id", "20 41 17"];
+    let mut args = vec!["check", "--json"];
+    args.extend_from_slice(&module);
+    args.extend_from_slice(&["--image", lf_path.to_str().unwrap()]);
+    let (code, r, err) = json(dir.path(), &args);
+    assert_eq!(code, 1, "{err}");
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "flash-chip-mismatch")
+        .unwrap_or_else(|| panic!("{r}"));
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("20 41 17") && msg.contains("C8 60 16") && msg.contains("flash table"), "{msg}");
+    assert_eq!(r["image"]["path"], lf_path.to_str().unwrap());
+
+    // The LA package lists the 8 MB chips, XM25QU64C among them: the same module may take it.
+    let la = AsrBuilder::ec800m_cn_la();
+    let la_path = write(dir.path(), &la.file_name, &la.zip().unwrap());
+    let mut args = vec!["check", "--json"];
+    args.extend_from_slice(&module);
+    args.extend_from_slice(&["--image", la_path.to_str().unwrap()]);
+    let (code, r, err) = json(dir.path(), &args);
+    assert!(!rules(&r).contains(&"flash-chip-mismatch".to_string()), "{r} {err}");
+    assert_eq!(code, 0, "{r}");
+}
+
+#[test]
+fn unisoc_pac_identity_comes_from_its_content() {
+    let dir = TempDir::new().unwrap();
+    let pac = PacBuilder::ec200u_eu();
+    let path = write(dir.path(), "firmware.pac", &pac.to_bytes());
+    let (code, i, err) = json(dir.path(), &["inspect", "--json", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(i["platform"], "unisoc");
+    assert_eq!(i["product"], "EC200UEUAA", "{i}");
+    assert!(i["files"].as_array().unwrap().iter().all(|f| f["sha256"].as_str().unwrap().len() == 64));
+
+    // The file name says nothing; the content says EUAA, so an EUAB module is refused.
+    let (code, r, _) = json(
+        dir.path(),
+        &[
+            "check",
+            "--json",
+            "--model",
+            "EC200U",
+            "--revision",
+            "EC200UEUABR01A03M08",
+            "--image",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(rules(&r).contains(&"product-mismatch".to_string()), "{r}");
+
+    // Renamed to claim another module, it is an identity conflict naming both.
+    let liar = write(dir.path(), "8915DM_cat1_open_EC200UEUABR01A05M08_merge.pac", &pac.to_bytes());
+    let (code, r, _) = json(
+        dir.path(),
+        &[
+            "check",
+            "--json",
+            "--model",
+            "EC200U",
+            "--revision",
+            "EC200UEUABR01A03M08",
+            "--image",
+            liar.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "identity-conflict")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(f["message"].as_str().unwrap().contains("EC200UEUAB"), "{f}");
+}
+
+#[test]
+fn nv_erase_in_a_pac_is_a_calibration_warning() {
+    let dir = TempDir::new().unwrap();
+    let pac = PacBuilder::ec200u_eu().with_nv_steps();
+    let path = write(dir.path(), "nv.pac", &pac.to_bytes());
+    let (_, r, err) = json(
+        dir.path(),
+        &[
+            "check",
+            "--json",
+            "--model",
+            "EC200U",
+            "--revision",
+            "EC200UEUAAR02A02M08_OCPU",
+            "--image",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert!(rules(&r).contains(&"calibration-erase".to_string()), "{r} {err}");
+}
+
+#[test]
+fn quecpython_and_eigencomm_packages_inspect() {
+    let dir = TempDir::new().unwrap();
+    let qpy = QuecPythonBuilder::ec800m_cn_lf();
+    let qpy_path = write(dir.path(), &qpy.file_name, &qpy.zip().unwrap());
+    let (code, i, err) = json(dir.path(), &["inspect", "--json", qpy_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(i["format"], "quecpython");
+    assert_eq!(i["product"], "EC800MCNLF", "{i}");
+    assert!(!i["flash_chips"].as_array().unwrap().is_empty(), "{i}");
+
+    let bin = BinpkgBuilder::ec600e_cn_lc();
+    let bin_path = write(dir.path(), "ec600e.binpkg", &bin.to_bytes());
+    let (code, i, err) = json(dir.path(), &["inspect", "--json", bin_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(i["platform"], "eigencomm");
+}
+
+#[test]
+fn qualcomm_geometry_from_the_package_is_checked_against_the_module() {
+    let dir = TempDir::new().unwrap();
+    let pkg = QualcommBuilder::ec25("EC25EFAR06A18M4G_20.201.20.201");
+    let ok = pkg.write_folder(dir.path()).unwrap();
+    let (code, r, err) = json(
+        dir.path(),
+        &[
+            "check",
+            "--json",
+            "--model",
+            "EC25",
+            "--revision",
+            "EC25EFAR06A17M4G_20.200.20.200",
+            "--image",
+            ok.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{r} {err}");
+
+    // The same build laid out for 2 KiB pages and 128 KiB blocks (the EC25-EU NAND) would NAK
+    // its first erase on this module's 256 KiB blocks.
+    let other = TempDir::new().unwrap();
+    let p2k =
+        QualcommBuilder { geometry: fwguard::identity::NandGeometry { page_kib: 2, block_kib: 128 }, ..pkg.clone() };
+    let bad = p2k.write_folder(other.path()).unwrap();
+    let (code, r, _) = json(
+        dir.path(),
+        &[
+            "check",
+            "--json",
+            "--model",
+            "EC25",
+            "--revision",
+            "EC25EFAR06A17M4G_20.200.20.200",
+            "--image",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "memory-mismatch")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(
+        f["message"].as_str().unwrap().contains("p4K_b256K") && f["message"].as_str().unwrap().contains("p2K_b128K"),
+        "{f}"
+    );
+
+    // A factory layout with an erase-all step and a write over efs2 warns about calibration.
+    let third = TempDir::new().unwrap();
+    let factory = QualcommBuilder { factory: true, erase_all: true, calibration_write: true, ..pkg.clone() };
+    let fac = factory.write_folder(third.path()).unwrap();
+    let (_, r, _) = json(
+        dir.path(),
+        &[
+            "check",
+            "--json",
+            "--model",
+            "EC25",
+            "--revision",
+            "EC25EFAR06A17M4G_20.200.20.200",
+            "--image",
+            fac.to_str().unwrap(),
+        ],
+    );
+    assert!(rules(&r).contains(&"calibration-erase".to_string()), "{r}");
+}
+
+#[test]
+fn damaged_packages_exit_2_naming_the_problem_and_write_nothing() {
+    let dir = TempDir::new().unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("crc.pac", PacBuilder { damage: vec![PacDamage::DataCrc], ..PacBuilder::ec200u_eu() }.to_bytes(), "CRC"),
+        ("magic.pac", PacBuilder { damage: vec![PacDamage::HeaderCrc], ..PacBuilder::ec200u_eu() }.to_bytes(), "CRC"),
+        ("short.pac", PacBuilder { damage: vec![PacDamage::Truncated], ..PacBuilder::ec200u_eu() }.to_bytes(), ""),
+        ("big.pac", PacBuilder { damage: vec![PacDamage::SizeBeyondFile], ..PacBuilder::ec200u_eu() }.to_bytes(), ""),
+        ("count.pac", PacBuilder { damage: vec![PacDamage::AbsurdCount], ..PacBuilder::ec200u_eu() }.to_bytes(), ""),
+        (
+            "sha.binpkg",
+            BinpkgBuilder { damage: vec![BinpkgDamage::BadSha256], ..BinpkgBuilder::ec600e_cn_lc() }.to_bytes(),
+            "SHA-256",
+        ),
+        ("noise.bin", vec![0x5a; 4096], ""),
+    ];
+    for (name, bytes, needle) in cases {
+        let path = write(dir.path(), name, &bytes);
+        let before = listing(dir.path());
+        for args in [
+            vec!["inspect", path.to_str().unwrap()],
+            vec!["check", "--model", "EC200U", "--revision", "EC200UEUAAR02A02M08", "--image", path.to_str().unwrap()],
+        ] {
+            let (code, out, err) = run(dir.path(), &args);
+            assert_eq!(code, 2, "{name}: {out} {err}");
+            assert!(err.contains("error:") && err.contains(name) && err.contains("hint:"), "{name}: {err}");
+            assert!(err.contains(needle), "{name}: {err}");
+            assert!(!err.contains("panicked"), "{name}: {err}");
+        }
+        assert_eq!(listing(dir.path()), before, "{name}: nothing may be written");
+    }
+}
