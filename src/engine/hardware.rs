@@ -24,7 +24,7 @@ pub(crate) fn identity(ctx: &mut Ctx<'_>, facts: &DeviceFacts, image: &ImageFact
     if let Some(claimed) = &image.name_conflict {
         ctx.add(
             "identity-conflict",
-            format!("the package content says {:?}, but its name says {claimed:?}", image.name),
+            format!("the package's name and content disagree: {claimed}"),
             "the package was renamed or repacked: get it again from the vendor".into(),
         );
     }

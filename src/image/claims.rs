@@ -2,7 +2,9 @@
 //! lie; when it disagrees with the content the disagreement goes into
 //! [`Inspection::name_conflict`](super::Inspection::name_conflict).
 
-use crate::identity::{FlashKind, ImageKind, ImageName, Revision, normalise_model};
+use std::path::Path;
+
+use crate::identity::{FlashKind, ImageKind, ImageName, Revision, normalise_model, strip_archive_suffix};
 
 use super::fields::file_name;
 
@@ -36,6 +38,22 @@ pub(crate) fn fill_identity(insp: &mut super::Inspection, content: Option<&Revis
     }
 }
 
+/// The package's file (or folder) name without its archive suffix: `EC25EFAR06A17M4G_20.200.20.200`.
+pub(crate) fn stem(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    strip_archive_suffix(&name).to_string()
+}
+
+/// Whether two revisions name the same build: same base (product, baseline, minor, memory),
+/// same flavour, and the same app version where both give one.
+pub(crate) fn same_build(a: &Revision, b: &Revision) -> bool {
+    let apps_agree = match (a.app_version(), b.app_version()) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    };
+    a.base() == b.base() && a.flavour() == b.flavour() && apps_agree
+}
+
 /// What the file name of `package_path` claims, if it names anything.
 pub(crate) fn name_claim(package_path: &str) -> Option<ImageName> {
     ImageName::parse(file_name(package_path)).ok()
@@ -65,6 +83,18 @@ pub(crate) fn name_conflict(
                 && mn != mc
             {
                 found.push(format!("the file name {shown:?} has memory code {mn}, the content {mc}"));
+            }
+            if let (Some(an), Some(ac)) = (rn.app_version(), rc.app_version())
+                && an != ac
+            {
+                found.push(format!("the file name {shown:?} has app version {an}, the content {ac}"));
+            }
+            if rn.flavour() != rc.flavour() && name.flavour() != rc.flavour() {
+                found.push(format!(
+                    "the file name {shown:?} is {} firmware, the content is {}",
+                    rn.flavour(),
+                    rc.flavour()
+                ));
             }
         }
     }

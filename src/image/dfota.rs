@@ -8,9 +8,10 @@
 use std::path::Path;
 
 use super::archive::Storage;
+use super::claims::stem;
 use super::scan::{Keep, scan};
-use super::{ImageError, Inspection, Package, naming};
-use crate::identity::{ImageKind, ImageName, Revision};
+use super::{ImageError, Inspection, Package};
+use crate::identity::{ImageKind, ImageName, Revision, strip_archive_suffix};
 
 /// The delta a name gives: (source, target).
 fn delta_in(text: &str) -> Option<(Revision, Revision)> {
@@ -22,19 +23,19 @@ fn delta_in(text: &str) -> Option<(Revision, Revision)> {
 
 /// Whether the package at `path` is named like a DFOTA delta.
 pub fn claims(path: &Path) -> bool {
-    delta_in(&naming::stem(path)).is_some()
+    delta_in(&stem(path)).is_some()
 }
 
 /// Reads a DFOTA delta package.
 pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<Inspection, ImageError> {
     let shown = package.path().to_string();
-    let stem = naming::stem(path);
+    let stem = stem(path);
     let from_name = delta_in(&stem).ok_or_else(|| ImageError::UnknownFormat {
         path: shown.clone(),
         reason: format!("{stem:?} is not a delta name like EC20EQAR02A05V03-R02A09V02"),
     })?;
     let from_content =
-        package.members().iter().find_map(|m| m.path.split('/').find_map(|c| delta_in(naming::strip(c))));
+        package.members().iter().find_map(|m| m.path.split('/').find_map(|c| delta_in(strip_archive_suffix(c))));
     let scanned = scan(package, &|_| Keep::Nothing, false)?;
     let mut ins = Inspection {
         path: shown,

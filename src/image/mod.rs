@@ -9,7 +9,6 @@ pub mod dfota;
 mod error;
 mod fields;
 mod inspect;
-pub mod naming;
 pub mod pac;
 mod package;
 pub mod qualcomm;

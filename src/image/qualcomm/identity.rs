@@ -6,9 +6,10 @@ use std::path::Path;
 use super::contents;
 use super::layout::Layout;
 use crate::identity::{ImageKind, ImageName, Revision};
+use crate::image::Inspection;
 use crate::image::archive::Storage;
+use crate::image::claims::{name_conflict, same_build, stem};
 use crate::image::scan::Scan;
-use crate::image::{Inspection, naming};
 
 /// A revision named by a folder or value, if it is one.
 fn revision_named(text: &str) -> Option<Revision> {
@@ -49,11 +50,11 @@ pub(super) fn read(path: &Path, storage: Storage, lay: &Layout, scanned: &Scan, 
     }
     // A folder package given as the revision folder itself names its revision by its own name.
     let from_own_name = (storage == Storage::Folder && lay.root.is_empty())
-        .then(|| naming::stem(path))
+        .then(|| stem(path))
         .and_then(|s| revision_named(&s).map(|r| (r, s)));
     let content = from_folder.or(from_own_name).map(|(r, _)| r);
     match (&content, &from_contents) {
-        (Some(a), Some(b)) if !naming::same_build(a, b) => {
+        (Some(a), Some(b)) if !same_build(a, b) => {
             ins.problems.push(format!("contents.xml names {b}, but the revision folder is {a}"));
         }
         _ => {}
@@ -65,7 +66,7 @@ pub(super) fn read(path: &Path, storage: Storage, lay: &Layout, scanned: &Scan, 
         });
         return;
     };
-    ins.name_conflict = naming::conflict(path, &revision);
+    ins.name_conflict = name_conflict(&path.display().to_string(), Some(&revision), None);
     ins.product = Some(revision.product().to_string());
     ins.revision = Some(revision.to_string());
 }
