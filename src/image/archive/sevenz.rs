@@ -1,10 +1,11 @@
 //! A package stored as a 7z archive, read with the pure-Rust `sevenz-rust2` decoder. Members are
 //! streamed from the archive, never extracted.
 //!
-//! The decoder trusts some counts in the 7z header, so fwguard checks what it can first: the
-//! signature, that the file list lies inside the file and is at most [`MAX_7Z_HEADER`] bytes, the
-//! coders (copy, LZMA, LZMA2, BCJ, delta), names, links and the caps in [`super::limits`]. A panic
-//! inside the decoder is caught and reported as a damaged package.
+//! The decoder (0.24) bounds the counts it reads from the 7z header and allocates for them
+//! fallibly; fwguard still checks what it can first: the signature, that the file list lies inside
+//! the file and is at most [`MAX_7Z_HEADER`] bytes, the coders (copy, LZMA, LZMA2, BCJ, delta),
+//! names, links and the caps in [`super::limits`]. A panic inside the decoder is caught and
+//! reported as a damaged package.
 
 use std::collections::HashMap;
 use std::fs::File;
