@@ -86,3 +86,24 @@ proptest! {
         let _ = fwguard::identity::FlashId::parse(&s);
     }
 }
+
+/// Every fuzz seed and regression input (fuzz/seeds/*/*) through every identity parser, on stable.
+#[test]
+fn fuzz_seeds_never_panic() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let mut n = 0;
+    for dir in std::fs::read_dir(&root).expect("fuzz/seeds exists") {
+        for file in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+            let bytes = std::fs::read(file.unwrap().path()).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = Revision::parse(&text);
+            let _ = ImageName::parse(&text);
+            let _ = fwguard::identity::revision_from_at_text(&text);
+            let _ = fwguard::identity::FlashId::parse(&text);
+            let _ = fwguard::rules::RevisionPattern::parse(&text);
+            let _ = fwguard::device::at::parse_response(&bytes, "AT+QGMR");
+            n += 1;
+        }
+    }
+    assert!(n > 0);
+}

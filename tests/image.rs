@@ -162,8 +162,13 @@ fn delta_package() {
 #[test]
 #[ignore = "writes a sample package to FWGUARD_SAMPLE_DIR for a look by hand"]
 fn write_sample() {
+    // FWGUARD_SAMPLE_DIR=/tmp/x [FWGUARD_SAMPLE_MB=256] cargo test --test integration write_sample -- --ignored
     let dir = std::env::var("FWGUARD_SAMPLE_DIR").unwrap();
     let mut b = QualcommBuilder::ec25(REV);
     b.calibration_write = true;
+    if let Some(mb) = std::env::var("FWGUARD_SAMPLE_MB").ok().and_then(|m| m.parse::<u64>().ok()) {
+        b = b.total_size(mb << 20);
+        b.write_folder(Path::new(&dir)).unwrap();
+    }
     b.write_zip(&Path::new(&dir).join("EC25EFAR08A01M4G_01.001.01.001.zip")).unwrap();
 }

@@ -38,6 +38,9 @@ impl RevisionPattern {
     pub fn parse(text: &str) -> Result<RevisionPattern, PatternError> {
         let up = text.trim().to_ascii_uppercase();
         let err = |reason: &str| PatternError { input: text.to_string(), reason: reason.to_string() };
+        if let Some(c) = up.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '.')) {
+            return Err(err(&format!("it contains {c:?}; a pattern has only letters, digits, '_', '.' and x")));
+        }
         let (core, tags) = match up.find('_') {
             Some(i) => (&up[..i], Some(&up[i + 1..])),
             None => (up.as_str(), None),
@@ -158,7 +161,15 @@ mod tests {
 
     #[test]
     fn bad_patterns() {
-        for p in ["EC25EFA", "EC25EFAR6A17", "EC25EFAR06A17Q9_20.200", "EC25EFAR06A17M4G__X", "EC25-EFAR06A17"] {
+        // The last one was found by the identity fuzzer: a multi-byte character where the infix is.
+        for p in [
+            "EC25EFA",
+            "EC25EFAR6A17",
+            "EC25EFAR06A17Q9_20.200",
+            "EC25EFAR06A17M4G__X",
+            "EC25-EFAR06A17",
+            "EC20EQAR02A05V0\u{2f4}CNCCR07A01M02-R32A09V02.zxp",
+        ] {
             assert!(RevisionPattern::parse(p).is_err(), "{p}");
         }
     }
