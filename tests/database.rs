@@ -142,7 +142,7 @@ fn lint_names_file_line_and_reason() {
         ),
         (
             "bad pattern",
-            "\n[[step]]\nid = \"zz-b\"\nfrom = \"ZZ99CNLA-R01\"\nto = \"ZZ99CNLAR02Axx\"\nallows = [\"cross-baseline\"]\nsource = \"t\"\n",
+            "\n[[step]]\nid = \"zz-b\"\nfrom = \"ZZ99CNLAR1A01\"\nto = \"ZZ99CNLAR02Axx\"\nallows = [\"cross-baseline\"]\nsource = \"t\"\n",
             18,
             "R<nn>A<nn>",
         ),
