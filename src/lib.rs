@@ -6,6 +6,8 @@
 //! ([`rules`]), and explains every refusal. The `fwguard` binary (feature `cli`) is a thin
 //! front end.
 
+#![warn(missing_docs)]
+
 pub mod db;
 pub mod device;
 pub mod engine;

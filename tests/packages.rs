@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use fwguard::image::build::asr::AsrBuilder;
 use fwguard::image::build::binpkg::{BinpkgBuilder, BinpkgDamage};
 use fwguard::image::build::pac::{PacBuilder, PacDamage};
-use fwguard::image::build::qualcomm::QualcommBuilder;
+use fwguard::image::build::qualcomm::{Md5Mode, QualcommBuilder};
 use fwguard::image::build::quecpython::QuecPythonBuilder;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -271,4 +271,32 @@ fn damaged_packages_exit_2_naming_the_problem_and_write_nothing() {
         }
         assert_eq!(listing(dir.path()), before, "{name}: nothing may be written");
     }
+}
+
+#[test]
+fn problems_the_reader_noted_become_a_warning() {
+    let dir = TempDir::new().unwrap();
+    let pkg = QualcommBuilder { md5: Md5Mode::Missing, ..QualcommBuilder::ec25("EC25EFAR06A18M4G_20.201.20.201") };
+    let path = pkg.write_folder(dir.path()).unwrap();
+    let (code, r, err) = json(
+        dir.path(),
+        &[
+            "check",
+            "--json",
+            "--model",
+            "EC25",
+            "--revision",
+            "EC25EFAR06A17M4G_20.200.20.200",
+            "--image",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!((code, r["verdict"].as_str()), (0, Some("warn")), "{r} {err}");
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "package-problem")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(f["message"].as_str().unwrap().contains("md5.txt"), "{f}");
 }

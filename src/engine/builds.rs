@@ -200,6 +200,13 @@ pub(crate) fn guards(
             );
         }
     }
+    if !image.problems.is_empty() {
+        ctx.add(
+            "package-problem",
+            format!("reading the package found: {}", image.problems.join("; ")),
+            "get the package again from the vendor and look at `fwguard inspect`; flash it only once the problems are understood".into(),
+        );
+    }
     if !image.erases.is_empty() {
         ctx.add(
             "calibration-erase",

@@ -34,6 +34,8 @@ pub struct ImageFacts {
     pub erases: Vec<String>,
     /// Whether the package is signed, when the package says.
     pub signed: Option<bool>,
-    /// The revision the file name claims, when it disagrees with the content (`identity-conflict`).
+    /// How the file name and the content disagree, as a sentence naming both (`identity-conflict`).
     pub name_conflict: Option<String>,
+    /// Problems the package reader found that did not stop it (`package-problem`).
+    pub problems: Vec<String>,
 }

@@ -36,6 +36,7 @@ pub const RULE_IDS: &[&str] = &[
     "abnormal-installed-version",
     "delta-source-mismatch",
     "calibration-erase",
+    "package-problem",
     "reinstall",
 ];
 

@@ -13,14 +13,19 @@ pub(crate) struct DeviceSide<'a> {
     pub revision: Option<Revision>,
     /// The revision text as read.
     pub text: String,
+    /// The module's family.
     pub family: &'a FamilyFile,
+    /// The module's product code entry.
     pub product: &'a Product,
 }
 
 /// The image, identified.
 pub(crate) struct ImageSide<'a> {
+    /// What the image's name (or content revision) says.
     pub name: ImageName,
+    /// The family of the product the image is built for.
     pub family: &'a FamilyFile,
+    /// The product code entry the image is built for.
     pub product: &'a Product,
 }
 

@@ -123,6 +123,7 @@ impl Inspection {
             erases: self.erases.clone(),
             signed: self.signed,
             name_conflict: self.name_conflict.clone(),
+            problems: self.problems.clone(),
         }
     }
 }

@@ -40,6 +40,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A closed pipe (`fwguard check --json | head -c1`) ends the process quietly, as it does for
+    // other Unix tools, instead of a panic on the next write.
+    // SAFETY: setting a signal's disposition to its default installs no handler code.
+    let _ =
+        unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) };
     output::init_tracing();
     let cli = Cli::parse();
     let result = match cli.command {
