@@ -3,19 +3,19 @@
 
 use std::fmt;
 
-use crate::identity::{AppVersion, MemoryCode, Revision};
+use crate::identity::{Revision, Tag};
 
-/// A parsed revision pattern.
+/// A parsed revision pattern: the revision it is shaped like, and where `x` stands for any digit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevisionPattern {
     raw: String,
-    product: String,
+    /// The pattern with every wildcard digit written as `0`, parsed with the revision grammar.
+    shape: Revision,
+    /// Baseline and minor digits, `X` where any digit matches.
     baseline: [u8; 2],
     minor: [u8; 2],
-    infix: Option<u8>,
-    memory: Option<String>,
+    /// The app version as written (`20.2XX.20.2XX`), if the pattern gives one.
     app: Option<String>,
-    tags: Vec<String>,
 }
 
 /// Why a pattern did not parse.
@@ -34,19 +34,17 @@ fn digit_or_x(c: u8) -> bool {
 
 impl RevisionPattern {
     /// Parses a pattern. `x` (either case) stands for any digit in the baseline, the minor and
-    /// the app version; parts left out match anything.
+    /// the app version; parts left out match anything. Everything else follows the revision
+    /// grammar ([`Revision::parse`]).
     pub fn parse(text: &str) -> Result<RevisionPattern, PatternError> {
         let up = text.trim().to_ascii_uppercase();
-        let err = |reason: &str| PatternError { input: text.to_string(), reason: reason.to_string() };
+        let err = |reason: String| PatternError { input: text.to_string(), reason };
         if let Some(c) = up.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '.')) {
-            return Err(err(&format!("it contains {c:?}; a pattern has only letters, digits, '_', '.' and x")));
+            return Err(err(format!("it contains {c:?}; a pattern has only letters, digits, '_', '.' and x")));
         }
-        let (core, tags) = match up.find('_') {
-            Some(i) => (&up[..i], Some(&up[i + 1..])),
-            None => (up.as_str(), None),
-        };
-        let b = core.as_bytes();
-        let at = (1..b.len().saturating_sub(5))
+        let core_len = up.find('_').unwrap_or(up.len());
+        let b = up.as_bytes();
+        let at = (1..core_len.saturating_sub(5))
             .find(|&i| {
                 b[i] == b'R'
                     && digit_or_x(b[i + 1])
@@ -55,77 +53,72 @@ impl RevisionPattern {
                     && digit_or_x(b[i + 4])
                     && digit_or_x(b[i + 5])
             })
-            .ok_or_else(|| err("no R<nn>A<nn> after a product code (use x for any digit: R06Axx)"))?;
-        let product = &core[..at];
-        if !product.bytes().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(err("the product code has characters other than letters and digits"));
+            .ok_or_else(|| err("no R<nn>A<nn> after a product code (use x for any digit: R06Axx)".into()))?;
+        // Wildcards only stand in the release digits and the app version; a product code may
+        // itself contain X (EC25EUXGA).
+        let mut concrete = b.to_vec();
+        for i in [at + 1, at + 2, at + 4, at + 5] {
+            if concrete[i] == b'X' {
+                concrete[i] = b'0';
+            }
         }
-        let mut rest = &core[at + 6..];
-        let mut infix = None;
-        if rest.len() >= 3 && rest.starts_with('V') && rest[1..3].bytes().all(|c| c.is_ascii_digit()) {
-            infix = rest[1..3].parse().ok();
-            rest = &rest[3..];
-        }
-        let memory = if rest.is_empty() {
-            None
-        } else {
-            MemoryCode::parse(rest).ok_or_else(|| err(&format!("{rest:?} is not a memory code")))?;
-            Some(rest.to_string())
-        };
         let mut app = None;
-        let mut tag_list = Vec::new();
-        for t in tags.into_iter().flat_map(|t| t.split('_')) {
-            if t.is_empty() {
-                return Err(err("empty '_' field"));
-            }
-            if t.contains('.') {
-                if AppVersion::parse(&t.replace('X', "0")).is_none() {
-                    return Err(err(&format!("{t:?} is not an app version pattern (like 20.2xx.20.2xx)")));
+        if core_len < up.len() {
+            for (start, tag) in tag_spans(&up, core_len + 1) {
+                if tag.contains('.') {
+                    concrete[start..start + tag.len()].iter_mut().filter(|c| **c == b'X').for_each(|c| *c = b'0');
+                    app = Some(tag.to_string());
                 }
-                if app.replace(t.to_string()).is_some() {
-                    return Err(err("two app versions"));
-                }
-            } else {
-                tag_list.push(t.to_string());
             }
         }
+        let concrete = String::from_utf8(concrete).map_err(|_| err("it is not text".into()))?;
+        let shape = Revision::parse(&concrete).map_err(|e| err(e.reason))?;
         Ok(RevisionPattern {
             raw: text.trim().to_string(),
-            product: product.to_string(),
+            shape,
             baseline: [b[at + 1], b[at + 2]],
             minor: [b[at + 4], b[at + 5]],
-            infix,
-            memory,
             app,
-            tags: tag_list,
         })
     }
 
     /// The product code the pattern is for.
     pub fn product(&self) -> &str {
-        &self.product
+        self.shape.product()
     }
 
-    /// Whether a revision matches.
+    /// Whether a revision matches: same product; baseline, minor and app version digit by digit
+    /// with `x` matching any digit; the infix, memory code and tags where the pattern gives them.
     pub fn matches(&self, r: &Revision) -> bool {
         let two = |p: [u8; 2], n: u8| {
             let s = format!("{n:02}");
             let s = s.as_bytes();
             s.len() == 2 && (p[0] == b'X' || p[0] == s[0]) && (p[1] == b'X' || p[1] == s[1])
         };
-        r.product() == self.product
+        let shape = &self.shape;
+        r.product() == shape.product()
             && two(self.baseline, r.baseline())
             && two(self.minor, r.minor())
-            && self.infix.is_none_or(|v| r.infix() == Some(v))
-            && self.memory.as_deref().is_none_or(|m| r.memory().map(|x| x.as_str()) == Some(m))
+            && shape.infix().is_none_or(|v| r.infix() == Some(v))
+            && shape.memory().is_none_or(|m| r.memory() == Some(m))
             && self.app.as_deref().is_none_or(|p| {
                 r.app_version().is_some_and(|v| {
                     let v = v.to_string();
                     v.len() == p.len() && v.bytes().zip(p.bytes()).all(|(c, q)| q == b'X' || c == q)
                 })
             })
-            && self.tags.iter().all(|t| r.tags().iter().any(|rt| rt.to_string() == *t))
+            && shape.tags().iter().filter(|t| !matches!(t, Tag::App(_))).all(|t| r.tags().contains(t))
     }
+}
+
+/// The `_`-separated tags of `text` from byte `from` on, with their start offsets.
+fn tag_spans(text: &str, from: usize) -> impl Iterator<Item = (usize, &str)> {
+    let mut start = from;
+    text[from..].split('_').map(move |t| {
+        let span = (start, t);
+        start += t.len() + 1;
+        span
+    })
 }
 
 impl fmt::Display for RevisionPattern {
