@@ -91,7 +91,7 @@ pub fn judge(device: &DeviceFacts, image: &ImageFacts, db: &Database) -> Report 
             } else {
                 (
                     "nothing proves the image fits",
-                    "read the flash ID (--flash-id) and use the image for the module's product".to_string(),
+                    "read the flash ID from the module's bootloader, give it with --model/--revision/--flash-id, and use the image for the module's product".to_string(),
                 )
             };
             let message = format!(
