@@ -27,6 +27,9 @@ pub enum SimError {
     /// A pseudo-terminal could not be made.
     #[error("cannot create a pseudo-terminal: {0}")]
     Pty(String),
+    /// The simulator thread died (a bug in the simulator).
+    #[error("the simulated module crashed: {0}")]
+    Crashed(String),
     /// Writing the `--state` or `--root` directory failed.
     #[error("{path}: {reason}")]
     Files {
@@ -49,6 +52,7 @@ impl SimError {
                 "faults: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES, nak-at=N, flash-id=HEX"
             }
             SimError::Pty(_) => "the system may be out of pseudo-terminals (see /proc/sys/kernel/pty/max)",
+            SimError::Crashed(_) => "this is a bug in fwguard sim: please report it with the command line used",
             SimError::Files { .. } => "check that the directory is writable and on a file system with symbolic links",
         }
     }

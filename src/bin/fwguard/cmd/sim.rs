@@ -77,7 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut sink = [0u8; 256];
     let mut stdin = std::io::stdin().lock();
     while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-    drop(handle);
+    handle.shutdown()?;
     Ok(ExitCode::SUCCESS)
 }
 
