@@ -235,12 +235,39 @@ fn sim_fault_drop_inside_the_qdownload_answer() {
 }
 
 #[test]
-fn sim_fault_flash_id_and_boot() {
-    // A wrong flash ID only shows in download mode; normal mode still identifies, after boot.
-    let sim = Sim::start(&["ec25-e", "--fault", "flash-id=20:41:17", "--fault", "boot=500"]);
+fn sim_fault_boot_is_waited_for() {
+    // The module hears nothing for 500 ms after it starts: the first AT goes unanswered, and the
+    // identification cannot end before the boot does.
+    let started = Instant::now();
+    let sim = Sim::start(&["ec25-e", "--fault", "boot=500"]);
     let report = device::identify(&sim.port, &quick()).expect("identify");
+    assert!(started.elapsed() >= Duration::from_millis(500), "done in {:?}", started.elapsed());
     assert_eq!(report.model.as_deref(), Some("EC25"));
+    let first = &report.exchanges[0];
+    assert_eq!((first.command.as_str(), first.result.as_deref()), ("AT", None), "{:#?}", report.exchanges);
     sim.finish();
+}
+
+#[test]
+fn sim_download_faults_are_refused_until_simulated() {
+    // nak-at and flash-id act in the download protocols; accepting them now would be a lie.
+    for fault in ["flash-id=20:41:17", "nak-at=3"] {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("fwguard"))
+            .args(["sim", "ec25-e", "--fault", fault])
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{fault}");
+        assert!(out.stdout.is_empty(), "{fault}: no port is printed");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(
+                "not simulated yet: the download protocols come with the flashing core; nak-at and flash-id act there"
+            ) && stderr.contains("hint: "),
+            "{fault}: {stderr}"
+        );
+        assert!(stderr.contains(fault.split('=').next().unwrap_or(fault)), "{fault}: {stderr}");
+    }
 }
 
 #[test]

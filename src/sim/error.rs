@@ -24,6 +24,15 @@ pub enum SimError {
         /// What is wrong.
         reason: String,
     },
+    /// A fault that only the download protocols act on, which are not simulated yet.
+    #[error(
+        "fault {spec:?}: not simulated yet: the download protocols come with the flashing core; nak-at and \
+         flash-id act there"
+    )]
+    NotSimulated {
+        /// The fault, in spec form.
+        spec: String,
+    },
     /// A pseudo-terminal could not be made.
     #[error("cannot create a pseudo-terminal: {0}")]
     Pty(String),
@@ -49,7 +58,11 @@ impl SimError {
             }
             SimError::Profile(_) => "check --model, --revision, --flash-id and --platform",
             SimError::Fault { .. } => {
-                "faults: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES, nak-at=N, flash-id=HEX"
+                "faults: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES (nak-at=N and flash-id=HEX \
+                 come with the download protocols)"
+            }
+            SimError::NotSimulated { .. } => {
+                "leave the fault out for now; silent, garbage, flood, slow=MS, boot=MS and drop-at=BYTES work"
             }
             SimError::Pty(_) => "the system may be out of pseudo-terminals (see /proc/sys/kernel/pty/max)",
             SimError::Crashed(_) => "this is a bug in fwguard sim: please report it with the command line used",

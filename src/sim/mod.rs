@@ -43,7 +43,8 @@ pub struct SimOptions {
     pub state: Option<PathBuf>,
     /// `--root DIR`: describe the module under `DIR/sys` and `DIR/dev`.
     pub root: Option<PathBuf>,
-    /// `--fault SPEC`...
+    /// `--fault SPEC`... ([`spawn`] refuses those the simulator does not act on yet: see
+    /// [`Fault::is_simulated`]).
     pub faults: Vec<Fault>,
 }
 
@@ -106,7 +107,8 @@ impl Drop for SimHandle {
 }
 
 /// Starts `profile` on a thread. Pseudo-terminals, `--state` and `--root` are set up before this
-/// returns, so the port can be opened at once.
+/// returns, so the port can be opened at once. A fault the simulator does not act on yet
+/// (`nak-at`, `flash-id`) is refused with [`SimError::NotSimulated`].
 pub fn spawn(profile: Profile, options: SimOptions) -> Result<SimHandle, SimError> {
     let server = server::Server::new(profile, &options)?;
     let port = server.port_path();
@@ -173,6 +175,18 @@ mod tests {
         let err = identify(sim.port(), &quick()).unwrap_err();
         assert!(matches!(err, DeviceError::Timeout { .. } | DeviceError::NotResponding { .. }), "{err}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn download_faults_are_refused_until_simulated() {
+        for fault in [Fault::NakAt(1), Fault::FlashId(crate::identity::FlashId::parse("20 41 17").unwrap())] {
+            let opts = SimOptions { faults: vec![Fault::Slow(Duration::ZERO), fault], ..SimOptions::default() };
+            match spawn(find("ec800m-cn-la").unwrap(), opts) {
+                Err(e @ SimError::NotSimulated { .. }) => assert!(e.to_string().contains("not simulated yet"), "{e}"),
+                Err(e) => panic!("{e}"),
+                Ok(_) => panic!("a download fault was accepted"),
+            }
+        }
     }
 
     #[test]

@@ -38,8 +38,8 @@ pub struct Args {
     /// Describe the module under DIR/sys and DIR/dev as the kernel would.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// Inject a fault: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES, nak-at=N,
-    /// flash-id=HEX. Repeatable.
+    /// Inject a fault: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES. Repeatable.
+    /// (nak-at=N and flash-id=HEX come with the download protocols; until then they are refused.)
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
 }
