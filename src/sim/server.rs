@@ -19,7 +19,7 @@ use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 
 use super::SimOptions;
 use super::at_mode::{AtEvent, AtMachine};
-use super::download::{DiagListener, DownloadContext, DownloadMode, for_platform};
+use super::download::{DiagListener, DownloadContext, DownloadMode, for_profile};
 use super::error::SimError;
 use super::fault::Faults;
 use super::flash::FlashStore;
@@ -344,7 +344,7 @@ impl Server {
         if self.dropped || self.ports.get(self.primary).is_none() {
             return;
         }
-        let mut mode = for_platform(self.profile.platform);
+        let mut mode = for_profile(&self.profile);
         let mut ctx = DownloadContext {
             profile: &self.profile,
             flash: &mut self.flash,
