@@ -173,7 +173,8 @@ impl DeviceError {
                  powered down; wait for RDY and try again"
             }
             DeviceError::Timeout { .. } | DeviceError::Deadline { .. } => {
-                "the module is busy or hung; wait, power-cycle it if it stays silent, or raise the timeout"
+                "the module may still be booting or busy: wait and retry, and power-cycle it if it stays \
+                 silent; check that this is the AT port (`fwguard ports`)"
             }
             DeviceError::Garbage { .. } => {
                 "this is probably not an AT port (DIAG and NMEA ports answer binary or NMEA), or the \
@@ -189,6 +190,31 @@ impl DeviceError {
             DeviceError::NoRevision { .. } => {
                 "describe the module by hand with --model and --revision (what AT+QGMR or ATI showed)"
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_hints_point_to_what_a_user_can_do() {
+        // No command-line option sets the session timeouts: a hint must not send people looking
+        // for one.
+        let port = "/dev/ttyUSB2".to_string();
+        for e in [
+            DeviceError::Timeout {
+                port: port.clone(),
+                command: "ATI".into(),
+                waited: Duration::from_secs(3),
+                received: String::new(),
+            },
+            DeviceError::Deadline { port: port.clone(), command: "ATI".into(), deadline: Duration::from_secs(30) },
+        ] {
+            let hint = e.hint();
+            assert!(!hint.to_ascii_lowercase().contains("timeout"), "{hint}");
+            assert!(hint.contains("booting") && hint.contains("fwguard ports"), "{hint}");
         }
     }
 }
