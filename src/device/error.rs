@@ -6,6 +6,12 @@ use std::time::Duration;
 /// was sent, the last command; [`DeviceError::hint`] says what to try.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
+    /// The port's path is not valid UTF-8, which the serial library cannot open.
+    #[error("{port}: the port path is not valid UTF-8; ports can only be opened by a UTF-8 name")]
+    NotUtf8 {
+        /// The port path, with the bytes that are not UTF-8 replaced.
+        port: String,
+    },
     /// The port could not be opened or configured.
     #[error("{port}: cannot open the port: {source}")]
     Open {
@@ -126,7 +132,8 @@ impl DeviceError {
     /// The port the error concerns.
     pub fn port(&self) -> &str {
         match self {
-            DeviceError::Open { port, .. }
+            DeviceError::NotUtf8 { port }
+            | DeviceError::Open { port, .. }
             | DeviceError::Io { port, .. }
             | DeviceError::Disconnected { port, .. }
             | DeviceError::NotResponding { port, .. }
@@ -143,7 +150,7 @@ impl DeviceError {
     /// The last command sent, if any.
     pub fn command(&self) -> Option<&str> {
         match self {
-            DeviceError::Open { .. } => None,
+            DeviceError::NotUtf8 { .. } | DeviceError::Open { .. } => None,
             DeviceError::NotResponding { .. } => Some("AT"),
             DeviceError::Io { command, .. }
             | DeviceError::Disconnected { command, .. }
@@ -160,6 +167,10 @@ impl DeviceError {
     /// What to try next.
     pub fn hint(&self) -> &'static str {
         match self {
+            DeviceError::NotUtf8 { .. } => {
+                "name the port by a UTF-8 path: the device node `fwguard ports` lists, or a symbolic link \
+                 with a plain name"
+            }
             DeviceError::Open { .. } => {
                 "check the path, that you may open it (dialout group), and that no other program \
                  (ModemManager, minicom) holds it"
