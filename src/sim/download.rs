@@ -61,7 +61,7 @@ pub fn for_platform(platform: Platform) -> Box<dyn DownloadMode> {
 pub fn for_profile(profile: &Profile) -> Box<dyn DownloadMode> {
     let listed = profile
         .download_usb
-        .and_then(|(vid, pid)| UsbTable::builtin().ok()?.lookup(vid, pid).map(|e| e.mode))
+        .and_then(|id| UsbTable::builtin().ok()?.lookup(id.vid, id.pid).map(|e| e.mode))
         .filter(|mode| mode.is_download());
     match listed {
         Some(mode) => Box::new(Unimplemented { mode }),
@@ -145,9 +145,8 @@ mod tests {
         // port discovery will read from that id.
         let table = UsbTable::builtin().unwrap();
         for p in crate::sim::profile::builtin().unwrap() {
-            let (vid, pid) = p.download_usb.unwrap_or_else(|| panic!("{}: no download_usb", p.name));
-            let entry =
-                table.lookup(vid, pid).unwrap_or_else(|| panic!("{}: {vid:04x}:{pid:04x} not in the table", p.name));
+            let id = p.download_usb.unwrap_or_else(|| panic!("{}: no download_usb", p.name));
+            let entry = table.lookup(id.vid, id.pid).unwrap_or_else(|| panic!("{}: {id} not in the table", p.name));
             assert_eq!(entry.platform, p.platform.as_str(), "{}", p.name);
             assert_eq!(for_profile(p).mode(), entry.mode, "{}", p.name);
         }

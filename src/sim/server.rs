@@ -25,7 +25,7 @@ use super::fault::Faults;
 use super::flash::FlashStore;
 use super::profile::{Platform, Profile};
 use super::sysfs::{SysfsTree, TreeDevice, TreePort};
-use crate::device::{Mode, Role, UsbTable};
+use crate::device::{Mode, Role, UsbId, UsbTable};
 
 /// A pseudo-terminal: the master the simulator serves, and the slave path clients open. The
 /// simulator holds the slave open too, so the master never sees a hang-up between clients.
@@ -175,8 +175,8 @@ impl Server {
         let device = if mode == Mode::At {
             let names = self.tty_names(mode);
             TreeDevice {
-                vid: self.profile.usb.0,
-                pid: self.profile.usb.1,
+                vid: self.profile.usb.vid,
+                pid: self.profile.usb.pid,
                 manufacturer: self.profile.manufacturer.clone(),
                 product: self.profile.model.clone(),
                 ports: self
@@ -189,7 +189,7 @@ impl Server {
                     .collect(),
             }
         } else {
-            let (vid, pid) = self.profile.download_usb.unwrap_or((0, 0));
+            let UsbId { vid, pid } = self.profile.download_usb.unwrap_or(UsbId::new(0, 0));
             let interface = UsbTable::builtin()
                 .ok()
                 .and_then(|t| t.lookup(vid, pid))

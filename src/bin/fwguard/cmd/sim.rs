@@ -127,7 +127,7 @@ fn print_list() -> anyhow::Result<()> {
             p.model.clone(),
             p.revision.clone(),
             format!("{} {}", p.platform.as_str(), p.chipset),
-            format!("{:04x}:{:04x}", p.usb.0, p.usb.1),
+            p.usb.to_string(),
             p.flash_id.as_ref().map(ToString::to_string).unwrap_or_else(|| "?".into()),
             p.summary.clone(),
         ]);
