@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use tempfile::TempDir;
 
-use crate::util::run;
+use crate::util::{fwguard, run};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -194,8 +194,19 @@ fn bad_arguments_exit_2_with_a_hint() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("error:") && err.contains("\"zz\"") && err.contains("hint:"), "{err}");
-    let (code, _, _) = run(home.path(), &["check", "--to", "EC25EFAR06A18M4G"]);
-    assert_eq!(code, 2);
+    // No module option: auto-detection, here through an empty sysfs tree rather than the host's.
+    let root = TempDir::new().unwrap();
+    std::fs::create_dir_all(root.path().join("sys/class/tty")).unwrap();
+    std::fs::create_dir_all(root.path().join("dev")).unwrap();
+    let out = fwguard(home.path())
+        .env("FWGUARD_SYSFS", root.path().join("sys"))
+        .env("FWGUARD_DEV", root.path().join("dev"))
+        .args(["check", "--to", "EC25EFAR06A18M4G"])
+        .output()
+        .expect("fwguard runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no Quectel module found") && err.contains("hint:"), "{err}");
 }
 
 #[test]

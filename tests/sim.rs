@@ -1,6 +1,7 @@
 //! End-to-end: the real `fwguard sim` binary on a pseudo-terminal, queried with the AT session.
 
-use std::io::{BufRead, BufReader};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,17 +12,19 @@ use fwguard::device::{self, DeviceError, Mode, RevisionSource, Role, SessionOpti
 pub struct Sim {
     child: Child,
     stdin: Option<ChildStdin>,
+    stderr: File,
     pub port: PathBuf,
 }
 
 impl Sim {
     pub fn start(args: &[&str]) -> Sim {
+        let stderr = tempfile::tempfile().expect("a temporary file for stderr");
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("fwguard"))
             .arg("sim")
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr.try_clone().expect("stderr file"))
             .spawn()
             .expect("fwguard sim starts");
         let stdin = child.stdin.take();
@@ -30,16 +33,26 @@ impl Sim {
         BufReader::new(stdout).read_line(&mut line).expect("first line of fwguard sim");
         let port = PathBuf::from(line.trim_end());
         assert!(!line.trim().is_empty(), "fwguard sim {args:?} printed no port");
-        Sim { child, stdin, port }
+        Sim { child, stdin, stderr, port }
     }
 
-    /// Closes stdin and waits for a clean exit.
+    /// What the simulator printed on stderr so far.
+    fn stderr(&mut self) -> String {
+        let mut text = String::new();
+        let _ = self.stderr.rewind();
+        let _ = self.stderr.read_to_string(&mut text);
+        text
+    }
+
+    /// Closes stdin and waits for a clean exit (status 0, no panic on stderr).
     pub fn finish(mut self) {
         drop(self.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
-                assert!(status.success(), "fwguard sim exited with {status}");
+                let stderr = self.stderr();
+                assert!(status.success(), "fwguard sim exited with {status}: {stderr}");
+                assert!(!stderr.contains("panicked"), "{stderr}");
                 return;
             }
             assert!(Instant::now() < deadline, "fwguard sim did not stop when stdin closed");
@@ -172,13 +185,89 @@ fn sim_fault_drop_at() {
     assert!(matches!(err, DeviceError::Disconnected { ref command, .. } if command == "ATI"), "{err}");
 }
 
+/// Reads from `port` until the link goes away; returns what arrived before.
+fn read_until_gone(port: &mut device::SerialTransport) -> Vec<u8> {
+    use device::Transport;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    loop {
+        assert!(Instant::now() < deadline, "the link stayed up; received {got:?}");
+        match port.read_within(&mut buf, Duration::from_millis(100)) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(_) => return got,
+        }
+    }
+}
+
 #[test]
-fn sim_fault_flash_id_and_boot() {
-    // A wrong flash ID only shows in download mode; normal mode still identifies, after boot.
-    let sim = Sim::start(&["ec25-e", "--fault", "flash-id=20:41:17", "--fault", "boot=500"]);
-    let report = device::identify(&sim.port, &quick()).expect("identify");
-    assert_eq!(report.model.as_deref(), Some("EC25"));
+fn sim_fault_drop_inside_the_qdownload_answer() {
+    use device::Transport;
+    use fwguard::sim::{self, AtEvent, AtMachine};
+    // The byte count that falls inside the answer to AT+QDOWNLOAD=1: after the boot output
+    // (RDY) and the echo, three bytes into "\r\nOK\r\n".
+    let profile = sim::find("ec800m-cn-lf").expect("profile");
+    let mut machine = AtMachine::new(std::sync::Arc::new(profile), true);
+    let boot = machine.boot_output();
+    let command = b"AT+QDOWNLOAD=1\r";
+    let events = machine.feed(command);
+    assert!(events.contains(&AtEvent::EnterDownload));
+    let echo: usize = events.iter().map(|e| if let AtEvent::Echo(b) = e { b.len() } else { 0 }).sum();
+    let drop_at = boot.len() + echo + 3;
+
+    let sim = Sim::start(&["ec800m-cn-lf", "--fault", &format!("drop-at={drop_at}")]);
+    let mut port = device::SerialTransport::open(&sim.port, 115_200).expect("open");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while got.len() < boot.len() {
+        assert!(Instant::now() < deadline, "no boot output: {got:?}");
+        let n = port.read_within(&mut buf[..boot.len() - got.len()], Duration::from_millis(100)).expect("read");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got, boot);
+    port.send(command).expect("send");
+    read_until_gone(&mut port);
+    drop(port);
+    // The module is gone, the simulator is not: it stops cleanly when asked.
+    std::thread::sleep(Duration::from_millis(200));
     sim.finish();
+}
+
+#[test]
+fn sim_fault_boot_is_waited_for() {
+    // The module hears nothing for 500 ms after it starts: the first AT goes unanswered, and the
+    // identification cannot end before the boot does.
+    let started = Instant::now();
+    let sim = Sim::start(&["ec25-e", "--fault", "boot=500"]);
+    let report = device::identify(&sim.port, &quick()).expect("identify");
+    assert!(started.elapsed() >= Duration::from_millis(500), "done in {:?}", started.elapsed());
+    assert_eq!(report.model.as_deref(), Some("EC25"));
+    let first = &report.exchanges[0];
+    assert_eq!((first.command.as_str(), first.result.as_deref()), ("AT", None), "{:#?}", report.exchanges);
+    sim.finish();
+}
+
+#[test]
+fn sim_download_faults_are_refused_until_simulated() {
+    // nak-at and flash-id act in the download protocols; accepting them now would be a lie.
+    for fault in ["flash-id=20:41:17", "nak-at=3"] {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("fwguard"))
+            .args(["sim", "ec25-e", "--fault", fault])
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{fault}");
+        assert!(out.stdout.is_empty(), "{fault}: no port is printed");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(
+                "not simulated yet: the download protocols come with the flashing core; nak-at and flash-id act there"
+            ) && stderr.contains("hint: "),
+            "{fault}: {stderr}"
+        );
+        assert!(stderr.contains(fault.split('=').next().unwrap_or(fault)), "{fault}: {stderr}");
+    }
 }
 
 #[test]
@@ -228,7 +317,7 @@ fn sim_root_is_discovered() {
     let modules = device::discover_in(&paths, UsbTable::builtin().expect("table")).expect("discover");
     assert_eq!(modules.len(), 1, "{modules:#?}");
     let m = &modules[0];
-    assert_eq!((m.usb_id().as_str(), m.mode, m.platform.as_str()), ("2c7c:0125", Mode::At, "qualcomm"));
+    assert_eq!((m.usb_id().to_string().as_str(), m.mode, m.platform.as_str()), ("2c7c:0125", Mode::At, "qualcomm"));
     assert_eq!(m.ports.iter().map(|p| p.role).collect::<Vec<_>>(), [Role::Diag, Role::Nmea, Role::At, Role::Modem]);
     assert_eq!(m.at_port().map(|p| p.path.clone()), Some(sim.port.clone()));
 

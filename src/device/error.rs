@@ -6,6 +6,12 @@ use std::time::Duration;
 /// was sent, the last command; [`DeviceError::hint`] says what to try.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
+    /// The port's path is not valid UTF-8, which the serial library cannot open.
+    #[error("{port}: the port path is not valid UTF-8; ports can only be opened by a UTF-8 name")]
+    NotUtf8 {
+        /// The port path, with the bytes that are not UTF-8 replaced.
+        port: String,
+    },
     /// The port could not be opened or configured.
     #[error("{port}: cannot open the port: {source}")]
     Open {
@@ -126,7 +132,8 @@ impl DeviceError {
     /// The port the error concerns.
     pub fn port(&self) -> &str {
         match self {
-            DeviceError::Open { port, .. }
+            DeviceError::NotUtf8 { port }
+            | DeviceError::Open { port, .. }
             | DeviceError::Io { port, .. }
             | DeviceError::Disconnected { port, .. }
             | DeviceError::NotResponding { port, .. }
@@ -143,7 +150,7 @@ impl DeviceError {
     /// The last command sent, if any.
     pub fn command(&self) -> Option<&str> {
         match self {
-            DeviceError::Open { .. } => None,
+            DeviceError::NotUtf8 { .. } | DeviceError::Open { .. } => None,
             DeviceError::NotResponding { .. } => Some("AT"),
             DeviceError::Io { command, .. }
             | DeviceError::Disconnected { command, .. }
@@ -160,6 +167,10 @@ impl DeviceError {
     /// What to try next.
     pub fn hint(&self) -> &'static str {
         match self {
+            DeviceError::NotUtf8 { .. } => {
+                "name the port by a UTF-8 path: the device node `fwguard ports` lists, or a symbolic link \
+                 with a plain name"
+            }
             DeviceError::Open { .. } => {
                 "check the path, that you may open it (dialout group), and that no other program \
                  (ModemManager, minicom) holds it"
@@ -173,7 +184,8 @@ impl DeviceError {
                  powered down; wait for RDY and try again"
             }
             DeviceError::Timeout { .. } | DeviceError::Deadline { .. } => {
-                "the module is busy or hung; wait, power-cycle it if it stays silent, or raise the timeout"
+                "the module may still be booting or busy: wait and retry, and power-cycle it if it stays \
+                 silent; check that this is the AT port (`fwguard ports`)"
             }
             DeviceError::Garbage { .. } => {
                 "this is probably not an AT port (DIAG and NMEA ports answer binary or NMEA), or the \
@@ -189,6 +201,31 @@ impl DeviceError {
             DeviceError::NoRevision { .. } => {
                 "describe the module by hand with --model and --revision (what AT+QGMR or ATI showed)"
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_hints_point_to_what_a_user_can_do() {
+        // No command-line option sets the session timeouts: a hint must not send people looking
+        // for one.
+        let port = "/dev/ttyUSB2".to_string();
+        for e in [
+            DeviceError::Timeout {
+                port: port.clone(),
+                command: "ATI".into(),
+                waited: Duration::from_secs(3),
+                received: String::new(),
+            },
+            DeviceError::Deadline { port: port.clone(), command: "ATI".into(), deadline: Duration::from_secs(30) },
+        ] {
+            let hint = e.hint();
+            assert!(!hint.to_ascii_lowercase().contains("timeout"), "{hint}");
+            assert!(hint.contains("booting") && hint.contains("fwguard ports"), "{hint}");
         }
     }
 }

@@ -110,7 +110,7 @@ pub fn identify_with(path: &Path, opts: &SessionOptions, sys: &SysPaths) -> Resu
     let mut session = Session::open(path, opts)?;
     let mut report = identify_session(&mut session, opts)?;
     report.usb = ports::find_port_in(sys, path).map(|(module, port)| UsbInfo {
-        usb_id: module.usb_id(),
+        usb_id: module.usb_id().to_string(),
         mode: module.mode,
         platform: module.platform,
         bus_id: module.bus_id,

@@ -20,7 +20,16 @@ pub enum LocateError {
     /// More than one is attached.
     #[error("{} Quectel modules found, fwguard will not guess which one:\n{}", .0.len(), .0.join("\n"))]
     Several(Vec<String>),
-    /// The one module has no AT port fwguard can name (download mode, or an interface layout no source gives).
+    /// The one module is in a download (or recovery) mode: it has no AT port at all.
+    #[error("the module {module} is in its {mode} download mode, which has no AT port")]
+    InDownloadMode {
+        /// The module, described.
+        module: String,
+        /// The mode its USB id says it is in.
+        mode: Mode,
+    },
+    /// The one module is in normal mode but has no AT port fwguard can name (an interface layout
+    /// no source gives).
     #[error("the module {module} has no AT port fwguard can identify ({reason})")]
     NoAtPort {
         /// The module, described.
@@ -37,7 +46,10 @@ impl LocateError {
             LocateError::Ports(e) => e.hint(),
             LocateError::None { .. } => "attach the module, or name its AT port with --port, or try --sim PROFILE",
             LocateError::Several(_) => "name the module's AT port with --port (see `fwguard ports`)",
-            LocateError::NoAtPort { .. } => "name the module's AT port with --port",
+            LocateError::InDownloadMode { .. } => {
+                "the module is in its download mode: power-cycle it to return to normal mode"
+            }
+            LocateError::NoAtPort { .. } => "name the module's AT port with --port (see `fwguard ports`)",
         }
     }
 }
@@ -55,9 +67,8 @@ pub fn locate_at_port(paths: &SysPaths, table: &UsbTable) -> Result<(Module, Pat
         0 => Err(LocateError::None { sysfs: paths.sysfs.clone() }),
         1 => {
             let m = modules.remove(0);
-            if m.mode != Mode::At {
-                let reason = format!("it is in {:?} mode", m.mode);
-                return Err(LocateError::NoAtPort { module: describe(&m).trim().to_string(), reason });
+            if m.mode.is_download() {
+                return Err(LocateError::InDownloadMode { module: describe(&m).trim().to_string(), mode: m.mode });
             }
             match m.at_port().map(|p| p.path.clone()) {
                 Some(p) => Ok((m, p)),
@@ -68,5 +79,73 @@ pub fn locate_at_port(paths: &SysPaths, table: &UsbTable) -> Result<(Module, Pat
             }
         }
         _ => Err(LocateError::Several(modules.iter().map(describe).collect())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{SysfsTree, TreeDevice, TreePort};
+    use std::path::Path;
+
+    /// One module with `ports` (interface, tty) under `root`, as the kernel shows it.
+    fn attach(root: &Path, vid: u16, pid: u16, ports: &[(u8, &str)]) -> SysPaths {
+        let device = TreeDevice {
+            vid,
+            pid,
+            manufacturer: "Quectel".into(),
+            product: "test".into(),
+            ports: ports
+                .iter()
+                .map(|(n, tty)| TreePort { interface: *n, tty: (*tty).into(), target: "/dev/null".into() })
+                .collect(),
+        };
+        SysfsTree::write(root, &device).unwrap();
+        SysPaths { sysfs: root.join("sys"), dev: root.join("dev") }
+    }
+
+    #[test]
+    fn normal_mode_module_gives_its_at_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths =
+            attach(dir.path(), 0x2c7c, 0x0125, &[(0, "ttyUSB0"), (1, "ttyUSB1"), (2, "ttyUSB2"), (3, "ttyUSB3")]);
+        let (m, port) = locate_at_port(&paths, UsbTable::builtin().unwrap()).unwrap();
+        assert_eq!(m.mode, Mode::At);
+        assert_eq!(port, dir.path().join("dev/ttyUSB2"));
+    }
+
+    #[test]
+    fn download_mode_module_says_power_cycle_not_port() {
+        for (vid, pid, mode, tty) in [
+            (0x05c6, 0x9008, Mode::Edl, "ttyUSB0"),
+            (0x2ecc, 0x3004, Mode::Arom, "ttyACM0"),
+            (0x0525, 0xa4a7, Mode::Unisoc, "ttyUSB0"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let paths = attach(dir.path(), vid, pid, &[(0, tty)]);
+            let err = locate_at_port(&paths, UsbTable::builtin().unwrap()).unwrap_err();
+            assert!(matches!(err, LocateError::InDownloadMode { mode: m, .. } if m == mode), "{err}");
+            assert!(err.to_string().contains(mode.as_str()), "{err}");
+            assert!(err.hint().contains("power-cycle") && !err.hint().contains("--port"), "{}", err.hint());
+        }
+    }
+
+    #[test]
+    fn unknown_layout_says_name_the_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = attach(dir.path(), 0x2c7c, 0x0901, &[(2, "ttyUSB0")]);
+        let err = locate_at_port(&paths, UsbTable::builtin().unwrap()).unwrap_err();
+        assert!(matches!(err, LocateError::NoAtPort { .. }), "{err}");
+        assert!(err.hint().contains("--port"), "{}", err.hint());
+    }
+
+    #[test]
+    fn no_module_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("sys/class/tty")).unwrap();
+        let paths = SysPaths { sysfs: dir.path().join("sys"), dev: dir.path().join("dev") };
+        let err = locate_at_port(&paths, UsbTable::builtin().unwrap()).unwrap_err();
+        assert!(matches!(err, LocateError::None { .. }), "{err}");
+        assert!(err.hint().contains("--port"), "{}", err.hint());
     }
 }

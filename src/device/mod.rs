@@ -28,4 +28,4 @@ pub use locate::{LocateError, describe, locate_at_port};
 pub use ports::{Module, Port, PortsError, SysPaths, discover, discover_in};
 pub use session::{Exchange, Reply, Session, SessionOptions};
 pub use transport::{SerialTransport, Transport};
-pub use usb::{Mode, Role, UsbTable};
+pub use usb::{Mode, Role, UsbId, UsbTable};

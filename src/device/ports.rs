@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
 
-use super::usb::{Mode, Role, UsbTable, UsbTableError};
+use super::usb::{Mode, Role, UsbId, UsbTable, UsbTableError};
 
 /// Where sysfs and the device nodes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,9 +76,9 @@ fn hex4<S: Serializer>(v: &u16, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl Module {
-    /// `2c7c:0125`.
-    pub fn usb_id(&self) -> String {
-        format!("{:04x}:{:04x}", self.vid, self.pid)
+    /// Its USB id, `2c7c:0125` when printed.
+    pub fn usb_id(&self) -> UsbId {
+        UsbId::new(self.vid, self.pid)
     }
 
     /// The AT port, when the module is in normal mode and the table names it.
@@ -269,7 +269,7 @@ mod tests {
         let modules = discover_in(&paths(dir.path()), UsbTable::builtin().unwrap()).unwrap();
         assert_eq!(modules.len(), 1);
         let m = &modules[0];
-        assert_eq!((m.usb_id().as_str(), m.mode, m.bus_id.as_str()), ("2c7c:0125", Mode::At, "1-1"));
+        assert_eq!((m.usb_id().to_string().as_str(), m.mode, m.bus_id.as_str()), ("2c7c:0125", Mode::At, "1-1"));
         let roles: Vec<Role> = m.ports.iter().map(|p| p.role).collect();
         assert_eq!(roles, [Role::Diag, Role::Nmea, Role::At, Role::Modem]);
         let at = m.at_port().unwrap();

@@ -91,10 +91,8 @@ pub struct Session<T: Transport> {
 impl Session<SerialTransport> {
     /// Opens the port at `path` for AT.
     pub fn open(path: &Path, opts: &SessionOptions) -> Result<Self, DeviceError> {
-        let port = path.display().to_string();
-        let io = SerialTransport::open(path, opts.baud_rate)
-            .map_err(|source| DeviceError::Open { port: port.clone(), source })?;
-        Ok(Session::new(port, io, opts.clone()))
+        let io = SerialTransport::open(path, opts.baud_rate)?;
+        Ok(Session::new(path.display().to_string(), io, opts.clone()))
     }
 }
 

@@ -4,6 +4,8 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
+use super::error::DeviceError;
+
 /// A byte link to a module: a serial port, or a scripted stand-in in tests.
 pub trait Transport {
     /// Reads what has arrived, waiting at most `timeout`. `Ok(0)` means nothing arrived in time;
@@ -20,8 +22,18 @@ pub struct SerialTransport {
 
 impl SerialTransport {
     /// Opens `path` in raw mode, 8N1, no flow control, exclusively.
-    pub fn open(path: &Path, baud_rate: u32) -> Result<SerialTransport, serialport::Error> {
-        let port = serialport::new(path.to_string_lossy(), baud_rate).timeout(Duration::from_millis(100)).open()?;
+    ///
+    /// The serial library opens ports by UTF-8 name only; a path that is not UTF-8 is refused
+    /// ([`DeviceError::NotUtf8`]) rather than converted, which would open a different name.
+    pub fn open(path: &Path, baud_rate: u32) -> Result<SerialTransport, DeviceError> {
+        let port = path.display().to_string();
+        let Some(name) = path.to_str() else {
+            return Err(DeviceError::NotUtf8 { port });
+        };
+        let port = serialport::new(name, baud_rate)
+            .timeout(Duration::from_millis(100))
+            .open()
+            .map_err(|source| DeviceError::Open { port, source })?;
         Ok(SerialTransport { port })
     }
 }
@@ -47,5 +59,33 @@ impl Transport for SerialTransport {
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.port.set_timeout(Duration::from_secs(1)).map_err(io::Error::from)?;
         self.port.write_all(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn a_path_that_is_not_utf8_is_refused_not_converted() {
+        let sim = crate::sim::spawn(crate::sim::find("ec25-e").unwrap(), crate::sim::SimOptions::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // The lossy form of the name leads to a real port: converting would open it.
+        std::os::unix::fs::symlink(sim.pty(), dir.path().join("port\u{FFFD}")).unwrap();
+        let path = dir.path().join(OsStr::from_bytes(b"port\xff"));
+        assert!(SerialTransport::open(&dir.path().join("port\u{FFFD}"), 115_200).is_ok());
+
+        let err = SerialTransport::open(&path, 115_200).err().expect("a non-UTF-8 path is refused");
+        assert!(matches!(err, DeviceError::NotUtf8 { .. }), "{err}");
+        assert_eq!(err.port(), path.display().to_string());
+        assert!(err.to_string().contains("port\u{FFFD}") && err.to_string().contains("UTF-8"), "{err}");
+        assert_eq!(err.command(), None);
+        assert!(err.hint().contains("fwguard ports"), "{}", err.hint());
+
+        // The session and identification say the same.
+        let opts = crate::device::SessionOptions::default();
+        assert!(matches!(crate::device::identify(&path, &opts), Err(DeviceError::NotUtf8 { .. })));
     }
 }

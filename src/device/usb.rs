@@ -76,6 +76,43 @@ impl fmt::Display for Mode {
     }
 }
 
+/// A USB vendor and product id, written `2c7c:0125` (four lower-case hex digits each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UsbId {
+    /// Vendor id.
+    pub vid: u16,
+    /// Product id.
+    pub pid: u16,
+}
+
+impl UsbId {
+    /// The id `vid:pid`.
+    pub const fn new(vid: u16, pid: u16) -> UsbId {
+        UsbId { vid, pid }
+    }
+
+    /// Parses `VID:PID`, each exactly four hex digits in either case: `2c7c:0125`. Nothing else
+    /// is accepted: no spaces, signs or `0x`.
+    pub fn parse(text: &str) -> Option<UsbId> {
+        let (vid, pid) = text.split_once(':')?;
+        Some(UsbId { vid: hex4(vid)?, pid: hex4(pid)? })
+    }
+}
+
+/// Four hex digits, as USB ids are written.
+fn hex4(text: &str) -> Option<u16> {
+    if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u16::from_str_radix(text, 16).ok()
+}
+
+impl fmt::Display for UsbId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04x}:{:04x}", self.vid, self.pid)
+    }
+}
+
 /// What one USB interface of a module carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -155,9 +192,9 @@ impl UsbEntry {
         self.interfaces.get(&number).copied().unwrap_or(Role::Unknown)
     }
 
-    /// `2c7c:0125`.
-    pub fn id(&self) -> String {
-        format!("{:04x}:{:04x}", self.vid, self.pid)
+    /// The id, `2c7c:0125` when printed.
+    pub fn id(&self) -> UsbId {
+        UsbId::new(self.vid, self.pid)
     }
 }
 
@@ -187,10 +224,7 @@ impl UsbTable {
         let mut entries: Vec<UsbEntry> = Vec::new();
         for id in file.ids {
             let at = format!("{}:{}", id.vid, id.pid);
-            let hex = |s: &str| {
-                if s.len() == 4 { u16::from_str_radix(s, 16).ok() } else { None }
-            };
-            let (Some(vid), Some(pid)) = (hex(&id.vid), hex(&id.pid)) else {
+            let Some(UsbId { vid, pid }) = UsbId::parse(&at) else {
                 return Err(UsbTableError(format!("{at}: vid and pid must be 4 hex digits")));
             };
             let mode =
@@ -260,11 +294,41 @@ mod tests {
     }
 
     #[test]
+    fn usb_ids_parse_and_print() {
+        let id = UsbId::parse("2C7C:0125").unwrap();
+        assert_eq!(id, UsbId::new(0x2c7c, 0x0125));
+        assert_eq!(id.to_string(), "2c7c:0125");
+        assert_eq!(UsbId::new(0x5c6, 0x9008).to_string(), "05c6:9008");
+        for bad in [
+            "",
+            "2c7c",
+            "2c7c:",
+            ":0125",
+            "2c7c:125",
+            "2c7c:01255",
+            "2c7c-0125",
+            " 2c7c:0125",
+            "+c7c:0125",
+            "2c7c:0x25",
+            "2c7c:0125:1",
+            "2c7ç:0125",
+        ] {
+            assert_eq!(UsbId::parse(bad), None, "{bad:?}");
+        }
+        let t = UsbTable::builtin().unwrap();
+        for e in t.entries() {
+            assert_eq!(UsbId::parse(&e.id().to_string()), Some(e.id()));
+        }
+    }
+
+    #[test]
     fn bad_tables() {
         let base = "[[usb]]\nvid = \"2c7c\"\npid = \"0125\"\nmode = \"at\"\nplatform = \"qualcomm\"\nsource = \"x\"\n";
         assert!(UsbTable::parse(base).is_ok());
         assert!(UsbTable::parse(&base.replace("\"at\"", "\"bogus\"")).is_err());
         assert!(UsbTable::parse(&base.replace("2c7c", "2c7")).is_err());
+        assert!(UsbTable::parse(&base.replace("2c7c", "+c7c")).is_err());
+        assert!(UsbTable::parse(&base.replace("\"0125\"", "\"01:5\"")).is_err());
         assert!(UsbTable::parse(&base.replace("qualcomm", "nokia")).is_err());
         assert!(UsbTable::parse(&format!("{base}{base}")).is_err());
         assert!(UsbTable::parse(&format!("{base}interfaces = {{ x = \"at\" }}\n")).is_err());

@@ -7,7 +7,7 @@
 use super::fault::Faults;
 use super::flash::FlashStore;
 use super::profile::{Platform, Profile};
-use crate::device::Mode;
+use crate::device::{Mode, UsbTable};
 use crate::identity::FlashId;
 
 /// The Qualcomm DIAG command that resets the module into EDL (`4B 65 01 00`, CRC, `7E`).
@@ -54,6 +54,19 @@ pub fn for_platform(platform: Platform) -> Box<dyn DownloadMode> {
         Platform::Eigencomm => Mode::Eigencomm,
     };
     Box::new(Unimplemented { mode })
+}
+
+/// The download mode `profile` switches to: the mode the USB table gives its download-mode USB
+/// id (an ASR module may come back in AROM or in WTPTP), else its platform's.
+pub fn for_profile(profile: &Profile) -> Box<dyn DownloadMode> {
+    let listed = profile
+        .download_usb
+        .and_then(|id| UsbTable::builtin().ok()?.lookup(id.vid, id.pid).map(|e| e.mode))
+        .filter(|mode| mode.is_download());
+    match listed {
+        Some(mode) => Box::new(Unimplemented { mode }),
+        None => for_platform(profile.platform),
+    }
 }
 
 /// A download mode whose protocol is not simulated yet: it enumerates and stays silent.
@@ -114,15 +127,28 @@ mod tests {
 
     #[test]
     fn every_platform_has_a_mode() {
-        assert_eq!(for_platform(Platform::Qualcomm).mode(), Mode::Edl);
-        assert_eq!(for_platform(Platform::Asr).mode(), Mode::Arom);
-        let p = crate::sim::profile::find("ec800m-cn-la").unwrap();
-        let mut flash = FlashStore::in_memory(1024);
-        let faults = Faults::default();
-        let mut ctx =
-            DownloadContext { profile: &p, flash: &mut flash, flash_id: p.flash_id.as_ref(), faults: &faults };
-        let mut m = for_platform(p.platform);
-        assert!(m.start(&mut ctx).is_empty());
-        assert_eq!(m.feed(b"anything", &mut ctx), DownloadStep::default());
+        // A platform's mode is one the USB table has download ids of, for that platform.
+        let table = UsbTable::builtin().unwrap();
+        for platform in [Platform::Qualcomm, Platform::Asr, Platform::Unisoc, Platform::Eigencomm] {
+            let mode = for_platform(platform).mode();
+            assert!(mode.is_download(), "{platform:?}: {mode}");
+            assert!(
+                table.entries().iter().any(|e| e.mode == mode && e.platform == platform.as_str()),
+                "{platform:?}: the USB table has no {mode} id for it"
+            );
+        }
+    }
+
+    #[test]
+    fn every_profile_enters_the_mode_of_its_download_id() {
+        // The module re-enumerates with its download id; the mode it then speaks must be the one
+        // port discovery will read from that id.
+        let table = UsbTable::builtin().unwrap();
+        for p in crate::sim::profile::builtin().unwrap() {
+            let id = p.download_usb.unwrap_or_else(|| panic!("{}: no download_usb", p.name));
+            let entry = table.lookup(id.vid, id.pid).unwrap_or_else(|| panic!("{}: {id} not in the table", p.name));
+            assert_eq!(entry.platform, p.platform.as_str(), "{}", p.name);
+            assert_eq!(for_profile(p).mode(), entry.mode, "{}", p.name);
+        }
     }
 }

@@ -24,9 +24,21 @@ pub enum SimError {
         /// What is wrong.
         reason: String,
     },
+    /// A fault that only the download protocols act on, which are not simulated yet.
+    #[error(
+        "fault {spec:?}: not simulated yet: the download protocols come with the flashing core; nak-at and \
+         flash-id act there"
+    )]
+    NotSimulated {
+        /// The fault, in spec form.
+        spec: String,
+    },
     /// A pseudo-terminal could not be made.
     #[error("cannot create a pseudo-terminal: {0}")]
     Pty(String),
+    /// The simulator thread died (a bug in the simulator).
+    #[error("the simulated module crashed: {0}")]
+    Crashed(String),
     /// Writing the `--state` or `--root` directory failed.
     #[error("{path}: {reason}")]
     Files {
@@ -46,9 +58,14 @@ impl SimError {
             }
             SimError::Profile(_) => "check --model, --revision, --flash-id and --platform",
             SimError::Fault { .. } => {
-                "faults: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES, nak-at=N, flash-id=HEX"
+                "faults: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES (nak-at=N and flash-id=HEX \
+                 come with the download protocols)"
+            }
+            SimError::NotSimulated { .. } => {
+                "leave the fault out for now; silent, garbage, flood, slow=MS, boot=MS and drop-at=BYTES work"
             }
             SimError::Pty(_) => "the system may be out of pseudo-terminals (see /proc/sys/kernel/pty/max)",
+            SimError::Crashed(_) => "this is a bug in fwguard sim: please report it with the command line used",
             SimError::Files { .. } => "check that the directory is writable and on a file system with symbolic links",
         }
     }

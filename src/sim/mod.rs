@@ -33,7 +33,7 @@ pub use at_mode::{AtEvent, AtMachine};
 pub use error::SimError;
 pub use fault::{Fault, Faults};
 pub use flash::FlashStore;
-pub use profile::{FlashSpec, Platform, Profile, Quirk, SecbootQuery, builtin, find, parse_usb_id};
+pub use profile::{FlashSpec, Platform, Profile, Quirk, SecbootQuery, builtin, find};
 pub use sysfs::{SysfsTree, TreeDevice, TreePort};
 
 /// How to run a simulated module.
@@ -43,7 +43,8 @@ pub struct SimOptions {
     pub state: Option<PathBuf>,
     /// `--root DIR`: describe the module under `DIR/sys` and `DIR/dev`.
     pub root: Option<PathBuf>,
-    /// `--fault SPEC`...
+    /// `--fault SPEC`... ([`spawn`] refuses those the simulator does not act on yet: see
+    /// [`Fault::is_simulated`]).
     pub faults: Vec<Fault>,
 }
 
@@ -80,6 +81,23 @@ impl SimHandle {
     pub fn is_running(&self) -> bool {
         self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
+
+    /// Stops the module and waits for its thread; an error if the thread had died of a panic
+    /// (a bug in the simulator, which would otherwise go unnoticed).
+    pub fn shutdown(mut self) -> Result<(), SimError> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Err(panic)) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into());
+                Err(SimError::Crashed(what))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Drop for SimHandle {
@@ -89,7 +107,8 @@ impl Drop for SimHandle {
 }
 
 /// Starts `profile` on a thread. Pseudo-terminals, `--state` and `--root` are set up before this
-/// returns, so the port can be opened at once.
+/// returns, so the port can be opened at once. A fault the simulator does not act on yet
+/// (`nak-at`, `flash-id`) is refused with [`SimError::NotSimulated`].
 pub fn spawn(profile: Profile, options: SimOptions) -> Result<SimHandle, SimError> {
     let server = server::Server::new(profile, &options)?;
     let port = server.port_path();
@@ -159,6 +178,18 @@ mod tests {
     }
 
     #[test]
+    fn download_faults_are_refused_until_simulated() {
+        for fault in [Fault::NakAt(1), Fault::FlashId(crate::identity::FlashId::parse("20 41 17").unwrap())] {
+            let opts = SimOptions { faults: vec![Fault::Slow(Duration::ZERO), fault], ..SimOptions::default() };
+            match spawn(find("ec800m-cn-la").unwrap(), opts) {
+                Err(e @ SimError::NotSimulated { .. }) => assert!(e.to_string().contains("not simulated yet"), "{e}"),
+                Err(e) => panic!("{e}"),
+                Ok(_) => panic!("a download fault was accepted"),
+            }
+        }
+    }
+
+    #[test]
     fn qdownload_and_root_tree() {
         let dir = tempfile::tempdir().unwrap();
         let opts = SimOptions { root: Some(dir.path().to_path_buf()), ..SimOptions::default() };
@@ -183,5 +214,116 @@ mod tests {
         drop(s);
         drop(sim);
         assert!(!dir.path().join("dev/ttyACM0").exists());
+    }
+
+    /// Reads from `port` until the link goes away; returns what arrived before (a pseudo-terminal
+    /// may discard what was still buffered when its master closed). Fails if the link is still up
+    /// after a few seconds.
+    fn read_until_gone(port: &mut crate::device::SerialTransport) -> Vec<u8> {
+        use crate::device::Transport;
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        loop {
+            assert!(Instant::now() < deadline, "the link stayed up; received {got:?}");
+            match port.read_within(&mut buf, Duration::from_millis(100)) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) => return got,
+            }
+        }
+    }
+
+    /// Reads from `port` until `want` bytes have arrived.
+    fn read_exactly(port: &mut crate::device::SerialTransport, want: usize) -> Vec<u8> {
+        use crate::device::Transport;
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        while got.len() < want {
+            assert!(Instant::now() < deadline, "expected {want} bytes, received {got:?}");
+            let n = port.read_within(&mut buf[..want - got.len()], Duration::from_millis(100)).unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    }
+
+    /// After the link went away the simulator thread keeps running (it did not panic) until it
+    /// is stopped, and the module is off the `--root` tree.
+    fn assert_dropped_cleanly(sim: SimHandle, root: &std::path::Path) {
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(sim.is_running(), "the simulator thread died after the link went away");
+        let dev: Vec<_> =
+            std::fs::read_dir(root.join("dev")).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        assert!(dev.is_empty(), "the module is still in the --root tree: {dev:?}");
+        sim.shutdown().expect("the simulator stops cleanly");
+    }
+
+    #[test]
+    fn drop_inside_the_qdownload_answer_stops_cleanly() {
+        use crate::device::{SerialTransport, Transport};
+        let profile = find("ec800m-cn-lf").unwrap();
+        // What the module sends: its boot output, then the echo and answer of AT+QDOWNLOAD=1.
+        let mut machine = AtMachine::new(Arc::new(profile.clone()), true);
+        let boot = machine.boot_output();
+        let command = b"AT+QDOWNLOAD=1\r";
+        let mut answer = Vec::new();
+        let mut echo_len = 0;
+        let mut enters = false;
+        for event in machine.feed(command) {
+            match event {
+                AtEvent::Echo(b) => {
+                    echo_len += b.len();
+                    answer.extend(b);
+                }
+                AtEvent::Reply(b) => answer.extend(b),
+                AtEvent::EnterDownload => enters = true,
+            }
+        }
+        assert!(enters, "AT+QDOWNLOAD=1 takes this profile to its download mode");
+        // Cut the link three bytes into the reply (after the echo): inside "\r\nOK\r\n".
+        let cut = echo_len + 3;
+        assert!(cut < answer.len());
+        let drop_at = (boot.len() + cut) as u64;
+
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SimOptions {
+            root: Some(dir.path().to_path_buf()),
+            faults: vec![Fault::DropAt(drop_at)],
+            ..SimOptions::default()
+        };
+        let sim = spawn(profile, opts).unwrap();
+        let mut port = SerialTransport::open(sim.port(), 115_200).unwrap();
+        assert_eq!(read_exactly(&mut port, boot.len()), boot);
+        port.send(command).unwrap();
+        let got = read_until_gone(&mut port);
+        assert!(answer[..cut].starts_with(&got), "{got:?}");
+        drop(port);
+        assert_dropped_cleanly(sim, dir.path());
+    }
+
+    #[test]
+    fn drop_inside_the_diag_echo_stops_cleanly() {
+        use crate::device::{SerialTransport, Transport};
+        use download::DIAG_DOWNLOAD_SWITCH;
+        let profile = find("ec25-e").unwrap();
+        let boot = AtMachine::new(Arc::new(profile.clone()), true).boot_output();
+        let drop_at = (boot.len() + 3) as u64;
+
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SimOptions {
+            root: Some(dir.path().to_path_buf()),
+            faults: vec![Fault::DropAt(drop_at)],
+            ..SimOptions::default()
+        };
+        let sim = spawn(profile, opts).unwrap();
+        // Interface 0 of the EC25 is DIAG: ttyUSB0 under the root.
+        let mut at = SerialTransport::open(sim.port(), 115_200).unwrap();
+        let mut diag = SerialTransport::open(&dir.path().join("dev/ttyUSB0"), 115_200).unwrap();
+        assert_eq!(read_exactly(&mut at, boot.len()), boot);
+        diag.send(&DIAG_DOWNLOAD_SWITCH).unwrap();
+        let got = read_until_gone(&mut diag);
+        assert!(DIAG_DOWNLOAD_SWITCH[..3].starts_with(&got), "{got:?}");
+        drop((at, diag));
+        assert_dropped_cleanly(sim, dir.path());
     }
 }

@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::error::SimError;
-use crate::device::{Role, UsbTable};
+use crate::device::usb::UsbEntry;
+use crate::device::{Mode, Role, UsbId, UsbTable};
 use crate::identity::{FlashId, Revision};
 
 /// The built-in profiles as shipped.
@@ -117,9 +118,9 @@ pub struct Profile {
     /// The chipset.
     pub chipset: String,
     /// Normal-mode USB id.
-    pub usb: (u16, u16),
+    pub usb: UsbId,
     /// Download-mode USB id.
-    pub download_usb: Option<(u16, u16)>,
+    pub download_usb: Option<UsbId>,
     /// Interface number to role, in normal mode (no `net`: those have no tty).
     pub interfaces: Vec<(u8, Role)>,
     /// What the boot loader reports as flash ID.
@@ -150,19 +151,30 @@ impl Profile {
     }
 
     /// A module described by hand: model line, full revision, flash ID and platform. The rest is
-    /// filled in from the platform (a typical USB id, no quirks, a synthetic IMEI).
+    /// filled in from the platform (USB ids from the USB table, no quirks, a synthetic IMEI).
+    ///
+    /// The normal-mode id is the platform's that lists the model in the USB table, else the
+    /// platform's first; its interface layout is the table's where the table gives one with an AT
+    /// interface, else the simulator puts AT on interface 2. The download id is the platform's
+    /// first in its download mode.
     pub fn custom(
         model: &str,
         revision: &str,
         flash_id: Option<FlashId>,
         platform: Platform,
     ) -> Result<Profile, SimError> {
-        let (usb, download) = match platform {
-            Platform::Qualcomm => ((0x2c7c, 0x0125), (0x05c6, 0x9008)),
-            Platform::Asr => ((0x2c7c, 0x6001), (0x2ecc, 0x3004)),
-            Platform::Unisoc => ((0x2c7c, 0x0901), (0x0525, 0xa4a7)),
-            Platform::Eigencomm => ((0x2c7c, 0x0903), (0x17d1, 0x0001)),
-        };
+        let table = UsbTable::builtin().map_err(|e| SimError::Profile(e.to_string()))?;
+        let of_platform =
+            |mode: Mode| table.entries().iter().filter(move |e| e.mode == mode && e.platform == platform.as_str());
+        let normal = of_platform(Mode::At)
+            .find(|e| e.modules.iter().any(|m| names_model(m, model)))
+            .or_else(|| of_platform(Mode::At).next())
+            .ok_or_else(|| {
+                SimError::Profile(format!("the USB table has no normal-mode id for {}", platform.as_str()))
+            })?;
+        let download_mode = super::download::for_platform(platform).mode();
+        let download = of_platform(download_mode).next().map(UsbEntry::id);
+        let has_at_layout = normal.interfaces.values().any(|r| *r == Role::At);
         let raw = RawProfile {
             name: "custom".into(),
             summary: format!("{model} {revision} (described on the command line)"),
@@ -173,10 +185,10 @@ impl Profile {
             ati_revision: None,
             platform: platform.as_str().into(),
             chipset: "unknown".into(),
-            usb: format!("{:04x}:{:04x}", usb.0, usb.1),
-            download_usb: Some(format!("{:04x}:{:04x}", download.0, download.1)),
-            // Only the Qualcomm layout is documented; elsewhere the simulator picks interface 2.
-            interfaces: (platform != Platform::Qualcomm).then(|| BTreeMap::from([("2".to_string(), "at".to_string())])),
+            usb: normal.id().to_string(),
+            download_usb: download.map(|id| id.to_string()),
+            // The table's layout where it names the AT interface; else the simulator picks 2.
+            interfaces: (!has_at_layout).then(|| BTreeMap::from([("2".to_string(), "at".to_string())])),
             flash_id: None,
             flash_kind: None,
             flash_mib: None,
@@ -273,13 +285,14 @@ struct RawProfile {
     source: String,
 }
 
-/// Parses `2c7c:0125`.
-pub fn parse_usb_id(text: &str) -> Option<(u16, u16)> {
-    let (v, p) = text.trim().split_once(':')?;
-    let hex = |s: &str| {
-        if s.len() == 4 { u16::from_str_radix(s, 16).ok() } else { None }
-    };
-    Some((hex(v)?, hex(p)?))
+/// Whether `listed`, a module as the USB table lists it (`EG25-G`, `EC800M (inferred)`), is the
+/// module whose ATI model line is `model`: the same letters and digits, ignoring case and
+/// punctuation, and the table's remarks in brackets.
+fn names_model(listed: &str, model: &str) -> bool {
+    let key =
+        |s: &str| s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect::<String>();
+    let name = listed.split_whitespace().next().unwrap_or("");
+    !name.is_empty() && key(name) == key(model)
 }
 
 /// The revision without its app-version suffix, as ATI prints it.
@@ -298,9 +311,11 @@ impl RawProfile {
         let err = |what: String| SimError::Profile(format!("{}: {what}", self.name));
         let platform =
             Platform::parse(&self.platform).ok_or_else(|| err(format!("unknown platform {:?}", self.platform)))?;
-        let usb = parse_usb_id(&self.usb).ok_or_else(|| err(format!("usb {:?} is not VID:PID", self.usb)))?;
+        let usb = UsbId::parse(self.usb.trim()).ok_or_else(|| err(format!("usb {:?} is not VID:PID", self.usb)))?;
         let download_usb = match &self.download_usb {
-            Some(text) => Some(parse_usb_id(text).ok_or_else(|| err(format!("download_usb {text:?} is not VID:PID")))?),
+            Some(text) => {
+                Some(UsbId::parse(text.trim()).ok_or_else(|| err(format!("download_usb {text:?} is not VID:PID")))?)
+            }
             None => None,
         };
         let interfaces = match &self.interfaces {
@@ -316,7 +331,7 @@ impl RawProfile {
             None => {
                 let table = UsbTable::builtin().map_err(|e| err(e.to_string()))?;
                 let entry =
-                    table.lookup(usb.0, usb.1).ok_or_else(|| err(format!("{} is not in rules/usb.toml", self.usb)))?;
+                    table.lookup(usb.vid, usb.pid).ok_or_else(|| err(format!("{usb} is not in rules/usb.toml")))?;
                 entry.interfaces.iter().map(|(n, r)| (*n, *r)).collect()
             }
         };
@@ -400,10 +415,38 @@ mod tests {
         let p =
             Profile::custom("EC800M", "EC800MCNLFR01A01M04", FlashId::parse("C8 60 16").ok(), Platform::Asr).unwrap();
         assert_eq!(p.flash.size, 4 << 20);
-        assert_eq!(p.usb, (0x2c7c, 0x6001));
+        assert_eq!(p.usb, UsbId::new(0x2c7c, 0x6001));
+        assert_eq!(p.download_usb, Some(UsbId::new(0x2ecc, 0x3004)));
+        assert_eq!(p.interfaces, [(2, Role::At)]);
         let q = Profile::custom("EC25", "EC25EFAR06A17M4G_20.200.20.200", None, Platform::Qualcomm).unwrap();
         assert_eq!(q.ati_revision, "EC25EFAR06A17M4G");
         assert_eq!(q.at_interface(), Some(2));
+        assert_eq!((q.usb, q.download_usb), (UsbId::new(0x2c7c, 0x0125), Some(UsbId::new(0x05c6, 0x9008))));
+        assert_eq!(q.interfaces.len(), 4);
+    }
+
+    #[test]
+    fn custom_usb_ids_come_from_the_usb_table() {
+        let table = UsbTable::builtin().unwrap();
+        for platform in [Platform::Qualcomm, Platform::Asr, Platform::Unisoc, Platform::Eigencomm] {
+            // A model the table does not list gets the platform's first normal-mode id.
+            let p = Profile::custom("XY123", "XY123AAR01A01M08", None, platform).unwrap();
+            let normal = table.lookup(p.usb.vid, p.usb.pid).unwrap();
+            assert_eq!((normal.mode, normal.platform.as_str()), (Mode::At, platform.as_str()), "{platform:?}");
+            let first = table.entries().iter().find(|e| e.mode == Mode::At && e.platform == platform.as_str());
+            assert_eq!(Some(p.usb), first.map(UsbEntry::id), "{platform:?}");
+            let id = p.download_usb.unwrap();
+            let download = table.lookup(id.vid, id.pid).unwrap();
+            assert_eq!(download.platform, platform.as_str(), "{platform:?}");
+            assert_eq!(download.mode, super::super::download::for_platform(platform).mode(), "{platform:?}");
+            assert!(p.at_interface().is_some());
+        }
+        // A model the table lists gets its own id.
+        let eg25 = Profile::custom("EG25-G", "EG25GGBR07A08M2G_01.001.01.001", None, Platform::Qualcomm).unwrap();
+        assert_eq!(eg25.usb, UsbId::new(0x2c7c, 0x0125));
+        let ec200u = Profile::custom("EC200U", "EC200UCNAAR03A03M08", None, Platform::Unisoc).unwrap();
+        assert_eq!(ec200u.usb, UsbId::new(0x2c7c, 0x0901));
+        assert!(names_model("EC800M (inferred)", "ec800m") && !names_model("EC800M (inferred)", "EC800MCN_LA"));
     }
 
     #[test]

@@ -19,13 +19,13 @@ use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 
 use super::SimOptions;
 use super::at_mode::{AtEvent, AtMachine};
-use super::download::{DiagListener, DownloadContext, DownloadMode, for_platform};
+use super::download::{DiagListener, DownloadContext, DownloadMode, for_profile};
 use super::error::SimError;
 use super::fault::Faults;
 use super::flash::FlashStore;
 use super::profile::{Platform, Profile};
 use super::sysfs::{SysfsTree, TreeDevice, TreePort};
-use crate::device::{Mode, Role, UsbTable};
+use crate::device::{Mode, Role, UsbId, UsbTable};
 
 /// A pseudo-terminal: the master the simulator serves, and the slave path clients open. The
 /// simulator holds the slave open too, so the master never sees a hang-up between clients.
@@ -102,6 +102,9 @@ pub(crate) struct Server {
 impl Server {
     /// Creates the pseudo-terminals, the flash store and the `--root` tree.
     pub(crate) fn new(profile: Profile, options: &SimOptions) -> Result<Server, SimError> {
+        if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated()) {
+            return Err(SimError::NotSimulated { spec: fault.to_string() });
+        }
         let faults = Faults::from_list(&options.faults);
         let profile = Arc::new(profile);
         let flash = match &options.state {
@@ -172,8 +175,8 @@ impl Server {
         let device = if mode == Mode::At {
             let names = self.tty_names(mode);
             TreeDevice {
-                vid: self.profile.usb.0,
-                pid: self.profile.usb.1,
+                vid: self.profile.usb.vid,
+                pid: self.profile.usb.pid,
                 manufacturer: self.profile.manufacturer.clone(),
                 product: self.profile.model.clone(),
                 ports: self
@@ -186,7 +189,7 @@ impl Server {
                     .collect(),
             }
         } else {
-            let (vid, pid) = self.profile.download_usb.unwrap_or((0, 0));
+            let UsbId { vid, pid } = self.profile.download_usb.unwrap_or(UsbId::new(0, 0));
             let interface = UsbTable::builtin()
                 .ok()
                 .and_then(|t| t.lookup(vid, pid))
@@ -219,16 +222,19 @@ impl Server {
                 self.boot_at = None;
                 self.boot(now);
             }
-            for i in 0..self.ports.len() {
-                loop {
-                    match nix::unistd::read(self.ports[i].pty.master.as_fd(), &mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            let input = buf[..n].to_vec();
-                            self.on_input(i, &input, now);
-                        }
+            // `on_input` can drop the link (and with it every port): check before each read.
+            let mut i = 0;
+            while i < self.ports.len() {
+                match nix::unistd::read(self.ports[i].pty.master.as_fd(), &mut buf) {
+                    Ok(0) | Err(_) => i += 1,
+                    Ok(n) => {
+                        let input = buf[..n].to_vec();
+                        self.on_input(i, &input, now);
                     }
                 }
+            }
+            if self.dropped {
+                continue;
             }
             if self.flooding {
                 self.top_up_flood(now);
@@ -259,9 +265,9 @@ impl Server {
             return;
         }
         let primary = self.primary;
-        let bytes = match &self.ports[primary].handler {
-            Handler::At(_) if self.faults.garbage => self.noise(48),
-            Handler::At(m) => m.boot_output(),
+        let bytes = match self.ports.get(primary).map(|p| &p.handler) {
+            Some(Handler::At(_)) if self.faults.garbage => self.noise(48),
+            Some(Handler::At(m)) => m.boot_output(),
             _ => Vec::new(),
         };
         if !bytes.is_empty() {
@@ -319,8 +325,12 @@ impl Server {
             }
         }
         if enter_download {
-            // Let the answer (OK, or the DIAG echo) out before the module leaves.
+            // Let the answer (OK, or the DIAG echo) out before the module leaves; `drop-at` may
+            // cut the link in the middle of it, and then there is no module left to switch.
             self.flush(Instant::now() + self.faults.slow);
+            if self.dropped {
+                return;
+            }
             self.enter_download();
         } else if reset {
             self.enter_normal();
@@ -329,8 +339,12 @@ impl Server {
 
     /// The module resets into its download mode: the download port takes over the AT port's
     /// pseudo-terminal, every other port goes quiet, the tree shows the download id.
+    /// Does nothing once the link has gone away (no ports are left).
     fn enter_download(&mut self) {
-        let mut mode = for_platform(self.profile.platform);
+        if self.dropped || self.ports.get(self.primary).is_none() {
+            return;
+        }
+        let mut mode = for_profile(&self.profile);
         let mut ctx = DownloadContext {
             profile: &self.profile,
             flash: &mut self.flash,
@@ -356,8 +370,11 @@ impl Server {
         }
     }
 
-    /// The module boots again in normal mode.
+    /// The module boots again in normal mode. Does nothing once the link has gone away.
     fn enter_normal(&mut self) {
+        if self.dropped || self.ports.is_empty() {
+            return;
+        }
         for (k, port) in self.ports.iter_mut().enumerate() {
             port.out.clear();
             port.role = self.profile.interfaces.get(k).map(|(_, r)| *r).unwrap_or(Role::Unknown);
@@ -371,7 +388,9 @@ impl Server {
 
     /// Keeps a flood going on the AT port.
     fn top_up_flood(&mut self, now: Instant) {
-        let port = &mut self.ports[self.primary];
+        let Some(port) = self.ports.get_mut(self.primary) else {
+            return;
+        };
         let queued: usize = port.out.iter().map(|(_, b)| b.len()).sum();
         if queued < 1024 {
             port.send_at(now, b"+QIND: \"csq\",24,99\r\n".repeat(32));

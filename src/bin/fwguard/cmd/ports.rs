@@ -37,7 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             modules: modules
                 .iter()
                 .map(|m| ModuleJson {
-                    usb_id: m.usb_id(),
+                    usb_id: m.usb_id().to_string(),
                     at_port: m.at_port().map(|p| &p.path),
                     download_port: m.download_port().map(|p| &p.path),
                     module: m,
@@ -57,7 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for p in &m.ports {
             table.add_row(vec![
                 p.path.display().to_string(),
-                m.usb_id(),
+                m.usb_id().to_string(),
                 m.mode.to_string(),
                 p.role.to_string(),
                 label.clone(),

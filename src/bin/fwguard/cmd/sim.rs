@@ -38,8 +38,8 @@ pub struct Args {
     /// Describe the module under DIR/sys and DIR/dev as the kernel would.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// Inject a fault: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES, nak-at=N,
-    /// flash-id=HEX. Repeatable.
+    /// Inject a fault: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES. Repeatable.
+    /// (nak-at=N and flash-id=HEX come with the download protocols; until then they are refused.)
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
 }
@@ -77,7 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut sink = [0u8; 256];
     let mut stdin = std::io::stdin().lock();
     while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-    drop(handle);
+    handle.shutdown()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -127,7 +127,7 @@ fn print_list() -> anyhow::Result<()> {
             p.model.clone(),
             p.revision.clone(),
             format!("{} {}", p.platform.as_str(), p.chipset),
-            format!("{:04x}:{:04x}", p.usb.0, p.usb.1),
+            p.usb.to_string(),
             p.flash_id.as_ref().map(ToString::to_string).unwrap_or_else(|| "?".into()),
             p.summary.clone(),
         ]);
