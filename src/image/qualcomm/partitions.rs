@@ -2,6 +2,7 @@
 //! partition_nand.xml names, the geometry in file names and the MIBIB header.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 use super::layout::{self, Layout};
 use super::rawprogram::{self, Step, StepKind};
@@ -9,6 +10,10 @@ use super::{contents, erases, mibib};
 use crate::identity::NandGeometry;
 use crate::image::scan::Scan;
 use crate::image::{ImageError, Inspection, Member, Partition};
+
+/// The `SECTOR_SIZE_IN_BYTES` values fwguard accepts: 512 bytes (eMMC sectors, small-page NAND)
+/// to 64 KiB. Real packages give 512, 2048 or 4096; anything outside is a damaged or hostile file.
+pub const SECTOR_SIZE_RANGE: RangeInclusive<u64> = 512..=(64 << 10);
 
 /// Reads the XML of `update/firehose/` into `ins.partitions`, `ins.erases` and `ins.nand`.
 pub(super) fn read(
@@ -36,6 +41,9 @@ pub(super) fn read(
         let path = format!("{}/{name}", lay.firehose);
         let text = scanned.text(&path).unwrap_or_default();
         let steps = rawprogram::parse_steps(&text).map_err(|e| malformed(&path, e))?;
+        for step in &steps {
+            check_sector_size(step).map_err(|e| malformed(&path, e))?;
+        }
         let rel = lay.relative(&path).to_string();
         if let Some(g) = NandGeometry::find_in(name) {
             geometry.named(g, &rel, shown)?;
@@ -96,6 +104,20 @@ fn nand_names(lay: &Layout, scanned: &Scan, ins: &mut Inspection) -> NandNames {
             ins.problems.push(format!("{}: {e}", lay.relative(&path)));
             HashMap::new()
         }
+    }
+}
+
+/// Refuses a `SECTOR_SIZE_IN_BYTES` outside [`SECTOR_SIZE_RANGE`], naming the step and the value.
+fn check_sector_size(step: &Step) -> Result<(), String> {
+    match step.sector_size {
+        Some(size) if !SECTOR_SIZE_RANGE.contains(&size) => Err(format!(
+            "step {} {}: SECTOR_SIZE_IN_BYTES is {size}, outside the plausible range {} to {} bytes",
+            step.number,
+            step.describe(),
+            SECTOR_SIZE_RANGE.start(),
+            SECTOR_SIZE_RANGE.end()
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -199,10 +221,20 @@ impl Geometry {
         let (Some(sector), Some(ppb)) = (step.sector_size, step.pages_per_block) else {
             return Ok(());
         };
-        let page_kib = u32::try_from(sector / 1024).unwrap_or(0);
-        let block_kib = u32::try_from(sector.saturating_mul(ppb) / 1024).unwrap_or(0);
-        let g = NandGeometry { page_kib, block_kib };
         let at = format!("{source} step {}", step.number);
+        let bad =
+            |problem: String| ImageError::Malformed { path: shown.to_string(), part: source.to_string(), problem };
+        check_sector_size(step).map_err(bad)?;
+        // Sizes in u64: a sector size in range and any PAGES_PER_BLOCK cannot overflow here.
+        let too_large = || {
+            bad(format!(
+                "step {}: PAGES_PER_BLOCK {ppb} with {sector}-byte pages gives an erase block too large to be real",
+                step.number
+            ))
+        };
+        let page_kib = u32::try_from(sector / 1024).map_err(|_| too_large())?;
+        let block_kib = sector.checked_mul(ppb).and_then(|b| u32::try_from(b / 1024).ok()).ok_or_else(too_large)?;
+        let g = NandGeometry { page_kib, block_kib };
         match &self.from_xml {
             Some((other, from)) if *other != g => {
                 Err(Self::clash(shown, source, format!("{other} ({from})"), format!("{g} ({at})")))
@@ -218,7 +250,7 @@ impl Geometry {
     fn page_from_mibib(&mut self, page: u32, source: &str, shown: &str) -> Result<(), ImageError> {
         let known = self.named.as_ref().or(self.from_xml.as_ref());
         if let Some((g, from)) = known
-            && g.page_kib * 1024 != page
+            && u64::from(g.page_kib) * 1024 != u64::from(page)
         {
             return Err(Self::clash(
                 shown,

@@ -189,6 +189,42 @@ fn damaged_parts() {
 }
 
 #[test]
+fn implausible_sector_size_is_malformed_naming_file_value_and_range() {
+    let rawprogram = |size: &str, ppb: &str| {
+        Content::text(&format!(
+            r#"<data><program SECTOR_SIZE_IN_BYTES="{size}" {ppb} filename="..\sbl1.mbn" start_sector="0" num_partition_sectors="1"/></data>"#
+        ))
+    };
+    // 4294967296 is 4194304 KiB pages: 1024 times that overflows a u32.
+    for size in ["4294967296", "18446744073709551615", "0", "256", "131072"] {
+        for ppb in [r#"PAGES_PER_BLOCK="64""#, ""] {
+            let mut b = QualcommBuilder::ec25(REV);
+            b.extra.push(("update/firehose/rawprogram_huge.xml".into(), rawprogram(size, ppb)));
+            let err = read(&b, Store::Folder).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(err, ImageError::Malformed { ref part, .. } if part.ends_with("update/firehose/rawprogram_huge.xml")),
+                "{text}"
+            );
+            assert!(text.contains(&format!("SECTOR_SIZE_IN_BYTES is {size},")), "{text}");
+            assert!(text.contains("512 to 65536 bytes"), "{text}");
+        }
+    }
+    let mut b = QualcommBuilder::ec25(REV);
+    b.extra.push((
+        "update/firehose/rawprogram_huge.xml".into(),
+        rawprogram("4096", r#"PAGES_PER_BLOCK="18446744073709551615""#),
+    ));
+    let err = read(&b, Store::Folder).unwrap_err();
+    assert!(matches!(err, ImageError::Malformed { .. }) && err.to_string().contains("erase block too large"), "{err}");
+    for size in ["512", "65536"] {
+        let mut b = QualcommBuilder::ec25(REV);
+        b.extra.push(("update/firehose/rawprogram_emmc.xml".into(), rawprogram(size, "")));
+        assert!(read(&b, Store::Folder).is_ok(), "{size}");
+    }
+}
+
+#[test]
 fn delta_packages() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("EC20EQAR02A05V03-R02A09V02.zip");
