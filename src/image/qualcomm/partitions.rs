@@ -30,6 +30,7 @@ pub(super) fn read(
         problem,
     };
     let names = nand_names(lay, scanned, ins);
+    let mut index = Index::new(members, &ins.partitions);
     let mut geometry = Geometry::default();
     let mut sorted: Vec<&str> = fh_names.to_vec();
     sorted.sort_unstable();
@@ -62,7 +63,7 @@ pub(super) fn read(
                 *count - 1
             });
             let name = partition_name(step, &names, nth);
-            add_partition(shown, lay, members, &rel, step, name, ins)?;
+            add_partition(shown, lay, &mut index, &rel, step, name, ins)?;
         }
     }
     for name in fh_names.iter().copied().filter(|n| layout::is_mibib(n)) {
@@ -139,10 +140,34 @@ fn partition_name(step: &Step, names: &NandNames, nth: Option<usize>) -> Option<
     }
 }
 
+/// Lookups `add_partition` makes for every step, indexed once: members by lower-cased path, and
+/// partitions by start.
+struct Index<'m> {
+    /// Lower-cased member path to the first member with it.
+    members: HashMap<String, &'m Member>,
+    /// Start to the position in `Inspection::partitions` of the first partition there.
+    starts: HashMap<u64, usize>,
+}
+
+impl<'m> Index<'m> {
+    fn new(members: &'m [Member], partitions: &[Partition]) -> Index<'m> {
+        let mut index = Index { members: HashMap::with_capacity(members.len()), starts: HashMap::new() };
+        for m in members {
+            index.members.entry(m.path.to_ascii_lowercase()).or_insert(m);
+        }
+        for (i, p) in partitions.iter().enumerate() {
+            if let Some(start) = p.start {
+                index.starts.entry(start).or_insert(i);
+            }
+        }
+        index
+    }
+}
+
 fn add_partition(
     shown: &str,
     lay: &Layout,
-    members: &[Member],
+    index: &mut Index<'_>,
     rel: &str,
     step: &Step,
     partition: Option<String>,
@@ -157,7 +182,7 @@ fn add_partition(
                 path: shown.to_string(),
                 problem: format!("{rel} step {}: filename {f:?} points outside the package", step.number),
             })?;
-            let found = members.iter().find(|m| m.path.eq_ignore_ascii_case(&resolved));
+            let found = index.members.get(&resolved.to_ascii_lowercase());
             if found.is_none() {
                 ins.problems.push(format!(
                     "{rel} step {} writes {}, which the package does not have",
@@ -176,13 +201,16 @@ fn add_partition(
         (None, None) => "whole device".to_string(),
     });
     let erase = step.kind == StepKind::Erase;
-    if let Some(existing) = ins.partitions.iter_mut().find(|p| start.is_some() && p.start == start) {
+    if let Some(existing) = start.and_then(|s| index.starts.get(&s)).and_then(|&i| ins.partitions.get_mut(i)) {
         existing.erase |= erase;
         if existing.file.is_none() {
             existing.file = file;
             existing.name = name;
         }
         return Ok(());
+    }
+    if let Some(s) = start {
+        index.starts.insert(s, ins.partitions.len());
     }
     ins.partitions.push(Partition { name, start, size: step.size_bytes(), file, erase });
     Ok(())

@@ -225,6 +225,29 @@ fn implausible_sector_size_is_malformed_naming_file_value_and_range() {
 }
 
 #[test]
+fn a_large_rawprogram_is_read_whole() {
+    // 20,000 steps, each a new partition: members and partitions are looked up by index.
+    let n: u64 = 20_000;
+    let mut xml = String::from("<data>");
+    for i in 0..n {
+        xml.push_str(&format!(
+            r#"<program SECTOR_SIZE_IN_BYTES="4096" PAGES_PER_BLOCK="64" filename="..\SBL1.mbn" start_sector="{}" num_partition_sectors="1"/>"#,
+            200_000 + i
+        ));
+    }
+    xml.push_str("</data>");
+    assert!((xml.len() as u64) < crate::image::qualcomm::xml::MAX_XML_SIZE);
+    let mut b = QualcommBuilder::ec25(REV);
+    b.extra.push(("update/firehose/rawprogram_many.xml".into(), Content::text(&xml)));
+    let ins = read(&b, Store::Folder).unwrap();
+    let many: Vec<_> = ins.partitions.iter().filter(|p| p.start >= Some(200_000 * 4096)).collect();
+    assert_eq!(many.len() as u64, n);
+    assert!(many.iter().all(|p| p.file.as_deref() == Some("update/sbl1.mbn") && p.size == Some(4096)));
+    assert_eq!(many.last().unwrap().start, Some((200_000 + n - 1) * 4096));
+    assert!(!ins.problems.iter().any(|p| p.contains("does not have")), "{:?}", ins.problems);
+}
+
+#[test]
 fn delta_packages() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("EC20EQAR02A05V03-R02A09V02.zip");
