@@ -248,6 +248,23 @@ fn a_large_rawprogram_is_read_whole() {
 }
 
 #[test]
+fn many_xml_members_are_refused_past_the_keep_budget() {
+    use crate::image::archive::limits::MAX_KEPT_TOTAL;
+    use crate::image::qualcomm::xml::MAX_XML_SIZE;
+    // Each patch XML is within its own 4 MiB limit; together they pass the 32 MiB budget.
+    let mut b = QualcommBuilder::ec25(REV);
+    b.md5 = Md5Mode::Missing;
+    for i in 0..=MAX_KEPT_TOTAL / MAX_XML_SIZE {
+        b.extra.push((format!("update/firehose/patch_fill{i}.xml"), Content::Filler { len: MAX_XML_SIZE, seed: i }));
+    }
+    let err = read(&b, Store::Folder).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ImageError::Unsafe { .. }), "{text}");
+    assert!(text.contains("patch_fill") && text.contains("(MAX_KEPT_TOTAL)"), "{text}");
+    assert!(text.contains(&format!("{MAX_KEPT_TOTAL}-byte cap")), "{text}");
+}
+
+#[test]
 fn delta_packages() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("EC20EQAR02A05V03-R02A09V02.zip");
