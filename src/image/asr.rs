@@ -18,6 +18,7 @@ use self::flashinfo::FlashInfo;
 use self::partition_table::PartitionTable;
 use super::claims::{name_claim, name_conflict, revision_in};
 use super::fields::{file_name, malformed};
+use super::scan::{Keep, scan};
 use super::{ImageError, Inspection, Member, Package, Partition};
 
 /// `Inspection::format` of an ASR package.
@@ -195,9 +196,9 @@ pub fn inspect_asr(pkg: &mut dyn Package) -> Result<Inspection, ImageError> {
         platform: "asr".into(),
         ..Inspection::default()
     };
-    for m in &members {
-        insp.files.push(pkg.hash(&m.path)?);
-    }
+    // One pass hashes every member: on a 7z, a pass per member would decode the solid stream
+    // again for each.
+    insp.files = scan(pkg, &|_| Keep::Nothing, false)?.files();
     describe(&asr, &members, &mut insp);
     Ok(insp)
 }

@@ -15,6 +15,7 @@ use super::asr::{self, is_asr_package};
 use super::claims::{name_claim, name_conflict};
 use super::fields::{file_name, malformed};
 use super::pac::describe::chip_of_model;
+use super::scan::{Keep, scan};
 use super::{ImageError, Inspection, Member, Package, binpkg, pac};
 
 /// `Inspection::format` of QuecPython firmware.
@@ -73,9 +74,9 @@ pub fn inspect_quecpython(pkg: &mut dyn Package, open_zip: &mut ZipOpener<'_>) -
     let members: Vec<Member> = pkg.members().to_vec();
     let mut insp = Inspection { path: path.clone(), format: FORMAT.into(), ..Inspection::default() };
     let config = read_config(pkg, &members)?;
-    for m in &members {
-        insp.files.push(pkg.hash(&m.path)?);
-    }
+    // One pass hashes every member (a pass per member would decode a 7z's solid stream again
+    // for each).
+    insp.files = scan(pkg, &|_| Keep::Nothing, false)?.files();
     let mut flash_mib = None;
     let inner = if is_asr_package(&members) {
         let read = asr::read_asr(pkg)?;
@@ -190,8 +191,7 @@ fn inner_firmware(
             let read = asr::read_asr(zip.as_mut())?;
             let mut inner = Inspection { path: m.path.clone(), ..Inspection::default() };
             asr::describe(&read, &inner_members, &mut inner);
-            for im in &inner_members {
-                let mut entry = zip.hash(&im.path)?;
+            for mut entry in scan(zip.as_mut(), &|_| Keep::Nothing, false)?.files() {
                 entry.path = format!("{}/{}", m.path, entry.path);
                 inner.files.push(entry);
             }
@@ -256,6 +256,32 @@ mod tests {
         assert!(insp.files.iter().any(|f| f.path.ends_with("_FW.bin/customer_fs.bin")), "{:?}", insp.files);
         assert_eq!(insp.name_conflict, None);
         assert!(insp.problems.is_empty(), "{:?}", insp.problems);
+    }
+
+    #[test]
+    fn outer_and_inner_members_are_hashed_in_one_pass_each() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+
+        use crate::image::build::memory::{CountingPackage, Counts};
+        let builder = QuecPythonBuilder::ec800m_cn_lf();
+        let counts = Rc::new(Cell::new(Counts::default()));
+        let inner_counts = Rc::clone(&counts);
+        let mut open = |name: &str, bytes: Vec<u8>| -> Result<Box<dyn Package>, ImageError> {
+            let zip = MemoryPackage::from_zip(name, &bytes)?;
+            Ok(Box::new(CountingPackage::new(Box::new(zip), Rc::clone(&inner_counts))))
+        };
+        let zip = builder.zip().unwrap();
+        let outer = MemoryPackage::from_zip(&builder.file_name, &zip).unwrap();
+        let mut pkg = CountingPackage::new(Box::new(outer), Rc::clone(&counts));
+        let insp = inspect_quecpython(&mut pkg, &mut open).unwrap();
+        let c = counts.get();
+        assert_eq!((c.hashes, c.walks), (0, 2), "{c:?}");
+        let QpyInner::Asr(asr) = &builder.inner else { unreachable!() };
+        let inner_count = asr.package().members().len();
+        assert_eq!(insp.files.len(), 2 + inner_count, "{:?}", insp.files);
+        let bin = insp.files.iter().find(|f| f.path.ends_with("_FW.bin/customer_fs.bin")).unwrap();
+        assert_eq!(bin.sha256, crate::image::archive::digest(&mut &[0xFF; 1024][..], false).unwrap().sha256);
     }
 
     #[test]
