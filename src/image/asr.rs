@@ -18,6 +18,7 @@ use self::flashinfo::FlashInfo;
 use self::partition_table::PartitionTable;
 use super::claims::{name_claim, name_conflict, revision_in};
 use super::fields::{file_name, malformed};
+use super::protected::{self, Area};
 use super::scan::{Keep, scan};
 use super::{ImageError, Inspection, Member, Package, Partition};
 
@@ -274,22 +275,6 @@ pub fn expected_chip(product: &str) -> Option<&'static str> {
     MODELS.iter().find(|(m, _)| p.starts_with(m)).map(|(_, c)| *c)
 }
 
-/// What a partition holds when it is calibration, NV or IMEI data.
-pub fn protected_area(partition: &str) -> Option<&'static str> {
-    let p = partition.to_ascii_lowercase();
-    if p.contains("imei") {
-        Some("IMEI")
-    } else if p.contains("calib") || p.starts_with("factory") {
-        Some("calibration / factory data")
-    } else if p == "nvm" || p == "nv" || p.starts_with("nv_") {
-        Some("NV data")
-    } else if p == "rd" || p.contains("reliable") {
-        Some("ReliableData (may hold IMEI and calibration)")
-    } else {
-        None
-    }
-}
-
 fn partitions(asr: &AsrPackage, members: &[Member], steps: &[Step], problems: &mut Vec<String>) -> Vec<Partition> {
     let mut out: Vec<Partition> = Vec::new();
     if let Some(table) = &asr.partitions {
@@ -350,12 +335,12 @@ fn erases(asr: &AsrPackage, steps: &[Step]) -> Vec<String> {
                     out.push(format!(
                         "erases the whole flash (partition {partition:?}), including calibration, NV and IMEI{when}"
                     ));
-                } else if let Some(what) = protected_area(partition) {
+                } else if let Some(what) = protected::area(partition).map(Area::label) {
                     out.push(format!("erases partition {partition:?} ({what}){when}"));
                 }
             }
             StepKind::Flash { image, partition } => {
-                if let Some(what) = protected_area(partition) {
+                if let Some(what) = protected::area(partition).map(Area::label) {
                     out.push(format!("overwrites partition {partition:?} ({what}) with {image}{when}"));
                 }
             }
