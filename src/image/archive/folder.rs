@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::guard::{self, Bounded};
@@ -172,16 +171,6 @@ fn counted<T>(listing: impl Iterator<Item = std::io::Result<T>>, census: &mut Ce
         entries.push(entry.map_err(ListError::Io)?);
     }
     Ok(entries)
-}
-
-/// Reads the first bytes of a file, for format detection.
-pub(crate) fn sniff(path: &Path, n: usize) -> Result<Vec<u8>, ImageError> {
-    let file = File::open(path).map_err(|e| ImageError::Io { path: path.display().to_string(), source: e })?;
-    let mut buf = Vec::with_capacity(n);
-    file.take(n as u64)
-        .read_to_end(&mut buf)
-        .map_err(|e| ImageError::Io { path: path.display().to_string(), source: e })?;
-    Ok(buf)
 }
 
 #[cfg(test)]

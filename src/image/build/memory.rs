@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::image::fields::hex;
+use crate::image::archive::hex;
 use crate::image::{FileEntry, ImageError, Member, Package, Visitor};
 
 /// A package whose members live in memory.
