@@ -48,6 +48,19 @@ pub struct AsrPackage {
     pub problems: Vec<String>,
 }
 
+impl AsrPackage {
+    /// The flash size in MiB the package is built for: `flashinfo.bin`'s size when it is a
+    /// whole, non-zero number of MiB, else the size the recipe's arelease VARIANT names
+    /// (`QUEC_CRANEL_SS_04MB_OPEN`). `None` when neither gives one.
+    pub fn flash_mib(&self) -> Option<u64> {
+        const MIB: u64 = 1 << 20;
+        self.flashinfo
+            .as_ref()
+            .and_then(|f| (f.flash_size > 0 && f.flash_size % MIB == 0).then_some(f.flash_size / MIB))
+            .or_else(|| self.recipe.as_ref().and_then(Recipe::variant_flash_mb))
+    }
+}
+
 /// Whether a package's members look like an ASR package: a `download.json`, `partition.bin` or
 /// `flashinfo.bin`, or a `system.img` at the top (asr.md §6.1).
 pub fn is_asr_package(members: &[Member]) -> bool {
@@ -225,11 +238,7 @@ pub fn describe(asr: &AsrPackage, members: &[Member], insp: &mut Inspection) {
     }
     insp.partitions = partitions(asr, members, steps, &mut insp.problems);
     insp.erases = erases(asr, steps);
-    let flash_mib = asr
-        .flashinfo
-        .as_ref()
-        .and_then(|f| (f.flash_size % (1 << 20) == 0 && f.flash_size > 0).then_some(f.flash_size >> 20))
-        .or_else(|| asr.recipe.as_ref().and_then(Recipe::variant_flash_mb));
+    let flash_mib = asr.flash_mib();
     let mut conflicts: Vec<String> = name_conflict(&insp.path, content_rev.as_ref(), flash_mib).into_iter().collect();
     if let (Some(chip), Some(name)) = (asr.recipe.as_ref().and_then(Recipe::chip), name_claim(&insp.path))
         && let Some(expected) = expected_chip(name.product())

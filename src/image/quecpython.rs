@@ -82,7 +82,7 @@ pub fn inspect_quecpython(pkg: &mut dyn Package, open_zip: &mut ZipOpener<'_>) -
         let read = asr::read_asr(pkg)?;
         let mut inner = Inspection { path: path.clone(), ..Inspection::default() };
         asr::describe(&read, &members, &mut inner);
-        flash_mib = read.flashinfo.as_ref().map(|f| f.flash_size >> 20);
+        flash_mib = read.flash_mib();
         Some(("asr", inner))
     } else {
         inner_firmware(pkg, &members, open_zip, &mut insp, &mut flash_mib)?
@@ -195,7 +195,7 @@ fn inner_firmware(
                 entry.path = format!("{}/{}", m.path, entry.path);
                 inner.files.push(entry);
             }
-            *flash_mib = read.flashinfo.as_ref().map(|f| f.flash_size >> 20);
+            *flash_mib = read.flash_mib();
             return Ok(Some(("asr", inner)));
         }
     }
@@ -282,6 +282,30 @@ mod tests {
         assert_eq!(insp.files.len(), 2 + inner_count, "{:?}", insp.files);
         let bin = insp.files.iter().find(|f| f.path.ends_with("_FW.bin/customer_fs.bin")).unwrap();
         assert_eq!(bin.sha256, crate::image::archive::digest(&mut &[0xFF; 1024][..], false).unwrap().sha256);
+    }
+
+    #[test]
+    fn the_flash_size_is_taken_only_when_whole_and_not_zero() {
+        // Named with memory code M04 (4 MB): a flash table of 0 bytes, or of no whole number of
+        // MiB, says nothing; the recipe's VARIANT (04MB) or nothing is used instead.
+        for (size, variant) in [(0, true), (0, false), ((4 << 20) + 512, false), ((4 << 20) + 512, true)] {
+            let mut builder = QuecPythonBuilder::ec800m_cn_lf();
+            builder.file_name = "EC800MCNLFR01A01M04_OCPU_QPY.zip".into();
+            let QpyInner::Asr(asr) = &mut builder.inner else { unreachable!() };
+            asr.flash.flash_size = size;
+            if !variant {
+                asr.arelease = None;
+            }
+            let insp = inspect(&builder);
+            assert_eq!(insp.name_conflict, None, "{size} {variant}");
+        }
+        // A whole size that disagrees with the name is still a conflict naming both.
+        let mut builder = QuecPythonBuilder::ec800m_cn_lf();
+        builder.file_name = "EC800MCNLFR01A01M04_OCPU_QPY.zip".into();
+        let QpyInner::Asr(asr) = &mut builder.inner else { unreachable!() };
+        asr.flash.flash_size = 8 << 20;
+        let c = inspect(&builder).name_conflict.expect("4 MB named, 8 MB built");
+        assert!(c.contains("M04 (4 MB flash)") && c.contains("built for 8 MB flash"), "{c}");
     }
 
     #[test]
