@@ -146,6 +146,26 @@ fn damaged_and_hostile_packages_exit_2_with_hint() {
 
     let missing = fwguard().args(["inspect", "/nonexistent/package.zip"]).output().unwrap();
     assert_eq!(missing.status.code(), Some(2));
+    assert!(missing.stdout.is_empty());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.starts_with("error: /nonexistent/package.zip: "), "{err}");
+    // Printed once by main's print_error: one error line, one hint, the cause not repeated.
+    assert_eq!((err.matches("error:").count(), err.matches("hint:").count()), (1, 1), "{err}");
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+    assert!(err.ends_with("\nhint: check the path and its permissions\n"), "{err}");
+}
+
+#[test]
+fn inspect_table_prints_the_name_conflict_sentence_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("EC25EFAR08A01M4G_01.001.01.001.zip");
+    QualcommBuilder::ec25(REV).write_zip(&path).unwrap();
+    let conflict = inspect_json(&path).name_conflict.expect("the name and the content disagree");
+    let out = fwguard().arg("inspect").arg(&path).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("\nconflict: {conflict}\n")), "{text}");
+    assert!(!text.contains("the file name says"), "{text}");
 }
 
 #[test]

@@ -18,6 +18,8 @@ use self::flashinfo::FlashInfo;
 use self::partition_table::PartitionTable;
 use super::claims::{name_claim, name_conflict, revision_in};
 use super::fields::{file_name, malformed};
+use super::protected::{self, Area};
+use super::scan::{Keep, scan};
 use super::{ImageError, Inspection, Member, Package, Partition};
 
 /// `Inspection::format` of an ASR package.
@@ -44,6 +46,19 @@ pub struct AsrPackage {
     pub stages: Vec<(String, Fip)>,
     /// Oddities that do not stop reading.
     pub problems: Vec<String>,
+}
+
+impl AsrPackage {
+    /// The flash size in MiB the package is built for: `flashinfo.bin`'s size when it is a
+    /// whole, non-zero number of MiB, else the size the recipe's arelease VARIANT names
+    /// (`QUEC_CRANEL_SS_04MB_OPEN`). `None` when neither gives one.
+    pub fn flash_mib(&self) -> Option<u64> {
+        const MIB: u64 = 1 << 20;
+        self.flashinfo
+            .as_ref()
+            .and_then(|f| (f.flash_size > 0 && f.flash_size % MIB == 0).then_some(f.flash_size / MIB))
+            .or_else(|| self.recipe.as_ref().and_then(Recipe::variant_flash_mb))
+    }
 }
 
 /// Whether a package's members look like an ASR package: a `download.json`, `partition.bin` or
@@ -195,9 +210,9 @@ pub fn inspect_asr(pkg: &mut dyn Package) -> Result<Inspection, ImageError> {
         platform: "asr".into(),
         ..Inspection::default()
     };
-    for m in &members {
-        insp.files.push(pkg.hash(&m.path)?);
-    }
+    // One pass hashes every member: on a 7z, a pass per member would decode the solid stream
+    // again for each.
+    insp.files = scan(pkg, &|_| Keep::Nothing, false)?.files();
     describe(&asr, &members, &mut insp);
     Ok(insp)
 }
@@ -223,11 +238,7 @@ pub fn describe(asr: &AsrPackage, members: &[Member], insp: &mut Inspection) {
     }
     insp.partitions = partitions(asr, members, steps, &mut insp.problems);
     insp.erases = erases(asr, steps);
-    let flash_mib = asr
-        .flashinfo
-        .as_ref()
-        .and_then(|f| (f.flash_size % (1 << 20) == 0 && f.flash_size > 0).then_some(f.flash_size >> 20))
-        .or_else(|| asr.recipe.as_ref().and_then(Recipe::variant_flash_mb));
+    let flash_mib = asr.flash_mib();
     let mut conflicts: Vec<String> = name_conflict(&insp.path, content_rev.as_ref(), flash_mib).into_iter().collect();
     if let (Some(chip), Some(name)) = (asr.recipe.as_ref().and_then(Recipe::chip), name_claim(&insp.path))
         && let Some(expected) = expected_chip(name.product())
@@ -271,22 +282,6 @@ pub fn expected_chip(product: &str) -> Option<&'static str> {
     ];
     let p = product.to_ascii_uppercase();
     MODELS.iter().find(|(m, _)| p.starts_with(m)).map(|(_, c)| *c)
-}
-
-/// What a partition holds when it is calibration, NV or IMEI data.
-pub fn protected_area(partition: &str) -> Option<&'static str> {
-    let p = partition.to_ascii_lowercase();
-    if p.contains("imei") {
-        Some("IMEI")
-    } else if p.contains("calib") || p.starts_with("factory") {
-        Some("calibration / factory data")
-    } else if p == "nvm" || p == "nv" || p.starts_with("nv_") {
-        Some("NV data")
-    } else if p == "rd" || p.contains("reliable") {
-        Some("ReliableData (may hold IMEI and calibration)")
-    } else {
-        None
-    }
 }
 
 fn partitions(asr: &AsrPackage, members: &[Member], steps: &[Step], problems: &mut Vec<String>) -> Vec<Partition> {
@@ -349,12 +344,12 @@ fn erases(asr: &AsrPackage, steps: &[Step]) -> Vec<String> {
                     out.push(format!(
                         "erases the whole flash (partition {partition:?}), including calibration, NV and IMEI{when}"
                     ));
-                } else if let Some(what) = protected_area(partition) {
+                } else if let Some(what) = protected::area(partition).map(Area::label) {
                     out.push(format!("erases partition {partition:?} ({what}){when}"));
                 }
             }
             StepKind::Flash { image, partition } => {
-                if let Some(what) = protected_area(partition) {
+                if let Some(what) = protected::area(partition).map(Area::label) {
                     out.push(format!("overwrites partition {partition:?} ({what}) with {image}{when}"));
                 }
             }

@@ -7,8 +7,9 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use super::archive::read_up_to;
 use super::claims::{name_claim, revision_in};
-use super::fields::{View, io_error, malformed, read_prefix, sha256_range, stream_len};
+use super::fields::{View, io_error, malformed, sha256_range, stream_len};
 use super::{FileEntry, ImageError, Inspection, Partition};
 
 /// `Inspection::format` of a binpkg.
@@ -132,7 +133,8 @@ pub fn describe(pkg: &Binpkg, insp: &mut Inspection) {
 pub fn read_binpkg<R: Read + Seek>(reader: &mut R, path: &str) -> Result<Binpkg, ImageError> {
     let file_len = stream_len(reader).map_err(|e| io_error(path, e))?;
     let mut head = [0u8; HEADER_SIZE];
-    let got = read_prefix(reader, &mut head).map_err(|e| io_error(path, e))?;
+    reader.seek(SeekFrom::Start(0)).map_err(|e| io_error(path, e))?;
+    let got = read_up_to(reader, &mut head).map_err(|e| io_error(path, e))?;
     let v = View::new(&head[..got], path, "binpkg header");
     let magic = v.bytes(8, 4)?;
     if magic != MAGIC {

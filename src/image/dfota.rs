@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::archive::Storage;
 use super::claims::stem;
+use super::fields::file_name;
 use super::scan::{Keep, scan};
 use super::{ImageError, Inspection, Package};
 use crate::identity::{ImageKind, ImageName, Revision, strip_archive_suffix};
@@ -34,8 +35,10 @@ pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<
         path: shown.clone(),
         reason: format!("{stem:?} is not a delta name like EC20EQAR02A05V03-R02A09V02"),
     })?;
-    let from_content =
-        package.members().iter().find_map(|m| m.path.split('/').find_map(|c| delta_in(strip_archive_suffix(c))));
+    let from_content = package
+        .members()
+        .iter()
+        .find_map(|m| m.path.split('/').find_map(|c| delta_in(strip_archive_suffix(c))).map(|d| (m.path.clone(), d)));
     let scanned = scan(package, &|_| Keep::Nothing, false)?;
     let mut ins = Inspection {
         path: shown,
@@ -52,8 +55,15 @@ pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<
         ins.problems.push("the delta holds no files".into());
     }
     let (source, target) = match from_content {
-        Some(content) if content != from_name => {
-            ins.name_conflict = Some(stem);
+        Some((member, content)) if content != from_name => {
+            ins.name_conflict = Some(format!(
+                "the file name {:?} says a delta from {} to {}, the member {member} says from {} to {}",
+                file_name(&ins.path),
+                from_name.0,
+                from_name.1,
+                content.0,
+                content.1
+            ));
             content
         }
         _ => from_name,
@@ -62,4 +72,32 @@ pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<
     ins.revision = Some(target.to_string());
     ins.source_revision = Some(source.to_string());
     Ok(ins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::build::memory::MemoryPackage;
+
+    fn read_named(name: &str, member: &str) -> Inspection {
+        let mut pkg = MemoryPackage::new(name, vec![(member.into(), vec![1, 2, 3])]);
+        read(&mut pkg, Path::new(name), Storage::Zip).unwrap()
+    }
+
+    #[test]
+    fn a_member_naming_another_delta_is_a_conflict_naming_both() {
+        let ins = read_named("/dl/EC20EQAR02A05V03-R02A09V02.zip", "EC20EQAR02A05V03-R02A10V01/delta.bin");
+        assert_eq!(ins.revision.as_deref(), Some("EC20EQAR02A10V01"));
+        assert_eq!(ins.source_revision.as_deref(), Some("EC20EQAR02A05V03"));
+        let c = ins.name_conflict.expect("the name and the member disagree");
+        assert_eq!(
+            c,
+            "the file name \"EC20EQAR02A05V03-R02A09V02.zip\" says a delta from EC20EQAR02A05V03 to EC20EQAR02A09V02, \
+             the member EC20EQAR02A05V03-R02A10V01/delta.bin says from EC20EQAR02A05V03 to EC20EQAR02A10V01"
+        );
+
+        let ins = read_named("EC20EQAR02A05V03-R02A09V02.zip", "EC20EQAR02A05V03-R02A09V02/delta.bin");
+        assert_eq!(ins.name_conflict, None);
+        assert_eq!(ins.revision.as_deref(), Some("EC20EQAR02A09V02"));
+    }
 }

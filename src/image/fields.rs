@@ -6,10 +6,8 @@ use std::io::{Read, Seek, SeekFrom};
 
 use sha2::{Digest, Sha256};
 
+use super::archive::{STREAM_BUFFER, hex};
 use super::error::ImageError;
-
-/// Size of the buffer every streaming pass reads through.
-pub(crate) const STREAM_BUF: usize = 64 * 1024;
 
 /// Builds a `Malformed` error.
 pub(crate) fn malformed(path: &str, part: &str, problem: impl Into<String>) -> ImageError {
@@ -121,17 +119,6 @@ pub(crate) fn put_ascii(out: &mut [u8], text: &str) {
     out[n..].fill(0);
 }
 
-/// Lower-case hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
-}
-
 /// SHA-256 of `bytes`, lower-case hex.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
@@ -141,10 +128,10 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 pub(crate) fn sha256_range<R: Read + Seek>(reader: &mut R, offset: u64, len: u64) -> std::io::Result<String> {
     reader.seek(SeekFrom::Start(offset))?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; STREAM_BUF];
+    let mut buf = vec![0u8; STREAM_BUFFER];
     let mut left = len;
     while left > 0 {
-        let want = usize::try_from(left.min(STREAM_BUF as u64)).unwrap_or(STREAM_BUF);
+        let want = usize::try_from(left.min(STREAM_BUFFER as u64)).unwrap_or(STREAM_BUFFER);
         let chunk = &mut buf[..want];
         reader.read_exact(chunk)?;
         hasher.update(&*chunk);
@@ -158,23 +145,6 @@ pub(crate) fn stream_len<R: Seek>(reader: &mut R) -> std::io::Result<u64> {
     let len = reader.seek(SeekFrom::End(0))?;
     reader.seek(SeekFrom::Start(0))?;
     Ok(len)
-}
-
-/// Reads up to `buf.len()` bytes from the start of `reader` (fewer at end of file); leaves the
-/// position at the start.
-pub(crate) fn read_prefix<R: Read + Seek>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    reader.seek(SeekFrom::Start(0))?;
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    reader.seek(SeekFrom::Start(0))?;
-    Ok(filled)
 }
 
 /// The last component of a `/`- or `\`-separated path.
@@ -197,7 +167,6 @@ mod tests {
         assert_eq!(v.u32(0).unwrap(), u32::from_le_bytes(*b"bpkg"));
         assert!(v.u32(14).is_err());
         assert!(v.bytes(usize::MAX, 2).is_err());
-        assert_eq!(hex(&[0x0a, 0xff]), "0aff");
         assert_eq!(file_name("a/b\\c.pac"), "c.pac");
         assert!(ascii_z(b"a\x01").is_none());
     }

@@ -71,7 +71,7 @@ fn read_quecpython(pkg: &mut dyn Package, _: &Path, _: Storage) -> Result<Inspec
 pub fn inspect(path: &Path) -> Result<Inspection, ImageError> {
     let storage = archive::storage_of(path)?;
     if storage == Storage::File {
-        let head = sniff(path)?;
+        let head = archive::sniff(path, SNIFF_LEN)?;
         if let Some(f) = FILE_FORMATS.iter().find(|f| (f.claims)(path, &head)) {
             return (f.read)(path);
         }
@@ -83,15 +83,6 @@ pub fn inspect(path: &Path) -> Result<Inspection, ImageError> {
         return (f.read)(package.as_mut(), path, storage);
     }
     Err(unknown(path, &format!("a {}", storage.label()), MEMBER_FORMATS.iter().map(|f| f.name)))
-}
-
-fn sniff(path: &Path) -> Result<Vec<u8>, ImageError> {
-    use std::io::Read;
-    let io = |e| ImageError::Io { path: path.display().to_string(), source: e };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut head = Vec::with_capacity(SNIFF_LEN);
-    file.take(SNIFF_LEN as u64).read_to_end(&mut head).map_err(io)?;
-    Ok(head)
 }
 
 fn unknown<'a>(path: &Path, what: &str, tried: impl Iterator<Item = &'a str>) -> ImageError {

@@ -11,6 +11,7 @@ mod fields;
 mod inspect;
 pub mod pac;
 mod package;
+pub mod protected;
 pub mod qualcomm;
 pub mod quecpython;
 #[cfg(test)]

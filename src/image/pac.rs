@@ -23,7 +23,8 @@ use self::entry::{ENTRY_SIZE, MAX_ENTRIES, PacEntry};
 pub use self::header::is_pac;
 use self::header::{CRC16, HEADER_SIZE, PacHeader};
 use self::scheme::{MAX_XML, Scheme};
-use super::fields::{STREAM_BUF, hex, io_error, malformed, stream_len};
+use super::archive::{STREAM_BUFFER, hex, read_up_to};
+use super::fields::{io_error, malformed, stream_len};
 use super::{ImageError, Inspection};
 
 /// `Inspection::format` of a PAC.
@@ -66,7 +67,8 @@ pub fn inspect_pac_reader<R: Read + Seek>(reader: &mut R, path: &str) -> Result<
 pub fn read_pac<R: Read + Seek>(reader: &mut R, path: &str) -> Result<PacFile, ImageError> {
     let file_len = stream_len(reader).map_err(|e| io_error(path, e))?;
     let mut head = vec![0u8; HEADER_SIZE];
-    let got = super::fields::read_prefix(reader, &mut head).map_err(|e| io_error(path, e))?;
+    reader.seek(SeekFrom::Start(0)).map_err(|e| io_error(path, e))?;
+    let got = read_up_to(reader, &mut head).map_err(|e| io_error(path, e))?;
     head.truncate(got);
     let header = PacHeader::parse(&head, path)?;
     let mut problems = Vec::new();
@@ -153,12 +155,12 @@ fn stream_pass<R: Read + Seek>(
     let mut hashers: Vec<Sha256> = entries.iter().map(|_| Sha256::new()).collect();
     let mut xml = capture.map(|i| Vec::with_capacity(usize::try_from(entries[i].size).unwrap_or(0)));
     let mut crc = CRC16.digest();
-    let mut buf = vec![0u8; STREAM_BUF];
+    let mut buf = vec![0u8; STREAM_BUFFER];
     let mut pos = HEADER_SIZE as u64;
     let mut next = 0;
     reader.seek(SeekFrom::Start(pos)).map_err(|e| io_error(path, e))?;
     while pos < file_len {
-        let want = usize::try_from((file_len - pos).min(STREAM_BUF as u64)).unwrap_or(STREAM_BUF);
+        let want = usize::try_from((file_len - pos).min(STREAM_BUFFER as u64)).unwrap_or(STREAM_BUFFER);
         let chunk = &mut buf[..want];
         reader.read_exact(chunk).map_err(|e| io_error(path, e))?;
         crc.update(chunk);

@@ -15,6 +15,7 @@ use super::asr::{self, is_asr_package};
 use super::claims::{name_claim, name_conflict};
 use super::fields::{file_name, malformed};
 use super::pac::describe::chip_of_model;
+use super::scan::{Keep, scan};
 use super::{ImageError, Inspection, Member, Package, binpkg, pac};
 
 /// `Inspection::format` of QuecPython firmware.
@@ -73,15 +74,15 @@ pub fn inspect_quecpython(pkg: &mut dyn Package, open_zip: &mut ZipOpener<'_>) -
     let members: Vec<Member> = pkg.members().to_vec();
     let mut insp = Inspection { path: path.clone(), format: FORMAT.into(), ..Inspection::default() };
     let config = read_config(pkg, &members)?;
-    for m in &members {
-        insp.files.push(pkg.hash(&m.path)?);
-    }
+    // One pass hashes every member (a pass per member would decode a 7z's solid stream again
+    // for each).
+    insp.files = scan(pkg, &|_| Keep::Nothing, false)?.files();
     let mut flash_mib = None;
     let inner = if is_asr_package(&members) {
         let read = asr::read_asr(pkg)?;
         let mut inner = Inspection { path: path.clone(), ..Inspection::default() };
         asr::describe(&read, &members, &mut inner);
-        flash_mib = read.flashinfo.as_ref().map(|f| f.flash_size >> 20);
+        flash_mib = read.flash_mib();
         Some(("asr", inner))
     } else {
         inner_firmware(pkg, &members, open_zip, &mut insp, &mut flash_mib)?
@@ -190,12 +191,11 @@ fn inner_firmware(
             let read = asr::read_asr(zip.as_mut())?;
             let mut inner = Inspection { path: m.path.clone(), ..Inspection::default() };
             asr::describe(&read, &inner_members, &mut inner);
-            for im in &inner_members {
-                let mut entry = zip.hash(&im.path)?;
+            for mut entry in scan(zip.as_mut(), &|_| Keep::Nothing, false)?.files() {
                 entry.path = format!("{}/{}", m.path, entry.path);
                 inner.files.push(entry);
             }
-            *flash_mib = read.flashinfo.as_ref().map(|f| f.flash_size >> 20);
+            *flash_mib = read.flash_mib();
             return Ok(Some(("asr", inner)));
         }
     }
@@ -256,6 +256,56 @@ mod tests {
         assert!(insp.files.iter().any(|f| f.path.ends_with("_FW.bin/customer_fs.bin")), "{:?}", insp.files);
         assert_eq!(insp.name_conflict, None);
         assert!(insp.problems.is_empty(), "{:?}", insp.problems);
+    }
+
+    #[test]
+    fn outer_and_inner_members_are_hashed_in_one_pass_each() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+
+        use crate::image::build::memory::{CountingPackage, Counts};
+        let builder = QuecPythonBuilder::ec800m_cn_lf();
+        let counts = Rc::new(Cell::new(Counts::default()));
+        let inner_counts = Rc::clone(&counts);
+        let mut open = |name: &str, bytes: Vec<u8>| -> Result<Box<dyn Package>, ImageError> {
+            let zip = MemoryPackage::from_zip(name, &bytes)?;
+            Ok(Box::new(CountingPackage::new(Box::new(zip), Rc::clone(&inner_counts))))
+        };
+        let zip = builder.zip().unwrap();
+        let outer = MemoryPackage::from_zip(&builder.file_name, &zip).unwrap();
+        let mut pkg = CountingPackage::new(Box::new(outer), Rc::clone(&counts));
+        let insp = inspect_quecpython(&mut pkg, &mut open).unwrap();
+        let c = counts.get();
+        assert_eq!((c.hashes, c.walks), (0, 2), "{c:?}");
+        let QpyInner::Asr(asr) = &builder.inner else { unreachable!() };
+        let inner_count = asr.package().members().len();
+        assert_eq!(insp.files.len(), 2 + inner_count, "{:?}", insp.files);
+        let bin = insp.files.iter().find(|f| f.path.ends_with("_FW.bin/customer_fs.bin")).unwrap();
+        assert_eq!(bin.sha256, crate::image::archive::digest(&mut &[0xFF; 1024][..], false).unwrap().sha256);
+    }
+
+    #[test]
+    fn the_flash_size_is_taken_only_when_whole_and_not_zero() {
+        // Named with memory code M04 (4 MB): a flash table of 0 bytes, or of no whole number of
+        // MiB, says nothing; the recipe's VARIANT (04MB) or nothing is used instead.
+        for (size, variant) in [(0, true), (0, false), ((4 << 20) + 512, false), ((4 << 20) + 512, true)] {
+            let mut builder = QuecPythonBuilder::ec800m_cn_lf();
+            builder.file_name = "EC800MCNLFR01A01M04_OCPU_QPY.zip".into();
+            let QpyInner::Asr(asr) = &mut builder.inner else { unreachable!() };
+            asr.flash.flash_size = size;
+            if !variant {
+                asr.arelease = None;
+            }
+            let insp = inspect(&builder);
+            assert_eq!(insp.name_conflict, None, "{size} {variant}");
+        }
+        // A whole size that disagrees with the name is still a conflict naming both.
+        let mut builder = QuecPythonBuilder::ec800m_cn_lf();
+        builder.file_name = "EC800MCNLFR01A01M04_OCPU_QPY.zip".into();
+        let QpyInner::Asr(asr) = &mut builder.inner else { unreachable!() };
+        asr.flash.flash_size = 8 << 20;
+        let c = inspect(&builder).name_conflict.expect("4 MB named, 8 MB built");
+        assert!(c.contains("M04 (4 MB flash)") && c.contains("built for 8 MB flash"), "{c}");
     }
 
     #[test]

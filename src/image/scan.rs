@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 
+use super::archive::limits::MAX_KEPT_TOTAL;
 use super::archive::{Digests, digest, read_failure};
-use super::{FileEntry, ImageError, Package};
+use super::{FileEntry, ImageError, Member, Package};
 
 /// What to keep of a member while it is hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,10 +40,22 @@ impl Scan {
     }
 }
 
-/// Hashes every member of `package` in one pass and keeps what `keep` asks for.
+/// Hashes every member of `package` in one pass and keeps what `keep` asks for. Each kept member
+/// is held to its own limit, and all kept bytes together to [`MAX_KEPT_TOTAL`].
 pub fn scan(package: &mut dyn Package, keep: &dyn Fn(&str) -> Keep, with_md5: bool) -> Result<Scan, ImageError> {
+    scan_within(package, keep, with_md5, MAX_KEPT_TOTAL)
+}
+
+/// [`scan`] with all kept bytes together held to `cap`.
+fn scan_within(
+    package: &mut dyn Package,
+    keep: &dyn Fn(&str) -> Keep,
+    with_md5: bool,
+    cap: u64,
+) -> Result<Scan, ImageError> {
     let name = package.path().to_string();
     let mut out = Scan::default();
+    let mut kept_total = 0u64;
     package.for_each(&mut |member, reader| {
         let fail = |e| read_failure(&name, &member.path, e);
         let d = match keep(&member.path) {
@@ -57,15 +70,19 @@ pub fn scan(package: &mut dyn Package, keep: &dyn Fn(&str) -> Keep, with_md5: bo
                         ),
                     });
                 }
+                budget(&name, member, cap, kept_total, member.size)?;
                 let mut data = Vec::new();
                 reader.take(limit).read_to_end(&mut data).map_err(fail)?;
+                kept_total = budget(&name, member, cap, kept_total, data.len() as u64)?;
                 let d = digest(&mut data.as_slice(), with_md5).map_err(fail)?;
                 out.kept.insert(member.path.clone(), data);
                 d
             }
             Keep::Prefix(n) => {
+                budget(&name, member, cap, kept_total, member.size.min(n as u64))?;
                 let mut tee = Tee { inner: reader, kept: Vec::new(), limit: n };
                 let d = digest(&mut tee, with_md5).map_err(fail)?;
+                kept_total = budget(&name, member, cap, kept_total, tee.kept.len() as u64)?;
                 out.kept.insert(member.path.clone(), tee.kept);
                 d
             }
@@ -74,6 +91,22 @@ pub fn scan(package: &mut dyn Package, keep: &dyn Fn(&str) -> Keep, with_md5: bo
         Ok(())
     })?;
     Ok(out)
+}
+
+/// The kept total with `more` bytes of `member` added, or the refusal when that passes `cap`
+/// ([`MAX_KEPT_TOTAL`] but in tests).
+fn budget(package: &str, member: &Member, cap: u64, kept_total: u64, more: u64) -> Result<u64, ImageError> {
+    let total = kept_total.saturating_add(more);
+    if total > cap {
+        return Err(ImageError::Unsafe {
+            path: package.to_string(),
+            problem: format!(
+                "member {}: keeping its {more} bytes would hold {total} bytes of members in memory, over the {cap}-byte cap for one pass (MAX_KEPT_TOTAL)",
+                member.path
+            ),
+        });
+    }
+    Ok(total)
 }
 
 /// Passes bytes through and keeps the first `limit` of them.
@@ -89,5 +122,50 @@ impl Read for Tee<'_> {
         let room = self.limit.saturating_sub(self.kept.len()).min(n);
         self.kept.extend_from_slice(&buf[..room]);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::build::memory::MemoryPackage;
+
+    const CAP: u64 = 1000;
+
+    fn members(sizes: &[(&str, usize)]) -> MemoryPackage {
+        MemoryPackage::new("p.zip", sizes.iter().map(|&(n, len)| (n.to_string(), vec![b'x'; len])).collect())
+    }
+
+    fn keep(p: &str) -> Keep {
+        if p.ends_with(".xml") {
+            Keep::Whole(400)
+        } else if p.ends_with(".mbn") {
+            Keep::Prefix(10)
+        } else {
+            Keep::Nothing
+        }
+    }
+
+    #[test]
+    fn kept_bytes_are_capped_in_total() {
+        // Exactly the cap is kept; members that are not kept do not count, prefixes count as kept.
+        let exact = [("a.xml", 400), ("b.xml", 400), ("c.xml", 190), ("d.mbn", 5000), ("e.bin", 5000)];
+        let s = scan_within(&mut members(&exact), &keep, false, CAP).unwrap();
+        assert_eq!(s.kept.values().map(Vec::len).sum::<usize>() as u64, CAP);
+        assert_eq!(s.digests.len(), 5);
+        // One byte more is refused, naming the member and the cap.
+        for (extra, size) in [("f.xml", 1), ("f.mbn", 1)] {
+            let mut over = exact.to_vec();
+            over.push((extra, size));
+            let err = scan_within(&mut members(&over), &keep, false, CAP).unwrap_err();
+            let text = err.to_string();
+            assert!(matches!(err, ImageError::Unsafe { .. }), "{text}");
+            assert!(
+                text.contains(&format!("member {extra}:"))
+                    && text.contains("1000-byte cap")
+                    && text.contains("MAX_KEPT_TOTAL"),
+                "{text}"
+            );
+        }
     }
 }

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::guard::{self, Bounded};
@@ -33,11 +32,10 @@ impl FolderPackage {
         visited.insert(root.clone());
         let mut stack = vec![(root.clone(), String::new(), 0usize)];
         while let Some((dir, prefix, depth)) = stack.pop() {
-            let mut entries: Vec<_> =
-                fs::read_dir(&dir).map_err(|e| io(&dir, e))?.collect::<Result<_, _>>().map_err(|e| io(&dir, e))?;
+            let listing = fs::read_dir(&dir).map_err(|e| io(&dir, e))?;
+            let mut entries = counted(listing, &mut census).map_err(|e| e.into_image_error(&dir))?;
             entries.sort_by_key(|e| e.file_name());
             for entry in entries {
-                census.count_entry()?;
                 let os_name = entry.file_name();
                 let name = os_name.to_str().ok_or_else(|| ImageError::Malformed {
                     path: shown.clone(),
@@ -149,12 +147,45 @@ impl Package for FolderPackage {
     }
 }
 
-/// Reads the first bytes of a file, for format detection.
-pub(crate) fn sniff(path: &Path, n: usize) -> Result<Vec<u8>, ImageError> {
-    let file = File::open(path).map_err(|e| ImageError::Io { path: path.display().to_string(), source: e })?;
-    let mut buf = Vec::with_capacity(n);
-    file.take(n as u64)
-        .read_to_end(&mut buf)
-        .map_err(|e| ImageError::Io { path: path.display().to_string(), source: e })?;
-    Ok(buf)
+/// Why a listing stopped: a cap, or a read failure.
+enum ListError {
+    Cap(ImageError),
+    Io(std::io::Error),
+}
+
+impl ListError {
+    fn into_image_error(self, dir: &Path) -> ImageError {
+        match self {
+            ListError::Cap(e) => e,
+            ListError::Io(e) => ImageError::Io { path: dir.display().to_string(), source: e },
+        }
+    }
+}
+
+/// Collects a folder's entries, counting each against [`super::limits::MAX_MEMBERS`] as it is
+/// read, so a folder with millions of entries is refused at the cap, not listed first.
+fn counted<T>(listing: impl Iterator<Item = std::io::Result<T>>, census: &mut Census) -> Result<Vec<T>, ListError> {
+    let mut entries = Vec::new();
+    for entry in listing {
+        census.count_entry().map_err(ListError::Cap)?;
+        entries.push(entry.map_err(ListError::Io)?);
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::archive::limits::MAX_MEMBERS;
+
+    #[test]
+    fn a_listing_is_refused_at_the_cap_while_it_is_read() {
+        // An endless listing: collecting it before counting would never end.
+        let endless = std::iter::repeat_with(|| Ok(0u8));
+        let mut census = Census::new("pkg");
+        let Err(ListError::Cap(err)) = counted(endless, &mut census) else { panic!("an endless listing was accepted") };
+        assert!(matches!(err, ImageError::Unsafe { .. }) && err.to_string().contains("MAX_MEMBERS"), "{err}");
+        let mut census = Census::new("pkg");
+        assert_eq!(counted((0..MAX_MEMBERS).map(Ok), &mut census).ok().map(|v| v.len()), Some(MAX_MEMBERS));
+    }
 }

@@ -2,7 +2,9 @@
 //! the mapping of read failures to [`ImageError`].
 
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read};
+use std::path::Path;
 
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
@@ -165,6 +167,30 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Reads from `reader` until `buf` is full or the data ends; returns how many bytes were read.
+pub(crate) fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match reader.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// The first `n` bytes of the file at `path` (fewer when it is shorter), for format detection.
+pub(crate) fn sniff(path: &Path, n: usize) -> Result<Vec<u8>, ImageError> {
+    let io = |e| ImageError::Io { path: path.display().to_string(), source: e };
+    let mut file = File::open(path).map_err(io)?;
+    let mut buf = vec![0u8; n];
+    let got = read_up_to(&mut file, &mut buf).map_err(io)?;
+    buf.truncate(got);
+    Ok(buf)
+}
+
 /// The error for a member larger than a read limit.
 pub(crate) fn over_limit(package: &str, member: &str, size: u64, limit: u64) -> ImageError {
     ImageError::Unsafe {
@@ -192,6 +218,15 @@ mod tests {
         let mut short = Bounded::new(&b"ab"[..], 4);
         let e = digest(&mut short, false).unwrap_err();
         assert!(matches!(read_failure("p", "m", e), ImageError::Malformed { .. }));
+    }
+
+    #[test]
+    fn reading_up_to_and_hex() {
+        let mut buf = [0u8; 4];
+        assert_eq!(read_up_to(&mut &b"ab"[..], &mut buf).unwrap(), 2);
+        assert_eq!(read_up_to(&mut &b"abcdef"[..], &mut buf).unwrap(), 4);
+        assert_eq!(&buf, b"abcd");
+        assert_eq!(hex(&[0x0a, 0xff]), "0aff");
     }
 
     #[test]

@@ -30,6 +30,12 @@ pub const MAX_DEPTH: usize = 32;
 /// Longest member path: 1,024 bytes.
 pub const MAX_PATH_LEN: usize = 1024;
 
+/// Most bytes one pass over a package ([`crate::image::scan::scan`]) keeps in memory, all kept
+/// members together: 32 MiB. Readers keep only small members (XML of up to 4 MiB each, md5.txt,
+/// the first pages of a MIBIB), a few dozen KiB in a real package; a package that would make
+/// them hold more is refused rather than read into memory.
+pub const MAX_KEPT_TOTAL: u64 = 32 << 20;
+
 /// Counts members while a package is listed and refuses it as soon as a cap is passed.
 #[derive(Debug)]
 pub(crate) struct Census {

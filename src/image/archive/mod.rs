@@ -18,7 +18,7 @@ pub use self::folder::FolderPackage;
 pub use self::guard::{Digests, STREAM_BUFFER, digest, hex};
 pub use self::sevenz::{MAX_7Z_HEADER, SEVEN_Z_MAGIC, SevenZPackage};
 pub use self::zip::{EMPTY_ZIP_MAGIC, ZIP_MAGIC, ZipPackage};
-pub(crate) use guard::read_failure;
+pub(crate) use guard::{read_failure, read_up_to, sniff};
 
 use super::{ImageError, Package};
 
@@ -54,7 +54,7 @@ pub fn storage_of(path: &Path) -> Result<Storage, ImageError> {
     if meta.is_dir() {
         return Ok(Storage::Folder);
     }
-    let head = folder::sniff(path, SEVEN_Z_MAGIC.len())?;
+    let head = sniff(path, SEVEN_Z_MAGIC.len())?;
     if head.starts_with(&ZIP_MAGIC) || head.starts_with(&EMPTY_ZIP_MAGIC) {
         return Ok(Storage::Zip);
     }

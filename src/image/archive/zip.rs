@@ -68,7 +68,7 @@ impl<R: Read + Seek> ZipPackage<R> {
             problem,
         };
         let mut magic = [0u8; 4];
-        let got = read_up_to(&mut file, &mut magic).map_err(io)?;
+        let got = guard::read_up_to(&mut file, &mut magic).map_err(io)?;
         if got < 4 || (magic != ZIP_MAGIC && magic != EMPTY_ZIP_MAGIC) {
             return Err(malformed(
                 "zip header",
@@ -225,17 +225,6 @@ impl<R: Read + Seek> Package for ZipPackage<R> {
         }
         Ok(())
     }
-}
-
-fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read(&mut buf[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(got)
 }
 
 /// `50 4B 03 04`, or `nothing` for no bytes.

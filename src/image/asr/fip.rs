@@ -6,7 +6,8 @@
 //! after two entries and the terminator).
 
 use crate::image::ImageError;
-use crate::image::fields::{View, hex};
+use crate::image::archive::hex;
+use crate::image::fields::View;
 
 /// TOC name.
 pub const TOC_NAME: u32 = 0xAA64_0001;

@@ -37,6 +37,25 @@ fn round_trip_lf() {
 }
 
 #[test]
+fn every_member_is_hashed_in_one_pass() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use crate::image::build::memory::{CountingPackage, Counts};
+    let builder = AsrBuilder::ec800m_cn_lf();
+    let counts = Rc::new(Cell::new(Counts::default()));
+    let mut pkg = CountingPackage::new(Box::new(builder.package()), Rc::clone(&counts));
+    let insp = inspect_asr(&mut pkg).unwrap();
+    let c = counts.get();
+    assert_eq!((c.hashes, c.walks), (0, 1), "{c:?}");
+    let mut plain = builder.package();
+    assert_eq!(insp.files.len(), plain.members().len());
+    for f in &insp.files {
+        assert_eq!(f, &plain.hash(&f.path).unwrap());
+    }
+}
+
+#[test]
 fn round_trip_la_through_a_zip_in_a_folder() {
     let mut builder = AsrBuilder::ec800m_cn_la();
     builder.folder = "EC800MCNLAR01A01M08_OCPU/".into();

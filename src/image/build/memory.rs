@@ -3,8 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::image::fields::hex;
-use crate::image::{FileEntry, ImageError, Member, Package};
+use crate::image::archive::hex;
+use crate::image::{FileEntry, ImageError, Member, Package, Visitor};
 
 /// A package whose members live in memory.
 #[derive(Debug, Clone, Default)]
@@ -102,5 +102,72 @@ impl Package for MemoryPackage {
     fn hash(&mut self, member: &str) -> Result<FileEntry, ImageError> {
         let data = self.find(member)?;
         Ok(FileEntry { path: member.to_string(), size: data.len() as u64, sha256: hex(&Sha256::digest(data)) })
+    }
+
+    /// Streams the members from memory, in order, with no copy and no size limit.
+    fn for_each(&mut self, visit: &mut Visitor<'_>) -> Result<(), ImageError> {
+        for (member, data) in self.members.iter().zip(&self.data) {
+            visit(member, &mut data.as_slice())?;
+        }
+        Ok(())
+    }
+}
+
+/// How often each way of reading a [`CountingPackage`] was used.
+#[cfg(test)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    /// [`Package::read`] calls.
+    pub reads: usize,
+    /// [`Package::hash`] calls.
+    pub hashes: usize,
+    /// [`Package::for_each`] calls.
+    pub walks: usize,
+}
+
+/// A package that counts how it is read, to show a reader makes one pass.
+#[cfg(test)]
+pub(crate) struct CountingPackage {
+    inner: Box<dyn Package>,
+    counts: std::rc::Rc<std::cell::Cell<Counts>>,
+}
+
+#[cfg(test)]
+impl CountingPackage {
+    /// Wraps `inner`, counting into `counts`.
+    pub(crate) fn new(inner: Box<dyn Package>, counts: std::rc::Rc<std::cell::Cell<Counts>>) -> CountingPackage {
+        CountingPackage { inner, counts }
+    }
+
+    fn count(&self, f: impl FnOnce(&mut Counts)) {
+        let mut c = self.counts.get();
+        f(&mut c);
+        self.counts.set(c);
+    }
+}
+
+#[cfg(test)]
+impl Package for CountingPackage {
+    fn path(&self) -> &str {
+        self.inner.path()
+    }
+
+    fn members(&self) -> &[Member] {
+        self.inner.members()
+    }
+
+    fn read(&mut self, member: &str, limit: u64) -> Result<Vec<u8>, ImageError> {
+        self.count(|c| c.reads += 1);
+        self.inner.read(member, limit)
+    }
+
+    fn hash(&mut self, member: &str) -> Result<FileEntry, ImageError> {
+        self.count(|c| c.hashes += 1);
+        self.inner.hash(member)
+    }
+
+    fn for_each(&mut self, visit: &mut Visitor<'_>) -> Result<(), ImageError> {
+        self.count(|c| c.walks += 1);
+        self.inner.for_each(visit)
     }
 }

@@ -6,6 +6,7 @@ use super::entry::{FLAG_FDL, FLAG_OPERATION, PacEntry};
 use super::scheme::SchemeFile;
 use crate::identity::normalise_model;
 use crate::image::claims::{name_conflict, revision_in};
+use crate::image::protected::{self, Area};
 use crate::image::{FileEntry, Inspection, Partition};
 
 /// UIS8910 logical address: erase NV.
@@ -113,27 +114,16 @@ fn partitions(pac: &PacFile) -> Vec<Partition> {
     }
 }
 
-/// Which protected area a name or address refers to.
+/// Which protected area a name or address refers to: the UIS8910 logical addresses, then the
+/// names by [`protected::area`].
 fn protected(text: &str, address: Option<u64>) -> Option<&'static str> {
     match address.and_then(|a| u32::try_from(a).ok()) {
-        Some(ADDR_ERASE_NV | ADDR_NV) => return Some("NV"),
-        Some(ADDR_PHASECHECK) => return Some("PhaseCheck (serial number and factory test results)"),
+        Some(ADDR_ERASE_NV | ADDR_NV) => return Some(Area::Nv.label()),
+        Some(ADDR_PHASECHECK) => return Some(Area::PhaseCheck.label()),
         Some(ADDR_FORMAT_FLASH) => return Some("the whole flash (format)"),
         _ => {}
     }
-    let t = text.to_ascii_uppercase();
-    let words: Vec<&str> = t.split(|c: char| !c.is_ascii_alphanumeric()).collect();
-    if t.contains("IMEI") {
-        Some("IMEI")
-    } else if t.contains("CALI") {
-        Some("calibration")
-    } else if t.contains("PHASECHECK") {
-        Some("PhaseCheck (serial number and factory test results)")
-    } else if words.iter().any(|w| w.starts_with("NV") || (w.ends_with("NV") && !w.ends_with("ENV"))) {
-        Some("NV")
-    } else {
-        None
-    }
+    protected::area(text).map(Area::label)
 }
 
 fn backup_clause(pac: &PacFile) -> String {
@@ -176,7 +166,7 @@ fn erases(pac: &PacFile) -> Vec<String> {
         if is_erase(&f.kind, &f.id) || written.is_none() && f.base == Some(u64::from(ADDR_ERASE_NV)) {
             push(format!("erases {area} (step {}{at})", f.id));
         } else if let Some(e) = written {
-            let clause = if area == "NV" { format!(", {}", backup_clause(pac)) } else { String::new() };
+            let clause = if area == Area::Nv.label() { format!(", {}", backup_clause(pac)) } else { String::new() };
             push(format!("overwrites {area} with {} (step {}{at}){clause}", e.label(), f.id));
         }
     }

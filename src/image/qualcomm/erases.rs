@@ -3,19 +3,7 @@
 //! naming the file and the step.
 
 use super::rawprogram::{Step, StepKind};
-
-/// Partition and file name words that mean calibration, NV or IMEI data: `efs2` holds the RF
-/// calibration on MDM9x07; `fsg`, `fsc`, `modemst1/2` are the NV backups of Qualcomm layouts;
-/// `qcn` is a calibration backup; `nv`, `nvm`, `imei`, `calib` say what they hold.
-pub const PROTECTED_WORDS: &[&str] =
-    &["efs", "efs2", "nv", "nvm", "fsg", "fsc", "modemst1", "modemst2", "qcn", "imei", "calib", "calibration"];
-
-/// Whether a partition or file name names a protected area.
-pub fn is_protected(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let stem = lower.rsplit(['/', '\\']).next().unwrap_or(&lower);
-    stem.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| PROTECTED_WORDS.contains(&w))
-}
+use crate::image::protected;
 
 /// Findings for one rawprogram or patch file. `file` is its path in the package; `partition`
 /// names the partition a step touches, when known.
@@ -38,18 +26,21 @@ pub fn findings(file: &str, steps: &[Step], partition: &dyn Fn(&Step) -> Option<
         }
         let name = partition(step);
         let file_base = step.filename.as_deref().map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f));
-        let touched =
-            [name.as_deref(), step.label.as_deref(), file_base].into_iter().flatten().find(|n| is_protected(n));
-        if let Some(what) = touched {
+        let touched = [name.as_deref(), step.label.as_deref(), file_base]
+            .into_iter()
+            .flatten()
+            .find_map(|n| protected::area(n).map(|area| (n, area)));
+        if let Some((what, area)) = touched {
             let verb = match step.kind {
                 StepKind::Erase => "erases",
                 StepKind::Program => "overwrites",
                 StepKind::Patch => "patches",
             };
             out.push(format!(
-                "{file} step {} {}: {verb} {what}, a calibration, NV or IMEI area that is unique to each module",
+                "{file} step {} {}: {verb} {what} ({}), a calibration, NV or IMEI area that is unique to each module",
                 step.number,
-                step.describe()
+                step.describe(),
+                area.label()
             ));
         }
     }
@@ -64,10 +55,10 @@ mod tests {
     #[test]
     fn names() {
         for yes in ["efs2", "EFS2", "fsg", "modemst1", "cal.qcn", "nv", "0:EFS2", "efs2.mbn"] {
-            assert!(is_protected(yes), "{yes}");
+            assert!(protected::is_protected(yes), "{yes}");
         }
         for no in ["modem", "system", "sbl", "NON-HLOS.ubi", "recoveryfs", "invalid", "efsx"] {
-            assert!(!is_protected(no), "{no}");
+            assert!(!protected::is_protected(no), "{no}");
         }
     }
 

@@ -16,9 +16,11 @@ mod partitions;
 pub mod rawprogram;
 pub mod xml;
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use self::layout::Layout;
+use super::archive::Digests;
 use super::archive::Storage;
 use super::scan::{Keep, Scan, scan};
 use super::{ImageError, Inspection, Member, Package};
@@ -108,7 +110,12 @@ fn check_md5(
         ins.problems.push(format!("{md5_path} line {line} not understood: {why}"));
     }
     let root_name = lay.root.rsplit('/').next().unwrap_or_default();
-    let mut covered = Vec::new();
+    // Members by lower-cased path relative to the root (the first in order wins), indexed once.
+    let mut by_relative: HashMap<String, (&String, &Digests)> = HashMap::with_capacity(scanned.digests.len());
+    for (p, d) in &scanned.digests {
+        by_relative.entry(lay.relative(p).to_ascii_lowercase()).or_insert((p, d));
+    }
+    let mut covered: HashSet<&str> = HashSet::new();
     for entry in &parsed.entries {
         let rel = entry
             .path
@@ -116,7 +123,7 @@ fn check_md5(
             .and_then(|r| r.strip_prefix('/'))
             .filter(|_| !root_name.is_empty())
             .unwrap_or(&entry.path);
-        let found = scanned.digests.iter().find(|(p, _)| lay.relative(p).eq_ignore_ascii_case(rel));
+        let found = by_relative.get(&rel.to_ascii_lowercase()).copied();
         let Some((member, digests)) = found else {
             return Err(ImageError::Malformed {
                 path: shown.to_string(),
@@ -135,13 +142,13 @@ fn check_md5(
                 ),
             });
         }
-        covered.push(member.clone());
+        covered.insert(member);
     }
     let update_prefix = format!("{}/", lay.update);
     let uncovered: Vec<&str> = scanned
         .digests
         .keys()
-        .filter(|p| p.starts_with(&update_prefix) && !covered.contains(p))
+        .filter(|p| p.starts_with(&update_prefix) && !covered.contains(p.as_str()))
         .map(|p| lay.relative(p))
         .collect();
     if !uncovered.is_empty() {

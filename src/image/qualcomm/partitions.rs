@@ -2,6 +2,7 @@
 //! partition_nand.xml names, the geometry in file names and the MIBIB header.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 use super::layout::{self, Layout};
 use super::rawprogram::{self, Step, StepKind};
@@ -9,6 +10,10 @@ use super::{contents, erases, mibib};
 use crate::identity::NandGeometry;
 use crate::image::scan::Scan;
 use crate::image::{ImageError, Inspection, Member, Partition};
+
+/// The `SECTOR_SIZE_IN_BYTES` values fwguard accepts: 512 bytes (eMMC sectors, small-page NAND)
+/// to 64 KiB. Real packages give 512, 2048 or 4096; anything outside is a damaged or hostile file.
+pub const SECTOR_SIZE_RANGE: RangeInclusive<u64> = 512..=(64 << 10);
 
 /// Reads the XML of `update/firehose/` into `ins.partitions`, `ins.erases` and `ins.nand`.
 pub(super) fn read(
@@ -25,6 +30,7 @@ pub(super) fn read(
         problem,
     };
     let names = nand_names(lay, scanned, ins);
+    let mut index = Index::new(members, &ins.partitions);
     let mut geometry = Geometry::default();
     let mut sorted: Vec<&str> = fh_names.to_vec();
     sorted.sort_unstable();
@@ -36,6 +42,9 @@ pub(super) fn read(
         let path = format!("{}/{name}", lay.firehose);
         let text = scanned.text(&path).unwrap_or_default();
         let steps = rawprogram::parse_steps(&text).map_err(|e| malformed(&path, e))?;
+        for step in &steps {
+            check_sector_size(step).map_err(|e| malformed(&path, e))?;
+        }
         let rel = lay.relative(&path).to_string();
         if let Some(g) = NandGeometry::find_in(name) {
             geometry.named(g, &rel, shown)?;
@@ -54,7 +63,7 @@ pub(super) fn read(
                 *count - 1
             });
             let name = partition_name(step, &names, nth);
-            add_partition(shown, lay, members, &rel, step, name, ins)?;
+            add_partition(shown, lay, &mut index, &rel, step, name, ins)?;
         }
     }
     for name in fh_names.iter().copied().filter(|n| layout::is_mibib(n)) {
@@ -99,6 +108,20 @@ fn nand_names(lay: &Layout, scanned: &Scan, ins: &mut Inspection) -> NandNames {
     }
 }
 
+/// Refuses a `SECTOR_SIZE_IN_BYTES` outside [`SECTOR_SIZE_RANGE`], naming the step and the value.
+fn check_sector_size(step: &Step) -> Result<(), String> {
+    match step.sector_size {
+        Some(size) if !SECTOR_SIZE_RANGE.contains(&size) => Err(format!(
+            "step {} {}: SECTOR_SIZE_IN_BYTES is {size}, outside the plausible range {} to {} bytes",
+            step.number,
+            step.describe(),
+            SECTOR_SIZE_RANGE.start(),
+            SECTOR_SIZE_RANGE.end()
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn base_name(filename: &str) -> &str {
     filename.rsplit(['\\', '/']).next().unwrap_or(filename)
 }
@@ -117,10 +140,34 @@ fn partition_name(step: &Step, names: &NandNames, nth: Option<usize>) -> Option<
     }
 }
 
+/// Lookups `add_partition` makes for every step, indexed once: members by lower-cased path, and
+/// partitions by start.
+struct Index<'m> {
+    /// Lower-cased member path to the first member with it.
+    members: HashMap<String, &'m Member>,
+    /// Start to the position in `Inspection::partitions` of the first partition there.
+    starts: HashMap<u64, usize>,
+}
+
+impl<'m> Index<'m> {
+    fn new(members: &'m [Member], partitions: &[Partition]) -> Index<'m> {
+        let mut index = Index { members: HashMap::with_capacity(members.len()), starts: HashMap::new() };
+        for m in members {
+            index.members.entry(m.path.to_ascii_lowercase()).or_insert(m);
+        }
+        for (i, p) in partitions.iter().enumerate() {
+            if let Some(start) = p.start {
+                index.starts.entry(start).or_insert(i);
+            }
+        }
+        index
+    }
+}
+
 fn add_partition(
     shown: &str,
     lay: &Layout,
-    members: &[Member],
+    index: &mut Index<'_>,
     rel: &str,
     step: &Step,
     partition: Option<String>,
@@ -135,7 +182,7 @@ fn add_partition(
                 path: shown.to_string(),
                 problem: format!("{rel} step {}: filename {f:?} points outside the package", step.number),
             })?;
-            let found = members.iter().find(|m| m.path.eq_ignore_ascii_case(&resolved));
+            let found = index.members.get(&resolved.to_ascii_lowercase());
             if found.is_none() {
                 ins.problems.push(format!(
                     "{rel} step {} writes {}, which the package does not have",
@@ -154,13 +201,16 @@ fn add_partition(
         (None, None) => "whole device".to_string(),
     });
     let erase = step.kind == StepKind::Erase;
-    if let Some(existing) = ins.partitions.iter_mut().find(|p| start.is_some() && p.start == start) {
+    if let Some(existing) = start.and_then(|s| index.starts.get(&s)).and_then(|&i| ins.partitions.get_mut(i)) {
         existing.erase |= erase;
         if existing.file.is_none() {
             existing.file = file;
             existing.name = name;
         }
         return Ok(());
+    }
+    if let Some(s) = start {
+        index.starts.insert(s, ins.partitions.len());
     }
     ins.partitions.push(Partition { name, start, size: step.size_bytes(), file, erase });
     Ok(())
@@ -199,10 +249,20 @@ impl Geometry {
         let (Some(sector), Some(ppb)) = (step.sector_size, step.pages_per_block) else {
             return Ok(());
         };
-        let page_kib = u32::try_from(sector / 1024).unwrap_or(0);
-        let block_kib = u32::try_from(sector.saturating_mul(ppb) / 1024).unwrap_or(0);
-        let g = NandGeometry { page_kib, block_kib };
         let at = format!("{source} step {}", step.number);
+        let bad =
+            |problem: String| ImageError::Malformed { path: shown.to_string(), part: source.to_string(), problem };
+        check_sector_size(step).map_err(bad)?;
+        // Sizes in u64: a sector size in range and any PAGES_PER_BLOCK cannot overflow here.
+        let too_large = || {
+            bad(format!(
+                "step {}: PAGES_PER_BLOCK {ppb} with {sector}-byte pages gives an erase block too large to be real",
+                step.number
+            ))
+        };
+        let page_kib = u32::try_from(sector / 1024).map_err(|_| too_large())?;
+        let block_kib = sector.checked_mul(ppb).and_then(|b| u32::try_from(b / 1024).ok()).ok_or_else(too_large)?;
+        let g = NandGeometry { page_kib, block_kib };
         match &self.from_xml {
             Some((other, from)) if *other != g => {
                 Err(Self::clash(shown, source, format!("{other} ({from})"), format!("{g} ({at})")))
@@ -218,7 +278,7 @@ impl Geometry {
     fn page_from_mibib(&mut self, page: u32, source: &str, shown: &str) -> Result<(), ImageError> {
         let known = self.named.as_ref().or(self.from_xml.as_ref());
         if let Some((g, from)) = known
-            && g.page_kib * 1024 != page
+            && u64::from(g.page_kib) * 1024 != u64::from(page)
         {
             return Err(Self::clash(
                 shown,

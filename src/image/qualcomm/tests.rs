@@ -189,6 +189,82 @@ fn damaged_parts() {
 }
 
 #[test]
+fn implausible_sector_size_is_malformed_naming_file_value_and_range() {
+    let rawprogram = |size: &str, ppb: &str| {
+        Content::text(&format!(
+            r#"<data><program SECTOR_SIZE_IN_BYTES="{size}" {ppb} filename="..\sbl1.mbn" start_sector="0" num_partition_sectors="1"/></data>"#
+        ))
+    };
+    // 4294967296 is 4194304 KiB pages: 1024 times that overflows a u32.
+    for size in ["4294967296", "18446744073709551615", "0", "256", "131072"] {
+        for ppb in [r#"PAGES_PER_BLOCK="64""#, ""] {
+            let mut b = QualcommBuilder::ec25(REV);
+            b.extra.push(("update/firehose/rawprogram_huge.xml".into(), rawprogram(size, ppb)));
+            let err = read(&b, Store::Folder).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(err, ImageError::Malformed { ref part, .. } if part.ends_with("update/firehose/rawprogram_huge.xml")),
+                "{text}"
+            );
+            assert!(text.contains(&format!("SECTOR_SIZE_IN_BYTES is {size},")), "{text}");
+            assert!(text.contains("512 to 65536 bytes"), "{text}");
+        }
+    }
+    let mut b = QualcommBuilder::ec25(REV);
+    b.extra.push((
+        "update/firehose/rawprogram_huge.xml".into(),
+        rawprogram("4096", r#"PAGES_PER_BLOCK="18446744073709551615""#),
+    ));
+    let err = read(&b, Store::Folder).unwrap_err();
+    assert!(matches!(err, ImageError::Malformed { .. }) && err.to_string().contains("erase block too large"), "{err}");
+    for size in ["512", "65536"] {
+        let mut b = QualcommBuilder::ec25(REV);
+        b.extra.push(("update/firehose/rawprogram_emmc.xml".into(), rawprogram(size, "")));
+        assert!(read(&b, Store::Folder).is_ok(), "{size}");
+    }
+}
+
+#[test]
+fn a_large_rawprogram_is_read_whole() {
+    // 20,000 steps, each a new partition: members and partitions are looked up by index.
+    let n: u64 = 20_000;
+    let mut xml = String::from("<data>");
+    for i in 0..n {
+        xml.push_str(&format!(
+            r#"<program SECTOR_SIZE_IN_BYTES="4096" PAGES_PER_BLOCK="64" filename="..\SBL1.mbn" start_sector="{}" num_partition_sectors="1"/>"#,
+            200_000 + i
+        ));
+    }
+    xml.push_str("</data>");
+    assert!((xml.len() as u64) < crate::image::qualcomm::xml::MAX_XML_SIZE);
+    let mut b = QualcommBuilder::ec25(REV);
+    b.extra.push(("update/firehose/rawprogram_many.xml".into(), Content::text(&xml)));
+    let ins = read(&b, Store::Folder).unwrap();
+    let many: Vec<_> = ins.partitions.iter().filter(|p| p.start >= Some(200_000 * 4096)).collect();
+    assert_eq!(many.len() as u64, n);
+    assert!(many.iter().all(|p| p.file.as_deref() == Some("update/sbl1.mbn") && p.size == Some(4096)));
+    assert_eq!(many.last().unwrap().start, Some((200_000 + n - 1) * 4096));
+    assert!(!ins.problems.iter().any(|p| p.contains("does not have")), "{:?}", ins.problems);
+}
+
+#[test]
+fn many_xml_members_are_refused_past_the_keep_budget() {
+    use crate::image::archive::limits::MAX_KEPT_TOTAL;
+    use crate::image::qualcomm::xml::MAX_XML_SIZE;
+    // Each patch XML is within its own 4 MiB limit; together they pass the 32 MiB budget.
+    let mut b = QualcommBuilder::ec25(REV);
+    b.md5 = Md5Mode::Missing;
+    for i in 0..=MAX_KEPT_TOTAL / MAX_XML_SIZE {
+        b.extra.push((format!("update/firehose/patch_fill{i}.xml"), Content::Filler { len: MAX_XML_SIZE, seed: i }));
+    }
+    let err = read(&b, Store::Folder).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ImageError::Unsafe { .. }), "{text}");
+    assert!(text.contains("patch_fill") && text.contains("(MAX_KEPT_TOTAL)"), "{text}");
+    assert!(text.contains(&format!("{MAX_KEPT_TOTAL}-byte cap")), "{text}");
+}
+
+#[test]
 fn delta_packages() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("EC20EQAR02A05V03-R02A09V02.zip");

@@ -88,7 +88,56 @@ fn element(e: &BytesStart<'_>, parent: Option<usize>, at: u64) -> Result<Element
     Ok(Element { name, attrs, text: String::new(), parent })
 }
 
-/// The child elements of `parent` named `name` (ASCII case ignored).
-pub fn children<'a>(all: &'a [Element], parent: usize, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
-    all.iter().filter(move |e| e.parent == Some(parent) && e.name.eq_ignore_ascii_case(name))
+/// A parsed document: its elements in document order, with each element's children indexed in
+/// one pass, so finding the children of every element is linear in the document's size.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tree {
+    /// The elements, in document order.
+    pub elements: Vec<Element>,
+    /// For each element, the indices of its children, in document order.
+    children: Vec<Vec<usize>>,
+}
+
+impl Tree {
+    /// Parses `text` and indexes it. The error says what and where.
+    pub fn parse(text: &str) -> Result<Tree, String> {
+        let elements = elements(text)?;
+        let mut children = vec![Vec::new(); elements.len()];
+        for (i, el) in elements.iter().enumerate() {
+            if let Some(list) = el.parent.and_then(|p| children.get_mut(p)) {
+                list.push(i);
+            }
+        }
+        Ok(Tree { elements, children })
+    }
+
+    /// The child elements of element `parent` named `name` (ASCII case ignored).
+    pub fn children<'a>(&'a self, parent: usize, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children
+            .get(parent)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|&i| self.elements.get(i))
+            .filter(move |e| e.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The text of the first child of `parent` named `name` that has any.
+    pub fn child_text<'a>(&'a self, parent: usize, name: &'a str) -> Option<&'a str> {
+        self.children(parent, name).map(|e| e.text.as_str()).find(|t| !t.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_are_indexed_by_parent() {
+        let t = Tree::parse("<a><b>1</b><c><b>2</b></c><B>3</B><b/></a>").unwrap();
+        let texts: Vec<&str> = t.children(0, "b").map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["1", "3", ""]);
+        assert_eq!(t.child_text(2, "b"), Some("2"));
+        assert_eq!(t.child_text(0, "c"), None);
+        assert_eq!(t.children(99, "b").count(), 0);
+    }
 }

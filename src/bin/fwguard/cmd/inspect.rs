@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use comfy_table::{Cell, Table};
 use fwguard::image::{Inspection, inspect};
 
+use crate::output::hinted;
+
 /// Arguments of `fwguard inspect`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -16,16 +18,12 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Runs the command: exit 0 with the inspection, 2 when the package cannot be read.
+/// Runs the command: exit 0 with the inspection. When the package cannot be read, the error
+/// (with its hint) goes back to `main`, which prints it and exits 2.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let ins = match inspect(&args.image) {
-        Ok(ins) => ins,
-        Err(e) => {
-            eprintln!("error: {e}");
-            eprintln!("hint: {}", e.hint());
-            return Ok(ExitCode::from(2));
-        }
-    };
+    // The message already names the package, the part and the cause: wrap it whole, so the
+    // cause is not printed twice.
+    let ins = inspect(&args.image).map_err(|e| hinted(&e, e.hint()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&ins)?);
     } else {
@@ -94,10 +92,7 @@ fn render(ins: &Inspection) -> String {
         out.push_str(&format!("\n{parts}\n"));
     }
     if let Some(claim) = &ins.name_conflict {
-        out.push_str(&format!(
-            "\nconflict: the file name says {claim}, the content says {}\n",
-            ins.revision.as_deref().unwrap_or("nothing")
-        ));
+        out.push_str(&format!("\nconflict: {claim}\n"));
     }
     for e in &ins.erases {
         out.push_str(&format!("\nerases: {e}\n"));
