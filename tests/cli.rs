@@ -251,3 +251,18 @@ fn built_in_rules_lint_and_their_tests_pass() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(" passed, 0 failed"), "{out}");
 }
+
+#[test]
+fn an_unreadable_image_is_one_error_naming_the_path_and_the_cause_once() {
+    let home = TempDir::new().unwrap();
+    let missing = home.path().join("EC25EFAR06A18M4G_20.201.20.201.zip");
+    let (code, out, err) = run(
+        home.path(),
+        &["check", "--model", "EC25", "--revision", "EC25EFAR06A17M4G", "--image", missing.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "no verdict is printed: {out}");
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(err.contains(missing.to_str().unwrap()) && err.contains("hint:"), "{err}");
+}

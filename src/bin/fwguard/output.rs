@@ -28,10 +28,24 @@ pub fn hinted(message: impl std::fmt::Display, hint: &str) -> anyhow::Error {
 
 /// Prints `error: ...` and `hint: ...` on stderr.
 pub fn print_error(e: &anyhow::Error) {
-    eprintln!("{} {e:#}", paint("error:", Colour::Red, std::io::stderr().is_terminal()));
+    eprintln!("{} {}", paint("error:", Colour::Red, std::io::stderr().is_terminal()), message(e));
     if let Some(h) = hint(e) {
         eprintln!("{} {h}", paint("hint:", Colour::Cyan, std::io::stderr().is_terminal()));
     }
+}
+
+/// The error and its causes, each cause once: many library errors already name their cause.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain().map(ToString::to_string) {
+        if !text.contains(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// The hint of the first error in the chain that has one.
