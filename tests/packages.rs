@@ -23,6 +23,11 @@ fn json(dir: &Path, args: &[&str]) -> (i32, Value, String) {
     (code, serde_json::from_str(&out).unwrap_or(Value::Null), err)
 }
 
+/// `fwguard check --json` of a module described by hand and a package.
+fn check_image(dir: &Path, model: &str, revision: &str, image: &Path) -> (i32, Value, String) {
+    json(dir, &["check", "--json", "--model", model, "--revision", revision, "--image", image.to_str().unwrap()])
+}
+
 fn rules(r: &Value) -> Vec<String> {
     r["findings"]
         .as_array()
@@ -89,37 +94,13 @@ fn unisoc_pac_identity_comes_from_its_content() {
     assert!(i["files"].as_array().unwrap().iter().all(|f| f["sha256"].as_str().unwrap().len() == 64));
 
     // The file name says nothing; the content says EUAA, so an EUAB module is refused.
-    let (code, r, _) = json(
-        dir.path(),
-        &[
-            "check",
-            "--json",
-            "--model",
-            "EC200U",
-            "--revision",
-            "EC200UEUABR01A03M08",
-            "--image",
-            path.to_str().unwrap(),
-        ],
-    );
+    let (code, r, _) = check_image(dir.path(), "EC200U", "EC200UEUABR01A03M08", &path);
     assert_eq!(code, 1);
     assert!(rules(&r).contains(&"product-mismatch".to_string()), "{r}");
 
     // Renamed to claim another module, it is an identity conflict naming both.
     let liar = write(dir.path(), "8915DM_cat1_open_EC200UEUABR01A05M08_merge.pac", &pac.to_bytes());
-    let (code, r, _) = json(
-        dir.path(),
-        &[
-            "check",
-            "--json",
-            "--model",
-            "EC200U",
-            "--revision",
-            "EC200UEUABR01A03M08",
-            "--image",
-            liar.to_str().unwrap(),
-        ],
-    );
+    let (code, r, _) = check_image(dir.path(), "EC200U", "EC200UEUABR01A03M08", &liar);
     assert_eq!(code, 1);
     let f = r["findings"]
         .as_array()
@@ -135,19 +116,7 @@ fn nv_erase_in_a_pac_is_a_calibration_warning() {
     let dir = TempDir::new().unwrap();
     let pac = PacBuilder::ec200u_eu().with_nv_steps();
     let path = write(dir.path(), "nv.pac", &pac.to_bytes());
-    let (_, r, err) = json(
-        dir.path(),
-        &[
-            "check",
-            "--json",
-            "--model",
-            "EC200U",
-            "--revision",
-            "EC200UEUAAR02A02M08_OCPU",
-            "--image",
-            path.to_str().unwrap(),
-        ],
-    );
+    let (_, r, err) = check_image(dir.path(), "EC200U", "EC200UEUAAR02A02M08_OCPU", &path);
     assert!(rules(&r).contains(&"calibration-erase".to_string()), "{r} {err}");
 }
 
@@ -174,19 +143,7 @@ fn qualcomm_geometry_from_the_package_is_checked_against_the_module() {
     let dir = TempDir::new().unwrap();
     let pkg = QualcommBuilder::ec25("EC25EFAR06A18M4G_20.201.20.201");
     let ok = pkg.write_folder(dir.path()).unwrap();
-    let (code, r, err) = json(
-        dir.path(),
-        &[
-            "check",
-            "--json",
-            "--model",
-            "EC25",
-            "--revision",
-            "EC25EFAR06A17M4G_20.200.20.200",
-            "--image",
-            ok.to_str().unwrap(),
-        ],
-    );
+    let (code, r, err) = check_image(dir.path(), "EC25", "EC25EFAR06A17M4G_20.200.20.200", &ok);
     assert_eq!(code, 0, "{r} {err}");
 
     // The same build laid out for 2 KiB pages and 128 KiB blocks (the EC25-EU NAND) would NAK
@@ -195,19 +152,7 @@ fn qualcomm_geometry_from_the_package_is_checked_against_the_module() {
     let p2k =
         QualcommBuilder { geometry: fwguard::identity::NandGeometry { page_kib: 2, block_kib: 128 }, ..pkg.clone() };
     let bad = p2k.write_folder(other.path()).unwrap();
-    let (code, r, _) = json(
-        dir.path(),
-        &[
-            "check",
-            "--json",
-            "--model",
-            "EC25",
-            "--revision",
-            "EC25EFAR06A17M4G_20.200.20.200",
-            "--image",
-            bad.to_str().unwrap(),
-        ],
-    );
+    let (code, r, _) = check_image(dir.path(), "EC25", "EC25EFAR06A17M4G_20.200.20.200", &bad);
     assert_eq!(code, 1);
     let f = r["findings"]
         .as_array()
@@ -224,19 +169,7 @@ fn qualcomm_geometry_from_the_package_is_checked_against_the_module() {
     let third = TempDir::new().unwrap();
     let factory = QualcommBuilder { factory: true, erase_all: true, calibration_write: true, ..pkg.clone() };
     let fac = factory.write_folder(third.path()).unwrap();
-    let (_, r, _) = json(
-        dir.path(),
-        &[
-            "check",
-            "--json",
-            "--model",
-            "EC25",
-            "--revision",
-            "EC25EFAR06A17M4G_20.200.20.200",
-            "--image",
-            fac.to_str().unwrap(),
-        ],
-    );
+    let (_, r, _) = check_image(dir.path(), "EC25", "EC25EFAR06A17M4G_20.200.20.200", &fac);
     assert!(rules(&r).contains(&"calibration-erase".to_string()), "{r}");
 }
 
@@ -278,19 +211,7 @@ fn problems_the_reader_noted_become_a_warning() {
     let dir = TempDir::new().unwrap();
     let pkg = QualcommBuilder { md5: Md5Mode::Missing, ..QualcommBuilder::ec25("EC25EFAR06A18M4G_20.201.20.201") };
     let path = pkg.write_folder(dir.path()).unwrap();
-    let (code, r, err) = json(
-        dir.path(),
-        &[
-            "check",
-            "--json",
-            "--model",
-            "EC25",
-            "--revision",
-            "EC25EFAR06A17M4G_20.200.20.200",
-            "--image",
-            path.to_str().unwrap(),
-        ],
-    );
+    let (code, r, err) = check_image(dir.path(), "EC25", "EC25EFAR06A17M4G_20.200.20.200", &path);
     assert_eq!((code, r["verdict"].as_str()), (0, Some("warn")), "{r} {err}");
     let f = r["findings"]
         .as_array()
