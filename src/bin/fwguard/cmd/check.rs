@@ -99,7 +99,7 @@ fn acquire(args: &Args) -> anyhow::Result<Acquired> {
 /// Runs the check, prints the verdict and records it in the history.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let db = super::load_database(args.db.as_deref())?;
-    let acquired = acquire(&args)?;
+    // The candidate first: a package that cannot be read should not cost a session with the module.
     let (candidate, image) = match (&args.image, &args.to) {
         (Some(path), _) => (path.display().to_string(), fwguard::image::inspect(path)?.facts()),
         (None, to) => {
@@ -107,6 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (name.clone(), ImageFacts { name, ..ImageFacts::default() })
         }
     };
+    let acquired = acquire(&args)?;
     let report = judge(&acquired.facts, &image, &db);
     print_report(&report, db.origin(), args.json)?;
     record(&acquired, &candidate, &report);
