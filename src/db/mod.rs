@@ -12,9 +12,9 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::identity::normalise_model;
+use crate::identity::{Revision, normalise_model};
 use crate::rules::model::{Chip, FamilyFile, PolicyRule, Product};
-use crate::rules::{RuleSet, RulesError};
+use crate::rules::{RevisionPattern, RuleSet, RulesError};
 
 pub use migrate::{Migration, MigrationError, apply_migrations};
 
@@ -78,6 +78,9 @@ pub struct Database {
     models: HashMap<String, usize>,
     chips: HashMap<String, usize>,
     policy: HashMap<String, usize>,
+    /// Every revision pattern and threshold of the rules, parsed once (by its text).
+    patterns: HashMap<String, RevisionPattern>,
+    thresholds: HashMap<String, Revision>,
 }
 
 impl Database {
@@ -96,7 +99,23 @@ impl Database {
         }
         let chips = rules.chips.iter().enumerate().map(|(i, c)| (c.jedec.clone(), i)).collect();
         let policy = rules.policy.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
-        Database { rules, sha256, origin: origin.to_string(), products, models, chips, policy }
+        let mut patterns = HashMap::new();
+        let mut thresholds = HashMap::new();
+        for f in &rules.families {
+            let texts =
+                f.steps.iter().flat_map(|s| [&s.from, &s.to]).chain(f.known_bad.iter().flat_map(|k| &k.revisions));
+            for t in texts {
+                if let Ok(p) = RevisionPattern::parse(t) {
+                    patterns.insert(t.clone(), p);
+                }
+            }
+            for t in f.anti_rollback.iter().chain(&f.signed) {
+                if let Ok(r) = Revision::parse(&t.since) {
+                    thresholds.insert(t.since.clone(), r);
+                }
+            }
+        }
+        Database { rules, sha256, origin: origin.to_string(), products, models, chips, policy, patterns, thresholds }
     }
 
     /// The database compiled from the rules this binary was built with.
@@ -164,6 +183,17 @@ impl Database {
     /// The policy entry of a rule id.
     pub fn policy(&self, id: &str) -> Option<&PolicyRule> {
         self.policy.get(id).map(|&i| &self.rules.policy[i])
+    }
+
+    /// A revision pattern of the rules, parsed when the database was compiled. `None` for text
+    /// that is no pattern of these rules (linted rules have none that fail to parse).
+    pub fn pattern(&self, text: &str) -> Option<&RevisionPattern> {
+        self.patterns.get(text)
+    }
+
+    /// A threshold revision (`since`) of the rules, parsed when the database was compiled.
+    pub fn threshold(&self, text: &str) -> Option<&Revision> {
+        self.thresholds.get(text)
     }
 
     /// Known product codes close to `code` (one or two edits), for "did you mean".

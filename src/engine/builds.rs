@@ -6,23 +6,29 @@ use std::cmp::Ordering;
 use super::Ctx;
 use super::facts::{DeviceFacts, ImageFacts};
 use super::resolve::{DeviceSide, ImageSide};
+use crate::db::Database;
 use crate::identity::{Flavour, ImageKind, Revision};
-use crate::rules::RevisionPattern;
 use crate::rules::model::{FamilyFile, Step, Threshold};
 
 /// The explicit step that allows `rule` for this pair, if any.
-fn step_allowing<'a>(family: &'a FamilyFile, dev: &Revision, img: &Revision, rule: &str) -> Option<&'a Step> {
+fn step_allowing<'a>(
+    db: &Database,
+    family: &'a FamilyFile,
+    dev: &Revision,
+    img: &Revision,
+    rule: &str,
+) -> Option<&'a Step> {
     family.steps.iter().find(|s| {
         s.allows.iter().any(|a| a == rule)
-            && RevisionPattern::parse(&s.from).is_ok_and(|p| p.matches(dev))
-            && RevisionPattern::parse(&s.to).is_ok_and(|p| p.matches(img))
+            && db.pattern(&s.from).is_some_and(|p| p.matches(dev))
+            && db.pattern(&s.to).is_some_and(|p| p.matches(img))
     })
 }
 
 /// The first threshold of `r`'s product that `r` is at or above.
-fn at_or_above<'a>(thresholds: &'a [Threshold], r: &Revision) -> Option<&'a Threshold> {
+fn at_or_above<'a>(db: &Database, thresholds: &'a [Threshold], r: &Revision) -> Option<&'a Threshold> {
     thresholds.iter().find(|t| {
-        Revision::parse(&t.since).is_ok_and(|s| s.product() == r.product() && r.build_cmp(&s) != Ordering::Less)
+        db.threshold(&t.since).is_some_and(|s| s.product() == r.product() && r.build_cmp(s) != Ordering::Less)
     })
 }
 
@@ -53,7 +59,8 @@ pub(crate) fn compare(ctx: &mut Ctx<'_>, dev: &DeviceSide<'_>, img: &ImageSide<'
     let Some(d) = &dev.revision else { return };
     let fam = dev.family;
     if let Some(i) = img.name.revision() {
-        let allowed = |rule: &str| step_allowing(fam, d, i, rule);
+        let db = ctx.db;
+        let allowed = |rule: &str| step_allowing(db, fam, d, i, rule);
         if d.baseline() != i.baseline() {
             match allowed("cross-baseline") {
                 Some(s) => ctx.note(
@@ -97,7 +104,7 @@ pub(crate) fn compare(ctx: &mut Ctx<'_>, dev: &DeviceSide<'_>, img: &ImageSide<'
             );
         } else if order == Ordering::Less {
             let rollback =
-                if fam.family.anti_rollback { Some(None) } else { at_or_above(&fam.anti_rollback, d).map(Some) };
+                if fam.family.anti_rollback { Some(None) } else { at_or_above(db, &fam.anti_rollback, d).map(Some) };
             match rollback {
                 Some(t) => {
                     let (why, source) = match t {
@@ -129,7 +136,7 @@ pub(crate) fn compare(ctx: &mut Ctx<'_>, dev: &DeviceSide<'_>, img: &ImageSide<'
             flavour_switch(ctx, d, i.flavour());
         }
         for kb in &img.family.known_bad {
-            if kb.revisions.iter().any(|p| RevisionPattern::parse(p).is_ok_and(|p| p.matches(i))) {
+            if kb.revisions.iter().any(|p| db.pattern(p).is_some_and(|p| p.matches(i))) {
                 ctx.add_sourced(
                     "known-bad",
                     format!("{i} is a known-bad build: {} (rule {})", kb.reason, kb.id),
@@ -160,10 +167,10 @@ pub(crate) fn guards(
     img: &ImageSide<'_>,
 ) {
     let d = dev.revision.as_ref();
-    let threshold = d.and_then(|d| at_or_above(&dev.family.signed, d));
+    let threshold = d.and_then(|d| at_or_above(ctx.db, &dev.family.signed, d));
     let enforced = facts.secure_boot.unwrap_or(threshold.is_some());
-    let image_signed =
-        image.signed == Some(true) || img.name.revision().is_some_and(|r| at_or_above(&img.family.signed, r).is_some());
+    let image_signed = image.signed == Some(true)
+        || img.name.revision().is_some_and(|r| at_or_above(ctx.db, &img.family.signed, r).is_some());
     if enforced && !image_signed {
         let why = match (facts.secure_boot, threshold) {
             (Some(true), _) => "the module reports secure boot enabled".to_string(),
