@@ -115,3 +115,27 @@ fn a_module_that_answers_nothing_or_garbage_is_a_clear_error_in_bounded_time() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn check_refuses_to_guess_between_several_modules_and_lists_them() {
+    let root = TempDir::new().unwrap();
+    let r = root.path().to_str().unwrap();
+    let first = Sim::start(&["ec25-e", "--root", r]);
+    let second = Sim::start(&["ec200u-eu", "--root", r, "--usb-port", "2"]);
+    assert_ne!(first.port, second.port);
+    let home = TempDir::new().unwrap();
+    let sys = root.path().join("sys");
+    let dev = root.path().join("dev");
+    let (code, _, err) = check(&home, &[("FWGUARD_SYSFS", &sys), ("FWGUARD_DEV", &dev)], &["--to", EC25_R08]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("2 Quectel modules found"), "{err}");
+    assert!(err.contains("2c7c:0125") && err.contains("2c7c:0901"), "both are listed: {err}");
+    assert!(err.contains(first.port.to_str().unwrap()), "{err}");
+    assert!(err.contains("--port"), "{err}");
+    // Nothing was judged, so nothing was recorded.
+    let out = fwguard(home.path()).args(["history", "--json"]).output().unwrap();
+    let h: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(h["checks"].as_array().map(Vec::len), Some(0), "{h}");
+    second.finish();
+    first.finish();
+}

@@ -56,8 +56,8 @@ impl LocateError {
 
 /// One line describing a module for lists.
 pub fn describe(m: &Module) -> String {
-    let ports: Vec<String> = m.ports.iter().map(|p| format!("{} ({:?})", p.path.display(), p.role)).collect();
-    format!("  {} {} {:?} {}: {}", m.bus_id, m.usb_id(), m.mode, m.models.join("/"), ports.join(", "))
+    let ports: Vec<String> = m.ports.iter().map(|p| format!("{} ({})", p.path.display(), p.role)).collect();
+    format!("  {} {} {} {}: {}", m.bus_id, m.usb_id(), m.mode, m.models.join("/"), ports.join(", "))
 }
 
 /// The one attached module and its AT port.
@@ -95,6 +95,7 @@ mod tests {
             pid,
             manufacturer: "Quectel".into(),
             product: "test".into(),
+            bus: "1-1".into(),
             ports: ports
                 .iter()
                 .map(|(n, tty)| TreePort { interface: *n, tty: (*tty).into(), target: "/dev/null".into() })

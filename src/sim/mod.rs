@@ -43,6 +43,9 @@ pub struct SimOptions {
     pub state: Option<PathBuf>,
     /// `--root DIR`: describe the module under `DIR/sys` and `DIR/dev`.
     pub root: Option<PathBuf>,
+    /// `--usb-port N`: the hub port under `--root` (bus id `1-N`, ttys from `ttyUSB{8(N-1)}`), so
+    /// several simulated modules can share one tree. 0 is taken as 1.
+    pub usb_port: u8,
     /// `--fault SPEC`... ([`spawn`] refuses those the simulator does not act on yet: see
     /// [`Fault::is_simulated`]).
     pub faults: Vec<Fault>,

@@ -84,12 +84,17 @@ impl SimPort {
 }
 
 /// A running simulated module.
+/// How many tty numbers each hub port's module takes (`--usb-port 2` starts at ttyUSB8).
+const TTYS_PER_USB_PORT: usize = 8;
+
 pub(crate) struct Server {
     profile: Arc<Profile>,
     faults: Faults,
     ports: Vec<SimPort>,
     primary: usize,
     root: Option<PathBuf>,
+    /// The hub port the module is plugged into (bus id `1-N`).
+    usb_port: u8,
     tree: Option<SysfsTree>,
     flash: FlashStore,
     boot_at: Option<Instant>,
@@ -127,6 +132,7 @@ impl Server {
             ports,
             primary,
             root: options.root.clone(),
+            usb_port: options.usb_port.max(1),
             tree: None,
             flash,
             boot_at: None,
@@ -157,11 +163,11 @@ impl Server {
 
     /// The tty names the kernel would give the ports in `mode`.
     fn tty_names(&self, mode: Mode) -> Vec<String> {
-        if mode == Mode::Arom {
-            // cdc_acm
-            return (0..self.ports.len()).map(|k| format!("ttyACM{k}")).collect();
-        }
-        (0..self.ports.len()).map(|k| format!("ttyUSB{k}")).collect()
+        // Modules on other hub ports number their ttys after the first one's, as the kernel would
+        // for modules plugged in one after another.
+        let base = (usize::from(self.usb_port) - 1) * TTYS_PER_USB_PORT;
+        let driver = if mode == Mode::Arom { "ttyACM" } else { "ttyUSB" };
+        (0..self.ports.len()).map(|k| format!("{driver}{}", base + k)).collect()
     }
 
     /// (Re)writes the `--root` tree for the module in `mode`.
@@ -179,6 +185,7 @@ impl Server {
                 pid: self.profile.usb.pid,
                 manufacturer: self.profile.manufacturer.clone(),
                 product: self.profile.model.clone(),
+                bus: format!("1-{}", self.usb_port),
                 ports: self
                     .profile
                     .interfaces
@@ -201,6 +208,7 @@ impl Server {
                 pid,
                 manufacturer: self.profile.manufacturer.clone(),
                 product: format!("{} download", self.profile.model),
+                bus: format!("1-{}", self.usb_port),
                 ports: vec![TreePort { interface, tty, target: self.ports[self.primary].pty.path.clone() }],
             }
         };

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use super::error::SimError;
 
 const CONTROLLER: &str = "devices/pci0000:00/0000:00:14.0/usb1";
-const BUS_ID: &str = "1-1";
 
 /// One tty of the module as the tree shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +42,8 @@ pub struct TreeDevice {
     pub manufacturer: String,
     /// The USB product string.
     pub product: String,
+    /// The USB bus id of the port it is plugged into, `1-1`.
+    pub bus: String,
     /// Its ttys.
     pub ports: Vec<TreePort>,
 }
@@ -51,6 +52,7 @@ pub struct TreeDevice {
 #[derive(Debug)]
 pub struct SysfsTree {
     root: PathBuf,
+    bus: String,
     ttys: Vec<String>,
     interfaces: Vec<u8>,
 }
@@ -58,7 +60,8 @@ pub struct SysfsTree {
 impl SysfsTree {
     /// Writes `device` under `root`, replacing what an earlier run left there.
     pub fn write(root: &Path, device: &TreeDevice) -> Result<SysfsTree, SimError> {
-        let mut tree = SysfsTree { root: root.to_path_buf(), ttys: Vec::new(), interfaces: Vec::new() };
+        let mut tree =
+            SysfsTree { root: root.to_path_buf(), bus: device.bus.clone(), ttys: Vec::new(), interfaces: Vec::new() };
         tree.remove_stale()?;
         tree.ttys = device.ports.iter().map(|p| p.tty.clone()).collect();
         tree.interfaces = device.ports.iter().map(|p| p.interface).collect();
@@ -76,10 +79,11 @@ impl SysfsTree {
     }
 
     fn device_dir(&self) -> PathBuf {
-        self.sys().join(CONTROLLER).join(BUS_ID)
+        self.sys().join(CONTROLLER).join(&self.bus)
     }
 
     fn fill(&self, device: &TreeDevice) -> Result<(), (PathBuf, io::Error)> {
+        let bus = &self.bus;
         let dev_dir = self.device_dir();
         mkdir(&dev_dir)?;
         mkdir(&self.sys().join("class/tty"))?;
@@ -93,15 +97,15 @@ impl SysfsTree {
         write(&dev_dir.join("devnum"), "2\n")?;
         write(&dev_dir.join("speed"), "480\n")?;
         write(&dev_dir.join("bNumInterfaces"), &format!("{:2}\n", device.ports.len()))?;
-        link(&format!("../../../{CONTROLLER}/{BUS_ID}"), &self.sys().join("bus/usb/devices").join(BUS_ID))?;
+        link(&format!("../../../{CONTROLLER}/{bus}"), &self.sys().join("bus/usb/devices").join(bus))?;
         for (minor, port) in device.ports.iter().enumerate() {
-            let intf_name = format!("{BUS_ID}:1.{}", port.interface);
+            let intf_name = format!("{bus}:1.{}", port.interface);
             let intf = dev_dir.join(&intf_name);
             mkdir(&intf)?;
             write(&intf.join("bInterfaceNumber"), &format!("{:02x}\n", port.interface))?;
             write(&intf.join("bInterfaceClass"), "ff\n")?;
             link(
-                &format!("../../../{CONTROLLER}/{BUS_ID}/{intf_name}"),
+                &format!("../../../{CONTROLLER}/{bus}/{intf_name}"),
                 &self.sys().join("bus/usb/devices").join(&intf_name),
             )?;
             let acm = port.tty.starts_with("ttyACM");
@@ -124,10 +128,7 @@ impl SysfsTree {
             write(&node.join("dev"), &format!("{major}:{minor}\n"))?;
             write(&node.join("uevent"), &format!("MAJOR={major}\nMINOR={minor}\nDEVNAME={}\n", port.tty))?;
             link(&device_link, &node.join("device"))?;
-            link(
-                &format!("../../{CONTROLLER}/{BUS_ID}/{rel_from_class}"),
-                &self.sys().join("class/tty").join(&port.tty),
-            )?;
+            link(&format!("../../{CONTROLLER}/{bus}/{rel_from_class}"), &self.sys().join("class/tty").join(&port.tty))?;
             let target = port.target.to_string_lossy().into_owned();
             link(&target, &self.dev_path(&port.tty))?;
         }
@@ -170,9 +171,9 @@ impl SysfsTree {
     /// directory, class and bus links, and device nodes.
     pub fn remove(&self) {
         let _ = fs::remove_dir_all(self.device_dir());
-        let _ = fs::remove_file(self.sys().join("bus/usb/devices").join(BUS_ID));
+        let _ = fs::remove_file(self.sys().join("bus/usb/devices").join(&self.bus));
         for n in &self.interfaces {
-            let _ = fs::remove_file(self.sys().join("bus/usb/devices").join(format!("{BUS_ID}:1.{n}")));
+            let _ = fs::remove_file(self.sys().join("bus/usb/devices").join(format!("{}:1.{n}", self.bus)));
         }
         for tty in &self.ttys {
             let _ = fs::remove_file(self.sys().join("class/tty").join(tty));
@@ -209,6 +210,7 @@ mod tests {
             pid: 0x0125,
             manufacturer: "Quectel".into(),
             product: "EC25".into(),
+            bus: "1-1".into(),
             ports: (0..4)
                 .map(|n| TreePort { interface: n, tty: format!("ttyUSB{n}"), target: target.to_path_buf() })
                 .collect(),
@@ -237,6 +239,7 @@ mod tests {
             pid: 0x3004,
             manufacturer: "ASR".into(),
             product: "Arom Usb Boot Port".into(),
+            bus: "1-1".into(),
             ports: vec![TreePort { interface: 1, tty: "ttyACM0".into(), target: target.clone() }],
         };
         SysfsTree::write(dir.path(), &arom).unwrap();

@@ -38,6 +38,10 @@ pub struct Args {
     /// Describe the module under DIR/sys and DIR/dev as the kernel would.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// The hub port under --root: bus id 1-N, ttys from ttyUSB{8(N-1)}; give each simulated module
+    /// sharing one --root its own.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16), requires = "root")]
+    pub usb_port: u8,
     /// Inject a fault: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES. Repeatable.
     /// (nak-at=N and flash-id=HEX come with the download protocols; until then they are refused.)
     #[arg(long = "fault", value_name = "SPEC")]
@@ -52,7 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let profile = profile(&args)?;
     let faults = args.faults.iter().map(|s| Fault::parse(s)).collect::<Result<Vec<_>, _>>()?;
-    let options = SimOptions { state: args.state.clone(), root: args.root.clone(), faults };
+    let options = SimOptions { state: args.state.clone(), root: args.root.clone(), usb_port: args.usb_port, faults };
     let handle = sim::spawn(profile.clone(), options)?;
 
     let mut out = std::io::stdout().lock();
