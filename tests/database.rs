@@ -6,7 +6,7 @@ use tempfile::TempDir;
 
 use crate::util::run;
 
-fn copy_rules(to: &Path) -> PathBuf {
+pub fn copy_rules(to: &Path) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let dst = to.join("rules");
     copy_dir(&src, &dst);

@@ -139,3 +139,42 @@ fn check_refuses_to_guess_between_several_modules_and_lists_them() {
     second.finish();
     first.finish();
 }
+
+#[test]
+fn discovery_uses_the_usb_ids_of_the_database_in_effect() {
+    let root = TempDir::new().unwrap();
+    let sim = Sim::start(&["ec25-e", "--root", root.path().to_str().unwrap()]);
+    let home = TempDir::new().unwrap();
+    let sys = root.path().join("sys");
+    let dev = root.path().join("dev");
+
+    // A published database that does not know 2c7c:0125.
+    let rules = crate::database::copy_rules(home.path());
+    let usb = std::fs::read_to_string(rules.join("usb.toml")).unwrap();
+    let without = usb.replace("pid = \"0125\"", "pid = \"0f25\"");
+    assert_ne!(usb, without);
+    std::fs::write(rules.join("usb.toml"), without).unwrap();
+    let db = home.path().join("no-ec25.db");
+    let out = fwguard(home.path())
+        .args(["db", "build", "--rules", rules.to_str().unwrap(), "--out", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let ports = |db: Option<&std::path::Path>| -> Value {
+        let mut cmd = fwguard(home.path());
+        cmd.env("FWGUARD_SYSFS", &sys).env("FWGUARD_DEV", &dev).args(["ports", "--json"]);
+        if let Some(db) = db {
+            cmd.env("FWGUARD_DB", db);
+        }
+        serde_json::from_slice(&cmd.output().unwrap().stdout).unwrap()
+    };
+    assert_eq!(ports(None)["modules"].as_array().map(Vec::len), Some(1));
+    assert_eq!(ports(Some(&db))["modules"].as_array().map(Vec::len), Some(0));
+
+    let (code, _, err) =
+        check(&home, &[("FWGUARD_SYSFS", &sys), ("FWGUARD_DEV", &dev), ("FWGUARD_DB", &db)], &["--to", EC25_R08]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no Quectel module found"), "{err}");
+    sim.finish();
+}

@@ -221,8 +221,13 @@ impl UsbTable {
     /// Parses and checks a table in the `rules/usb.toml` format.
     pub fn parse(text: &str) -> Result<UsbTable, UsbTableError> {
         let file: UsbFile = toml::from_str(text).map_err(|e| UsbTableError(e.to_string()))?;
+        UsbTable::from_ids(&file.ids)
+    }
+
+    /// Builds and checks a table from the USB ids of a rule set (a compiled database carries them).
+    pub fn from_ids(ids: &[crate::rules::model::UsbId]) -> Result<UsbTable, UsbTableError> {
         let mut entries: Vec<UsbEntry> = Vec::new();
-        for id in file.ids {
+        for id in ids.iter().cloned() {
             let at = format!("{}:{}", id.vid, id.pid);
             let Some(UsbId { vid, pid }) = UsbId::parse(&at) else {
                 return Err(UsbTableError(format!("{at}: vid and pid must be 4 hex digits")));

@@ -233,11 +233,6 @@ impl Revision {
                 _ => Ordering::Equal,
             })
     }
-
-    /// Builds a revision from parts (used by package readers that find the parts separately).
-    pub fn with_product(&self, product: &str) -> Revision {
-        Revision { product: product.to_ascii_uppercase(), ..self.clone() }
-    }
 }
 
 fn parse_tag(t: &str) -> Result<Tag, String> {

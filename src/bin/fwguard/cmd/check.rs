@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Args as ClapArgs};
+use fwguard::db::Database;
 use fwguard::device::{self, PortsError, SessionOptions, SysPaths, UsbTable, locate_at_port};
 use fwguard::engine::{DeviceFacts, ImageFacts, Report, Verdict, judge};
 use fwguard::history::{CheckRecord, History};
@@ -56,7 +57,7 @@ struct Acquired {
 }
 
 /// Reads the module: by hand, over a port, from a simulated module, or the one attached.
-fn acquire(args: &Args) -> anyhow::Result<Acquired> {
+fn acquire(args: &Args, db: &Database) -> anyhow::Result<Acquired> {
     if let Some(model) = &args.model {
         let flash_id = match args.flash_id.as_deref().map(FlashId::parse).transpose() {
             Ok(f) => f,
@@ -79,8 +80,9 @@ fn acquire(args: &Args) -> anyhow::Result<Acquired> {
         drop(handle);
         (report, format!("sim:{profile}"))
     } else {
-        let table = UsbTable::builtin().map_err(PortsError::from)?;
-        let (module, port) = locate_at_port(&SysPaths::from_env(), table).map_err(|e| {
+        // The USB ids of the database in effect, so a published database reaches discovery too.
+        let table = UsbTable::from_ids(&db.rules().usb).map_err(PortsError::from)?;
+        let (module, port) = locate_at_port(&SysPaths::from_env(), &table).map_err(|e| {
             let hint = e.hint();
             hinted(e, hint)
         })?;
@@ -107,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (name.clone(), ImageFacts { name, ..ImageFacts::default() })
         }
     };
-    let acquired = acquire(&args)?;
+    let acquired = acquire(&args, &db)?;
     let report = judge(&acquired.facts, &image, &db);
     print_report(&report, db.origin(), args.json)?;
     record(&acquired, &candidate, &report);

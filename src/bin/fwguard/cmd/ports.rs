@@ -13,6 +13,9 @@ pub struct Args {
     /// Print JSON: {"modules": [{usb_id, mode, platform, at_port, ports: [{path, interface, role}]}]}.
     #[arg(long)]
     pub json: bool,
+    /// A published database file whose USB ids to use instead of the built-in ones.
+    #[arg(long, env = "FWGUARD_DB")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -31,7 +34,9 @@ struct PortsJson<'a> {
 
 /// Runs `fwguard ports`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let modules = device::discover()?;
+    let db = super::load_database(args.db.as_deref())?;
+    let table = device::UsbTable::from_ids(&db.rules().usb).map_err(device::PortsError::from)?;
+    let modules = device::discover_in(&device::SysPaths::from_env(), &table)?;
     if args.json {
         let json = PortsJson {
             modules: modules
