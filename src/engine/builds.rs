@@ -199,7 +199,7 @@ fn judge_order(
 ) {
     let same_tags = d.identity_tags() == i.identity_tags();
     if o.ord == Some(Ordering::Equal) {
-        if d.base() == i.base() && same_tags && d.flavour() == i.flavour() {
+        if d.base() == i.base() && same_tags && d.flavour() == i.flavour() && d.is_beta() == i.is_beta() {
             ctx.add(
                 "reinstall",
                 format!("the image is the installed build {i}"),

@@ -157,11 +157,13 @@ fn disagreement(first: &ImageKind, other: &ImageKind) -> Option<String> {
 }
 
 /// Whether a path component is a factory layout or an erase-all recipe: Firehose
-/// `rawprogram*factory*.xml`, or a file or folder named for erasing everything.
+/// `rawprogram*factory*.xml`, a factory package (`RM500QGLAAR01A01M4G_BETA_20200428F_factory`), or a
+/// file or folder named for erasing everything.
 fn is_factory_layout(component: &str) -> bool {
     let lower = component.to_ascii_lowercase();
     let squashed: String = lower.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     (lower.starts_with("rawprogram") && lower.contains("factory"))
+        || strip_archive_suffix(&lower).ends_with("_factory")
         || squashed.contains("eraseall")
         || squashed.contains("fullerase")
 }
@@ -181,6 +183,9 @@ pub fn strip_archive_suffix(name: &str) -> &str {
 fn parse_component(comp: &str) -> Result<Option<ImageKind>, RevisionError> {
     let stem = strip_archive_suffix(comp);
     let upper = stem.to_ascii_uppercase();
+    // A factory package is named for its build plus `_factory`: the suffix says what the package
+    // is (see `is_factory_layout`), not which build.
+    let upper = upper.strip_suffix("_FACTORY").filter(|s| !s.is_empty()).unwrap_or(&upper).to_string();
     if let Some(kind) = parse_quecpython(&upper) {
         return Ok(Some(kind));
     }
@@ -215,11 +220,20 @@ fn parse_component(comp: &str) -> Result<Option<ImageKind>, RevisionError> {
     }
 }
 
-/// `QPY_[OCPU_][(V|BETA)<nnnn>_]<MODEL>_<SUFFIX>_FW`.
+/// `QPY_[OCPU_][(V|BETA)<nnnn>_]<MODEL>_<SUFFIX>_FW[_<yyyymmdd>-<hhmm>]`; the trailing date and
+/// time is what QuecPython's production tool appends to a merged package
+/// (`QPY_OCPU_V0006_EC600N_CNLC_FW_20230410-1322.zip`).
 fn parse_quecpython(upper: &str) -> Option<ImageKind> {
     let rest = upper.strip_prefix("QPY_")?;
     let rest = rest.strip_prefix("OCPU_").unwrap_or(rest);
     let mut parts: Vec<&str> = rest.split('_').collect();
+    let merge_stamp = |p: &str| {
+        let (date, time) = p.split_once('-').unwrap_or((p, "0000"));
+        date.len() == 8 && time.len() == 4 && date.bytes().chain(time.bytes()).all(|c| c.is_ascii_digit())
+    };
+    if parts.len() > 2 && parts[parts.len() - 2] == "FW" && merge_stamp(parts[parts.len() - 1]) {
+        parts.pop();
+    }
     let is_release = |p: &str| {
         p.strip_prefix("BETA")
             .or_else(|| p.strip_prefix('V'))
@@ -259,6 +273,9 @@ mod tests {
 
     #[test]
     fn quecpython_names() {
+        let merged = ImageName::parse("QPY_OCPU_V0006_EC600N_CNLC_FW_20230410-1322.zip").unwrap();
+        assert_eq!(merged.product(), "EC600NCNLC");
+        assert!(ImageName::parse("QPY_OCPU_V0006_EC600N_CNLC_FW_2023041-1322.zip").is_err());
         let n = ImageName::parse("QPY_OCPU_V0004_EC800M_CNLF_FW.bin").unwrap();
         assert_eq!(n.kind, ImageKind::QuecPython { product: "EC800MCNLF".into(), release: "V0004".into() });
         assert_eq!(product("QPY_V0007_EC600U_CNLB_FW"), "EC600UCNLB");
@@ -287,6 +304,12 @@ mod tests {
             ImageName::parse("EC25EFAR06A17M4G_20.200.20.200/update/firehose/rawprogram_nand_p4K_b256K_factory.xml")
                 .unwrap();
         assert_eq!(n.factory.as_deref(), Some("rawprogram_nand_p4K_b256K_factory.xml"));
+        let pkg = ImageName::parse(
+            "RM500QGLAAR01A01M4G_BETA_20200428F_factory/update/firehose/rawprogram_nand_p4K_b256K_factory.xml",
+        )
+        .unwrap();
+        assert_eq!(pkg.factory.as_deref(), Some("RM500QGLAAR01A01M4G_BETA_20200428F_factory"));
+        assert_eq!(pkg.revision().unwrap().to_string(), "RM500QGLAAR01A01M4G_BETA_20200428F");
         let e = ImageName::parse("EC200UCNAAR03A03M08/erase_all.xml").unwrap();
         assert_eq!(e.factory.as_deref(), Some("erase_all.xml"));
         let u = ImageName::parse("EC25EFAR06A17M4G_20.200.20.200/update/firehose/rawprogram_nand_p4K_b256K_update.xml")

@@ -223,12 +223,15 @@ impl Revision {
     }
 
     /// The customer, carrier and OEM codes (`LNV`, `MSFT`, `JP`, `SKT`, `BT`, ...), in order: part
-    /// of the build's identity, so builds whose codes differ are different builds.
+    /// of the build's identity, so builds whose codes differ are different builds. A bare version
+    /// number after a flavour (`_OCPU_V01`) is the flavour's version, not an identity code.
     pub fn identity_tags(&self) -> Vec<&str> {
+        let version =
+            |c: &str| c.strip_prefix('V').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
         self.tags
             .iter()
             .filter_map(|t| match t {
-                Tag::Custom(c) => Some(c.as_str()),
+                Tag::Custom(c) if !version(c) => Some(c.as_str()),
                 _ => None,
             })
             .collect()

@@ -33,9 +33,11 @@ impl std::fmt::Display for LintIssue {
     }
 }
 
-const PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek"];
+/// Module platforms. `other` is a chipset fwguard has no flashing path for (Altair, HiSilicon); the
+/// family's `chipset` then names it.
+const PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek", "other"];
 /// USB ids may also name a bridge chip that is no module platform.
-const USB_PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek", "other"];
+const USB_PLATFORMS: &[&str] = PLATFORMS;
 const FLAVOURS: &[&str] = &["standard", "opencpu", "quecpython"];
 const USB_MODES: &[&str] = &["at", "edl", "arom", "unisoc", "wtptp", "fastboot", "dump", "eigencomm"];
 const CHIP_LISTS: &[&str] = &["vendor", "third-party", "teardown"];
