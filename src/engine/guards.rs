@@ -124,10 +124,11 @@ fn delta(ctx: &mut Ctx<'_>, dev: &DeviceSide<'_>, source: &Revision) {
             d.minor()
         ));
     }
-    if let (Some(a), Some(b)) = (source.infix(), d.infix())
-        && a != b
-    {
-        differences.push(format!("infix V{a:02} vs V{b:02}"));
+    match (source.infix(), d.infix()) {
+        (Some(a), Some(b)) if a != b => differences.push(format!("infix V{a:02} vs V{b:02}")),
+        (Some(a), None) => differences.push(format!("infix V{a:02} vs none (the module's revision {d} names none)")),
+        (None, Some(b)) => differences.push(format!("no infix vs V{b:02} (the delta's source names none)")),
+        _ => {}
     }
     if let (Some(a), Some(b)) = (source.memory(), d.memory())
         && a != b

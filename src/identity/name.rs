@@ -193,7 +193,15 @@ fn parse_component(comp: &str) -> Result<Option<ImageKind>, RevisionError> {
         && find_release(src.as_bytes()).is_some()
     {
         let source = Revision::parse(src)?;
-        let dst_full = if dst.starts_with('R') { format!("{}{}", source.product(), dst) } else { dst.to_string() };
+        // The target is written short (`R02A09V02`) or in full; a full one may start with R too
+        // (`RM520NGLAAR01A03M4G`), so only a release at its very start makes it short.
+        let d = dst.as_bytes();
+        let short = d.len() >= 6
+            && d[0] == b'R'
+            && d[1..3].iter().all(u8::is_ascii_digit)
+            && d[3] == b'A'
+            && d[4..6].iter().all(u8::is_ascii_digit);
+        let dst_full = if short { format!("{}{}", source.product(), dst) } else { dst.to_string() };
         let target = Revision::parse(&dst_full)?;
         return Ok(Some(ImageKind::Delta { source, target }));
     }
@@ -273,6 +281,8 @@ mod tests {
 
     #[test]
     fn quecpython_names() {
+        let full = ImageName::parse("RM520NGLAAR01A01M4G_01.001.01.001-RM520NGLAAR01A03M4G_01.001.01.001.zip").unwrap();
+        assert_eq!(full.product(), "RM520NGLAA", "a full target that starts with R is not a short one");
         let merged = ImageName::parse("QPY_OCPU_V0006_EC600N_CNLC_FW_20230410-1322.zip").unwrap();
         assert_eq!(merged.product(), "EC600NCNLC");
         assert!(ImageName::parse("QPY_OCPU_V0006_EC600N_CNLC_FW_2023041-1322.zip").is_err());
