@@ -2,6 +2,7 @@
 
 mod cli;
 mod database;
+mod discovery;
 mod engine;
 mod grammar;
 mod image;

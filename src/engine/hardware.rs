@@ -137,10 +137,19 @@ pub(crate) fn flash(
     if !accepted.is_empty() && !accepted.contains(&id.hex()) {
         let listed: Vec<String> =
             accepted.iter().map(|h| FlashId::parse(h).map(|f| chip_label(ctx, &f)).unwrap_or(h.clone())).collect();
+        // A list from a third-party table or a teardown may simply lack a chip the vendor fits.
+        let incomplete = match (image.flash_chips.is_some(), img.product.chip_list.as_deref()) {
+            (false, Some(kind)) if kind != "vendor" => format!(
+                "; the database's list for {} comes from {} and may be incomplete, so the chip may still be one the image accepts: check the package's own flash table",
+                img.product.code,
+                if kind == "teardown" { "a teardown of a few modules" } else { "a third-party table" }
+            ),
+            _ => String::new(),
+        };
         ctx.add(
             "flash-chip-mismatch",
             format!(
-                "the module's flash is {}; the image for {} accepts only {} (per {from})",
+                "the module's flash is {}; the image for {} accepts only {} (per {from}){incomplete}",
                 chip_label(ctx, id),
                 img.product.code,
                 listed.join(", ")

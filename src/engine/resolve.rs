@@ -29,6 +29,19 @@ pub(crate) struct ImageSide<'a> {
     pub product: &'a Product,
 }
 
+/// What the database knows about a product code it does not list: its family, when a model of one
+/// is a prefix of the code, or nothing.
+fn unlisted(ctx: &Ctx<'_>, code: &str) -> String {
+    match ctx.db.family_for(code) {
+        Some(f) => format!(
+            "is not a listed product of family {} ({}, {}): the family is known, but no public evidence for this \
+             product code was recorded, so nothing about its memory, layout or streams can be checked",
+            f.family.name, f.family.platform, f.family.chipset
+        ),
+        None => format!("is in no family of database v{}", ctx.db.version()),
+    }
+}
+
 fn did_you_mean(ctx: &Ctx<'_>, code: &str) -> String {
     let s = ctx.db.suggest(code);
     if s.is_empty() { String::new() } else { format!(" (did you mean {}?)", s.join(" or ")) }
@@ -78,11 +91,11 @@ pub(crate) fn device<'a>(ctx: &mut Ctx<'a>, facts: &DeviceFacts) -> (DeviceSumma
     ctx.add(
         "unknown-device",
         format!(
-            "the module's product code {code:?} (from revision {text}) is in no family of database v{}{}",
-            ctx.db.version(),
+            "the module's product code {code:?} (from revision {text}) {}{}",
+            unlisted(ctx, &code),
             did_you_mean(ctx, &code)
         ),
-        "check the revision; if the module is real, add its family to rules/ and publish a new database".into(),
+        "check the revision; if the module is real, add its product code, with a public source, to rules/families/ and publish a new database".into(),
     );
     (summary, None)
 }
@@ -114,12 +127,12 @@ pub(crate) fn image<'a>(ctx: &mut Ctx<'a>, facts: &ImageFacts) -> (ImageSummary,
             ctx.add(
                 "unknown-image",
                 format!(
-                    "the image's product code {code:?} (from {}) is in no family of database v{}{}",
+                    "the image's product code {code:?} (from {}) {}{}",
                     name.raw,
-                    ctx.db.version(),
+                    unlisted(ctx, &code),
                     did_you_mean(ctx, &code)
                 ),
-                "check the image name; if the product is real, add it to rules/ and publish a new database".into(),
+                "check the image name; if the product is real, add it, with a public source, to rules/families/ and publish a new database".into(),
             );
             (summary, None)
         }

@@ -197,7 +197,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let opts = SimOptions { root: Some(dir.path().to_path_buf()), ..SimOptions::default() };
         let sim = spawn(find("ec800m-cn-lf").unwrap(), opts).unwrap();
-        assert_eq!(sim.port(), dir.path().join("dev/ttyUSB0"));
+        // The AT port is interface 3, the second tty (interface 2 is diagnostics).
+        assert_eq!(sim.port(), dir.path().join("dev/ttyUSB1"));
         let mut s = crate::device::Session::open(sim.port(), &quick()).unwrap();
         s.sync().unwrap();
         let reply = s.command("AT+QDOWNLOAD=1").unwrap();

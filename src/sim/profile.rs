@@ -417,7 +417,8 @@ mod tests {
         assert_eq!(p.flash.size, 4 << 20);
         assert_eq!(p.usb, UsbId::new(0x2c7c, 0x6001));
         assert_eq!(p.download_usb, Some(UsbId::new(0x2ecc, 0x3004)));
-        assert_eq!(p.interfaces, [(2, Role::At)]);
+        // 2c7c:6001 takes its layout from rules/usb.toml: diagnostics on 2, AT on 3.
+        assert_eq!(p.interfaces, [(2, Role::Diag), (3, Role::At)]);
         let q = Profile::custom("EC25", "EC25EFAR06A17M4G_20.200.20.200", None, Platform::Qualcomm).unwrap();
         assert_eq!(q.ati_revision, "EC25EFAR06A17M4G");
         assert_eq!(q.at_interface(), Some(2));
