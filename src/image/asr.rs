@@ -207,7 +207,7 @@ pub fn inspect_asr(pkg: &mut dyn Package) -> Result<Inspection, ImageError> {
     let mut insp = Inspection {
         path: pkg.path().to_string(),
         format: FORMAT.into(),
-        platform: "asr".into(),
+        platform: Some(crate::platform::Platform::Asr),
         ..Inspection::default()
     };
     // One pass hashes every member: on a 7z, a pass per member would decode the solid stream

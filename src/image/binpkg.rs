@@ -100,7 +100,7 @@ pub fn inspect_binpkg_reader<R: Read + Seek>(reader: &mut R, path: &str) -> Resu
     let mut insp = Inspection {
         path: path.to_string(),
         format: FORMAT.into(),
-        platform: "eigencomm".into(),
+        platform: Some(crate::platform::Platform::Eigencomm),
         ..Inspection::default()
     };
     describe(&pkg, &mut insp);
@@ -265,7 +265,10 @@ mod tests {
         let bytes = builder.to_bytes();
         assert!(is_binpkg(&bytes));
         let insp = inspect(&builder, "EC600ECNLCR01A01M04.binpkg").unwrap();
-        assert_eq!((insp.format.as_str(), insp.platform.as_str()), ("eigencomm-binpkg", "eigencomm"));
+        assert_eq!(
+            (insp.format.as_str(), insp.platform),
+            ("eigencomm-binpkg", Some(crate::platform::Platform::Eigencomm))
+        );
         assert_eq!(insp.files.len(), 3);
         assert_eq!(insp.files[1].sha256, sha256_hex(&builder.images[1].data));
         assert_eq!(insp.partitions[1].start, Some(0x24000));

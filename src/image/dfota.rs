@@ -44,7 +44,7 @@ pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<
         path: shown,
         format: "dfota".into(),
         // The DFOTA sources (EC20, EP06/EG06/EM06, BG96 guides) are all Qualcomm modules.
-        platform: "qualcomm".into(),
+        platform: Some(crate::platform::Platform::Qualcomm),
         files: scanned.files(),
         ..Inspection::default()
     };

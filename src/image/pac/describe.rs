@@ -45,7 +45,7 @@ pub fn chip_of_header(name: &str, version: &str) -> Option<&'static str> {
 pub fn describe(pac: &PacFile, insp: &mut Inspection) {
     let h = &pac.header;
     insp.format = super::FORMAT.into();
-    insp.platform = "unisoc".into();
+    insp.platform = Some(crate::platform::Platform::Unisoc);
     let texts = pac.entries.iter().flat_map(|e| [e.file_name.as_str(), e.file_version.as_str()]).chain([
         h.product_version.as_str(),
         h.product_alias.as_str(),

@@ -52,7 +52,7 @@ pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<
     let mut ins = Inspection {
         path: shown.clone(),
         format: format!("qualcomm-{}", storage.label()),
-        platform: "qualcomm".into(),
+        platform: Some(crate::platform::Platform::Qualcomm),
         files: scanned.files(),
         ..Inspection::default()
     };

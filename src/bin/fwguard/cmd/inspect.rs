@@ -43,7 +43,7 @@ fn render(ins: &Inspection) -> String {
     id.set_header(["Package", &ins.path]);
     let rows: Vec<(&str, String)> = vec![
         ("Format", ins.format.clone()),
-        ("Platform", ins.platform.clone()),
+        ("Platform", or_dash(ins.platform.map(|p| p.as_str()))),
         ("Revision", or_dash(ins.revision.as_deref())),
         ("Product", or_dash(ins.product.as_deref())),
         ("Applies to", or_dash(ins.source_revision.as_deref())),
