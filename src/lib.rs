@@ -10,6 +10,7 @@
 
 pub mod db;
 pub mod device;
+pub mod diagnostic;
 pub mod engine;
 pub mod history;
 pub mod identity;

@@ -97,11 +97,7 @@ pub(crate) fn compare(ctx: &mut Ctx<'_>, dev: &DeviceSide<'_>, img: &ImageSide<'
         let order = i.build_cmp(d);
         let same_app = d.app_version().zip(i.app_version()).is_none_or(|(a, b)| a == b);
         if d.product() == i.product() && d.base() == i.base() && same_app {
-            ctx.add(
-                "reinstall",
-                format!("the image is the installed build {i}"),
-                "nothing to do unless the installation is damaged".into(),
-            );
+            ctx.add_policy("reinstall", format!("the image is the installed build {i}"));
         } else if order == Ordering::Less {
             let rollback =
                 if fam.family.anti_rollback { Some(None) } else { at_or_above(db, &fam.anti_rollback, d).map(Some) };
@@ -123,11 +119,7 @@ pub(crate) fn compare(ctx: &mut Ctx<'_>, dev: &DeviceSide<'_>, img: &ImageSide<'
                     );
                 }
                 None if d.baseline() == i.baseline() && d.stream() == i.stream() && allowed("downgrade").is_none() => {
-                    ctx.add(
-                        "downgrade",
-                        format!("the image {i} is older than the installed {d}"),
-                        "downgrade only on purpose; check the release notes of both builds".into(),
-                    )
+                    ctx.add_policy("downgrade", format!("the image {i} is older than the installed {d}"))
                 }
                 None => {}
             }
@@ -179,17 +171,18 @@ pub(crate) fn guards(
         };
         let source = threshold.map(|t| t.source.clone());
         let message = format!("{why}, and the image {} is not known to be signed", img.name.label());
-        let hint = "use an official signed build for this module from Quectel".to_string();
         match source {
-            Some(s) => ctx.add_sourced("secure-boot", message, s, hint),
-            None => ctx.add("secure-boot", message, hint),
+            Some(s) => {
+                let hint = ctx.policy_hint("secure-boot");
+                ctx.add_sourced("secure-boot", message, s, hint);
+            }
+            None => ctx.add_policy("secure-boot", message),
         }
     }
     if let Some(v) = d.and_then(Revision::app_version).filter(|v| v.is_abnormal()) {
-        ctx.add(
+        ctx.add_policy(
             "abnormal-installed-version",
             format!("the module's app version reads {v}: the AP part is missing (ModemManager's abnormal marker)"),
-            "re-read AT+QGMR after a reboot; if it stays, the installation is damaged: flash a full package, not a delta".into(),
         );
     }
     if let ImageKind::Delta { source, .. } = &img.name.kind {
@@ -208,17 +201,12 @@ pub(crate) fn guards(
         }
     }
     if !image.problems.is_empty() {
-        ctx.add(
-            "package-problem",
-            format!("reading the package found: {}", image.problems.join("; ")),
-            "get the package again from the vendor and look at `fwguard inspect`; flash it only once the problems are understood".into(),
-        );
+        ctx.add_policy("package-problem", format!("reading the package found: {}", image.problems.join("; ")));
     }
     if !image.erases.is_empty() {
-        ctx.add(
+        ctx.add_policy(
             "calibration-erase",
             format!("the package erases or overwrites protected data: {}", image.erases.join("; ")),
-            "back up calibration (QCN/NV) first, or use the package's update layout instead of the factory one".into(),
         );
     }
 }
