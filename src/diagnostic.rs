@@ -112,6 +112,7 @@ macro_rules! diagnostics {
 
 diagnostics![
     Hinted,
+    crate::acquire::AcquireError,
     crate::device::DeviceError,
     crate::device::PortsError,
     crate::device::LocateError,

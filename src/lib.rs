@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod acquire;
 pub mod db;
 pub mod device;
 pub mod diagnostic;
