@@ -1,8 +1,10 @@
-//! Eigencomm `.binpkg` packages (eigencomm.md §1): a 0x34-byte header ("bpkg", image count,
+//! Eigencomm `.binpkg` packages (as found in the real file
+//! `QuecPython/thonny-quecpython:thonnycontrib/quecpython/fw/exes/Eigen/image_ec618/pkgdir/at_command.binpkg`,
+//! which ships beside its extracted images): a 0x34-byte header ("bpkg", image count,
 //! hash algorithm) and images, each a 0x16C-byte header (name, flash address, max size, its own
 //! offset, data length, SHA-256 as hex, type) followed by its data. Every image is checked
 //! against its SHA-256, streamed through a fixed buffer. Integers are read little-endian
-//! (inferred; the reference gives values, not byte order).
+//! (inferred: the values in that file read sensibly only that way).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;

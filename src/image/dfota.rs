@@ -1,4 +1,5 @@
-//! DFOTA delta packages (`compatibility-evidence.md` §5): `EC20EQAR02A05V03-R02A09V02.zip`, a diff
+//! DFOTA delta packages (<https://projects.osmocom.org/projects/quectel-modems/wiki/EC20_DFOTA>):
+//! `EC20EQAR02A05V03-R02A09V02.zip`, a diff
 //! from one build to another that only applies on a module running exactly the source build.
 //!
 //! No public source describes what such a zip holds, so fwguard takes the source and target

@@ -1,4 +1,6 @@
-//! QuecPython firmware (identity.md §4, asr.md §6.1): a `QPY_OCPU_V0004_EC800M_CNLF_FW.zip`
+//! QuecPython firmware (as `QuecPython/download_tool:qpy.py` and
+//! `QuecPython/thonny-quecpython:thonnycontrib/quecpython/fw/__init__.py` read it): a
+//! `QPY_OCPU_V0004_EC800M_CNLF_FW.zip`
 //! holding `platform_config.json` (`{"platform": "..."}`) and the firmware: for ASR a
 //! `QPY_…_FW.bin` that is itself the aboot zip, for Unisoc a `.pac` named
 //! `8915DM_cat1_open_<REVISION>_…_merge.pac`, for Eigencomm a `.binpkg`. The `QPY_…_FW.bin`

@@ -18,7 +18,7 @@ pub const ADDR_NV: u32 = 0xFE00_0003;
 /// UIS8910 logical address: format flash / erase sysfs.
 pub const ADDR_FORMAT_FLASH: u32 = 0xFE00_0006;
 
-/// The Unisoc chip a module model is built on (unisoc.md §0), as the substring PAC header
+/// The Unisoc chip a module model is built on (`IharRusak/QDloader:main.c`), as the substring PAC header
 /// strings carry.
 pub fn chip_of_model(product: &str) -> Option<&'static str> {
     const MODELS: &[(&str, &str)] = &[
