@@ -128,6 +128,9 @@ diagnostics![
     crate::db::MigrationError,
     crate::history::HistoryError,
     crate::sim::SimError,
+    crate::flash::FlashError,
+    crate::flash::DriverError,
+    crate::flash::JournalError,
 ];
 
 /// Implements [`Diagnostic`] from the type's own `hint()` and a code per case.

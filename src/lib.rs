@@ -13,6 +13,7 @@ pub mod db;
 pub mod device;
 pub mod diagnostic;
 pub mod engine;
+pub mod flash;
 pub mod history;
 pub mod identity;
 pub mod image;
