@@ -3,6 +3,7 @@
 mod cli;
 mod database;
 mod engine;
+mod flash;
 mod grammar;
 mod image;
 mod live;

@@ -1,8 +1,10 @@
 //! The `fwguard` command line: a thin front end over the library.
 //!
-//! Exit codes: 0 allowed / done, 1 blocked / refused / rules rejected, 2 could not run.
+//! Exit codes: 0 allowed / done, 1 blocked / refused / rules rejected, 2 could not run; `flash`
+//! also 3: failed after writing began.
 
 mod cmd;
+mod draw;
 mod output;
 
 use std::process::ExitCode;
@@ -21,6 +23,9 @@ struct Cli {
 enum Command {
     /// Judge a module and a candidate image: exit 0 allowed, 1 blocked, 2 could not run.
     Check(cmd::check::Args),
+    /// Flash a package onto a module, guarded: exit 0 written and verified, 1 refused before
+    /// writing, 2 error before any write, 3 failed after writing began.
+    Flash(cmd::flash::Args),
     /// Explain a rule id: what it means, its source, what to do.
     Explain(cmd::explain::Args),
     /// Lint and test the rules in rules/.
@@ -49,6 +54,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(a) => cmd::check::run(a),
+        Command::Flash(a) => cmd::flash::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Rules(c) => cmd::rules::run(c),
         Command::Db(c) => cmd::db::run(c),

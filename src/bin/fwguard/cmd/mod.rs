@@ -3,6 +3,7 @@
 pub mod check;
 pub mod db;
 pub mod explain;
+pub mod flash;
 pub mod history;
 pub mod inspect;
 pub mod ports;
