@@ -371,7 +371,19 @@ impl Flasher<'_> {
         streamed?;
         let (sent, sha) = sent_sha.unwrap_or_default();
         let expected = step.sha256.clone().unwrap_or_default();
-        if sent != step.region.length || sha != expected {
+        if sent != step.region.length {
+            return Err(FlashError::Driver {
+                operation: format!("step {} ({})", step.index, step.describe()),
+                source: super::driver::DriverError::Device {
+                    operation: "write".into(),
+                    message: format!(
+                        "the driver took {sent} of the region's {} bytes and reported success",
+                        step.region.length
+                    ),
+                },
+            });
+        }
+        if sha != expected {
             return Err(FlashError::PackageChanged {
                 member: source.member.clone(),
                 region: step.region.to_string(),

@@ -582,3 +582,22 @@ fn a_new_flash_supersedes_the_interrupted_ones_of_the_module() {
     let err = h.flash(&Request { resume: true, ..h.request() }).0.unwrap_err();
     assert!(matches!(err, FlashError::Resume(_)), "{err}");
 }
+
+#[test]
+fn a_package_that_changes_under_the_flash_is_caught_before_it_is_trusted() {
+    let h = Harness::new();
+    let modem = walk(&h.package).into_iter().find(|p| p.to_string_lossy().ends_with("NON-HLOS.ubi")).unwrap();
+    let mut once = Some(modem);
+    h.device.lock().unwrap().probe = Some(Box::new(move |_: &str| {
+        if let Some(path) = once.take() {
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes[0] ^= 0xFF;
+            std::fs::write(&path, bytes).unwrap();
+        }
+    }));
+    let err = h.flash(&h.request()).0.unwrap_err();
+    assert_eq!(err.exit_code(), 3, "{err}");
+    let FlashError::AfterWrite { source, .. } = &err else { panic!("{err}") };
+    assert!(matches!(**source, FlashError::PackageChanged { .. }), "{source}");
+    assert!(err.to_string().contains("NON-HLOS.ubi"), "{err}");
+}
