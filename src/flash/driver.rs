@@ -318,6 +318,13 @@ pub trait Connection {
     /// What the device reports about its storage.
     fn storage(&self) -> &StorageInfo;
 
+    /// The partitions the device itself records (a partition table read from the module, e.g. the
+    /// NAND MIBIB), when the protocol can tell; the core adds the protected ones among them to
+    /// the backup and to the areas no step may change without permission. Empty by default.
+    fn partitions(&mut self) -> Result<Vec<Region>, DriverError> {
+        Ok(Vec::new())
+    }
+
     /// Reads `region` into `out`, calling `progress` with the bytes read so far.
     fn read(&mut self, region: &Region, out: &mut dyn Write, progress: &mut dyn FnMut(u64)) -> Result<(), DriverError>;
 

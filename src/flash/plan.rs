@@ -280,6 +280,28 @@ impl Plan {
         None
     }
 
+    /// Adds the protected areas among the partitions the device reports that the plan does not
+    /// cover yet; returns how many it added. The plan's steps are marked again.
+    pub fn add_device_partitions(&mut self, partitions: &[Region]) -> usize {
+        let layout = Layout { partitions: partitions.to_vec(), ..Layout::default() };
+        let mut added = 0;
+        for (region, holds) in protected_regions(&layout) {
+            let covered =
+                self.protected.iter().any(|a| a.region.offset <= region.offset && region.end() <= a.region.end());
+            if covered {
+                continue;
+            }
+            let changed_by: Vec<usize> =
+                self.steps.iter().filter(|s| s.region.overlaps(&region)).map(|s| s.index).collect();
+            for &i in &changed_by {
+                self.steps[i].protected.get_or_insert_with(|| holds.clone());
+            }
+            self.protected.push(ProtectedArea { region, holds, changed_by });
+            added += 1;
+        }
+        added
+    }
+
     /// The number of bytes the writes send.
     pub fn write_bytes(&self) -> u64 {
         self.steps.iter().filter(|s| s.operation == Operation::Write).map(|s| s.region.length).sum()

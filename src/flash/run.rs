@@ -196,6 +196,16 @@ impl Flasher<'_> {
             }
         };
         self.progress.event(&Event::Gate { report: &gate });
+        let reported = conn.partitions().map_err(|source| FlashError::Driver {
+            operation: "reading the module's partition table".into(),
+            source,
+        })?;
+        if plan.add_device_partitions(&reported) > 0
+            && let Some(refusal @ FlashError::Protected { .. }) = plan.refusal()
+        {
+            let _ = conn.reset();
+            return Err(refusal);
+        }
         let mut outcome = Outcome {
             run: Some(run),
             resumed: resume.is_some(),

@@ -60,6 +60,8 @@ pub struct FakeDevice {
     /// The `nth` write (from 1) stores one byte flipped.
     pub corrupt_write: Option<usize>,
     pub ops: Vec<String>,
+    /// The partition table the device reports after connect.
+    pub partitions: Vec<Region>,
     counts: Vec<(Op, usize)>,
     /// Called before each erase and write with its description.
     pub probe: Option<Probe>,
@@ -92,6 +94,7 @@ impl FakeDevice {
             failures: Vec::new(),
             corrupt_write: None,
             ops: Vec::new(),
+            partitions: Vec::new(),
             counts: Vec::new(),
             probe: None,
         }
@@ -252,6 +255,10 @@ impl Connection for FakeConnection {
 
     fn storage(&self) -> &StorageInfo {
         &self.info
+    }
+
+    fn partitions(&mut self) -> Result<Vec<Region>, DriverError> {
+        Ok(self.device.lock().unwrap().partitions.clone())
     }
 
     fn read(&mut self, region: &Region, out: &mut dyn Write, progress: &mut dyn FnMut(u64)) -> Result<(), DriverError> {

@@ -601,3 +601,30 @@ fn a_package_that_changes_under_the_flash_is_caught_before_it_is_trusted() {
     assert!(matches!(**source, FlashError::PackageChanged { .. }), "{source}");
     assert!(err.to_string().contains("NON-HLOS.ubi"), "{err}");
 }
+
+#[test]
+fn protected_partitions_the_device_reports_are_backed_up_and_guarded() {
+    // An NV backup partition only the module's own table shows: backed up, not written.
+    let h = Harness::new();
+    h.device.lock().unwrap().partitions = vec![Region::new("fsg", 3 << 20, 256 * KIB)];
+    let (result, events, ops) = h.flash(&h.request());
+    let outcome = result.unwrap();
+    assert!(ops[..first_change(&ops)].iter().any(|o| o.starts_with("read fsg")), "{ops:?}");
+    let backup = events.iter().find(|e| e["event"] == "backup").unwrap();
+    assert_eq!(backup["areas"], 2);
+    assert!(
+        std::fs::read_dir(outcome.backup_dir.unwrap())
+            .unwrap()
+            .any(|e| { e.unwrap().file_name().to_string_lossy().starts_with("fsg-") })
+    );
+
+    // One that a step would overwrite: refused before any erase, the module sent back.
+    let h = Harness::new();
+    h.device.lock().unwrap().partitions = vec![Region::new("nv", SYSTEM.0, 4096)];
+    let (result, _, ops) = h.flash(&h.request());
+    let err = result.unwrap_err();
+    assert!(matches!(err, FlashError::Protected { .. }) && err.exit_code() == 1, "{err}");
+    assert!(err.to_string().contains("system") && err.to_string().contains("NV"), "{err}");
+    assert_eq!(first_change(&ops), ops.len(), "{ops:?}");
+    assert_eq!(ops.last().map(String::as_str), Some("reset"));
+}
