@@ -25,6 +25,7 @@ mod registry;
 pub mod resume;
 mod run;
 mod session;
+mod steps;
 
 pub use driver::{
     Connection, Driver, DriverError, Layout, NormalModule, Region, Source, StepSpec, StorageClaim, StorageInfo,

@@ -11,10 +11,9 @@ use super::driver::{Connection, Driver, NormalModule};
 use super::error::FlashError;
 use super::finder::Finder;
 use super::gate;
-use super::hashing::WriteReader;
 use super::journal::{Journal, Kind, Outcome as Ended, Run, RunStart};
 use super::permissions::Guard;
-use super::plan::{Operation, Plan, Step};
+use super::plan::{Operation, Plan};
 use super::progress::{Event, Phase, Progress};
 use super::resume;
 use crate::identity::Revision;
@@ -147,64 +146,11 @@ impl Flasher<'_> {
         state: &mut State,
     ) -> Result<Outcome, FlashError> {
         let run = state.run;
-        let driver = self.driver;
-        if let Start::Normal(module) = start {
-            self.progress.event(&Event::Phase { phase: Phase::EnterDownload, detail: driver.platform().to_string() });
-            journaled(self.journal, run, Kind::Enter, || {
-                driver
-                    .enter_download(module)
-                    .map_err(|source| FlashError::Driver { operation: "entering the download mode".into(), source })?;
-                Ok(((), "download mode requested".into()))
-            })?;
-        }
-        let timeout = self.options.download_timeout;
-        self.progress
-            .event(&Event::Phase { phase: Phase::WaitDownload, detail: format!("up to {} s", timeout.as_secs()) });
-        let port = self.finder.download_port(driver.download_modes(), timeout)?;
-        self.progress.event(&Event::Phase { phase: Phase::Connect, detail: port.display().to_string() });
-        let mut conn = journaled(self.journal, run, Kind::Connect, || {
-            let conn = driver.connect(&port, package).map_err(|source| FlashError::Driver {
-                operation: format!("connecting on {}", port.display()),
-                source,
-            })?;
-            let detail = format!("serial {}", conn.target().serial.as_deref().unwrap_or("unknown"));
-            Ok((conn, detail))
-        })?;
-        let serial = conn.target().serial.clone();
-        if let Some(r) = resume
-            && (matches!(start, Start::Download) || r.serial.is_some())
-        {
-            resume::check_serial(r, serial.as_deref())?;
-        }
-        if let Some(s) = &serial {
-            self.journal.set_serial(run, s)?;
-            plan.module.serial = Some(s.clone());
-        }
-        self.progress.event(&Event::Connected { target: conn.target(), storage: conn.storage() });
-        let gate = journaled(self.journal, run, Kind::Gate, || {
-            let report = gate::check(&plan.storage, conn.storage())?;
-            let detail =
-                format!("matched: {}; not reported: {}", report.matched.join(", "), report.unchecked.join(", "));
-            Ok((report, detail))
-        });
-        let gate = match gate {
-            Ok(g) => g,
-            Err(e) => {
-                // Refused before any erase: leave the module to boot its old firmware.
-                let _ = conn.reset();
-                return Err(e);
-            }
-        };
-        self.progress.event(&Event::Gate { report: &gate });
-        let reported = conn.partitions().map_err(|source| FlashError::Driver {
-            operation: "reading the module's partition table".into(),
-            source,
-        })?;
-        if plan.add_device_partitions(&reported) > 0
-            && let Some(refusal @ FlashError::Protected { .. }) = plan.refusal()
-        {
+        let mut conn = self.connect(plan, package, start, resume, run)?;
+        if let Err(e) = self.gate(plan, run, conn.as_mut()) {
+            // Refused before any erase: leave the module to boot its old firmware.
             let _ = conn.reset();
-            return Err(refusal);
+            return Err(e);
         }
         let mut outcome = Outcome {
             run: Some(run),
@@ -212,13 +158,13 @@ impl Flasher<'_> {
             revision_before: plan.module.revision.clone(),
             ..Outcome::default()
         };
-        let protected: Vec<_> = plan.protected.iter().map(|a| (a.region.clone(), a.holds.clone())).collect();
         let backup_dir = self.backup(plan, resume, run, conn.as_mut())?;
         outcome.backup_dir = backup_dir.as_ref().map(|d| d.display().to_string());
         let todo = match resume {
             Some(r) => resume::steps_to_do(plan, &self.journal.entries(r.id)?, conn.as_mut())?,
             None => vec![true; plan.steps.len()],
         };
+        let protected: Vec<_> = plan.protected.iter().map(|a| (a.region.clone(), a.holds.clone())).collect();
         let mut guard = Guard::new(conn.as_mut(), protected, plan.permissions);
         if backup_dir.is_some() || plan.protected.is_empty() {
             guard.backup_verified();
@@ -239,29 +185,99 @@ impl Flasher<'_> {
         }
         self.progress.event(&Event::Phase { phase: Phase::Reset, detail: String::new() });
         journaled(self.journal, run, Kind::Reset, || {
-            guard
-                .conn()
-                .reset()
-                .map_err(|source| FlashError::Driver { operation: "resetting the module".into(), source })?;
+            let reset = guard.conn().reset();
+            reset.map_err(|source| FlashError::Driver { operation: "resetting the module".into(), source })?;
             Ok(((), "reset sent".into()))
         })?;
         drop(guard);
         drop(conn);
+        outcome.revision_after = Some(self.reidentify(plan, run)?);
+        Ok(outcome)
+    }
+
+    /// Into the download mode (unless it is there already), found again, connected; on a
+    /// resumed run the boot ROM's serial must be the run's.
+    fn connect(
+        &mut self,
+        plan: &mut Plan,
+        package: &mut dyn Package,
+        start: Start<'_>,
+        resume: Option<&Run>,
+        run: i64,
+    ) -> Result<Box<dyn Connection>, FlashError> {
+        let driver = self.driver;
+        if let Start::Normal(module) = start {
+            self.progress.event(&Event::Phase { phase: Phase::EnterDownload, detail: driver.platform().to_string() });
+            journaled(self.journal, run, Kind::Enter, || {
+                let entered = driver.enter_download(module);
+                entered
+                    .map_err(|source| FlashError::Driver { operation: "entering the download mode".into(), source })?;
+                Ok(((), "download mode requested".into()))
+            })?;
+        }
+        let timeout = self.options.download_timeout;
+        let detail = format!("up to {} s", timeout.as_secs());
+        self.progress.event(&Event::Phase { phase: Phase::WaitDownload, detail });
+        let port = self.finder.download_port(driver.download_modes(), timeout)?;
+        self.progress.event(&Event::Phase { phase: Phase::Connect, detail: port.display().to_string() });
+        let conn = journaled(self.journal, run, Kind::Connect, || {
+            let conn = driver.connect(&port, package).map_err(|source| FlashError::Driver {
+                operation: format!("connecting on {}", port.display()),
+                source,
+            })?;
+            let detail = format!("serial {}", conn.target().serial.as_deref().unwrap_or("unknown"));
+            Ok((conn, detail))
+        })?;
+        let serial = conn.target().serial.clone();
+        if let Some(r) = resume
+            && (matches!(start, Start::Download) || r.serial.is_some())
+        {
+            resume::check_serial(r, serial.as_deref())?;
+        }
+        if let Some(s) = &serial {
+            self.journal.set_serial(run, s)?;
+            plan.module.serial = Some(s.clone());
+        }
+        self.progress.event(&Event::Connected { target: conn.target(), storage: conn.storage() });
+        Ok(conn)
+    }
+
+    /// The gate, then the protected areas of the device's own partition table.
+    fn gate(&mut self, plan: &mut Plan, run: i64, conn: &mut dyn Connection) -> Result<(), FlashError> {
+        let gate = journaled(self.journal, run, Kind::Gate, || {
+            let report = gate::check(&plan.storage, conn.storage())?;
+            let detail =
+                format!("matched: {}; not reported: {}", report.matched.join(", "), report.unchecked.join(", "));
+            Ok((report, detail))
+        })?;
+        self.progress.event(&Event::Gate { report: &gate });
+        let reported = conn.partitions().map_err(|source| FlashError::Driver {
+            operation: "reading the module's partition table".into(),
+            source,
+        })?;
+        if plan.add_device_partitions(&reported) > 0
+            && let Some(refusal @ FlashError::Protected { .. }) = plan.refusal()
+        {
+            return Err(refusal);
+        }
+        Ok(())
+    }
+
+    /// Finds the module back in normal mode; its revision must be the package's.
+    fn reidentify(&mut self, plan: &Plan, run: i64) -> Result<String, FlashError> {
         let timeout = self.options.reboot_timeout;
-        self.progress
-            .event(&Event::Phase { phase: Phase::Reidentify, detail: format!("up to {} s", timeout.as_secs()) });
+        let detail = format!("up to {} s", timeout.as_secs());
+        self.progress.event(&Event::Phase { phase: Phase::Reidentify, detail });
         let expected = plan.package.revision.clone().unwrap_or_default();
         let finder = &mut *self.finder;
-        let found = journaled(self.journal, run, Kind::Reidentify, || {
+        journaled(self.journal, run, Kind::Reidentify, || {
             let found = finder.reidentify(timeout)?;
             if !same_build(&found.revision, &expected) {
                 return Err(FlashError::Reidentify { expected: expected.clone(), found: found.revision });
             }
             let detail = format!("{} reports {}", found.port, found.revision);
-            Ok((found, detail))
-        })?;
-        outcome.revision_after = Some(found.revision);
-        Ok(outcome)
+            Ok((found.revision, detail))
+        })
     }
 
     /// Takes (or, on a resumed run, checks) the backup of the protected areas.
@@ -300,137 +316,6 @@ impl Flasher<'_> {
         self.journal.set_backup(run, &taken.dir)?;
         self.progress.event(&Event::Backup { dir: taken.dir.display().to_string(), areas: taken.manifest.areas.len() });
         Ok(Some(taken.dir))
-    }
-
-    fn skip(&mut self, run: i64, step: &Step) -> Result<(), FlashError> {
-        let row =
-            self.journal.begin(run, Some(step.index), kind_of(step), Some(&step.region), step.sha256.as_deref())?;
-        self.journal.end(row, Ended::Skipped, "the module already holds the planned bytes", &[])?;
-        self.progress.event(&Event::StepBegin {
-            index: step.index,
-            operation: step.operation,
-            partition: &step.region.partition,
-            offset: step.region.offset,
-            bytes: step.region.length,
-        });
-        self.progress.event(&Event::StepEnd { index: step.index, bytes: 0, skipped: true });
-        Ok(())
-    }
-
-    /// One erase or write, journaled before and after.
-    fn step(
-        &mut self,
-        run: i64,
-        step: &Step,
-        guard: &mut Guard<'_>,
-        package: &mut dyn Package,
-    ) -> Result<(), FlashError> {
-        let row =
-            self.journal.begin(run, Some(step.index), kind_of(step), Some(&step.region), step.sha256.as_deref())?;
-        self.progress.event(&Event::StepBegin {
-            index: step.index,
-            operation: step.operation,
-            partition: &step.region.partition,
-            offset: step.region.offset,
-            bytes: step.region.length,
-        });
-        let result = match (&step.operation, &step.source) {
-            (Operation::Erase, _) => guard.erase(step).map(|()| "erased".to_string()),
-            (Operation::Write, Some(source)) => self.write(step, source, guard, package),
-            (Operation::Write, None) => Err(FlashError::Plan(format!("step {} writes without a source", step.index))),
-        };
-        let log = guard.conn().take_log();
-        match result {
-            Ok(detail) => {
-                self.journal.end(row, Ended::Done, &detail, &log)?;
-                let bytes = if step.operation == Operation::Write { step.region.length } else { 0 };
-                self.progress.event(&Event::StepEnd { index: step.index, bytes, skipped: false });
-                Ok(())
-            }
-            Err(e) => {
-                self.journal.end(row, Ended::Failed, &e.to_string(), &log)?;
-                Err(e)
-            }
-        }
-    }
-
-    /// Streams the step's bytes from the package to the module, checking they hash as planned.
-    fn write(
-        &mut self,
-        step: &Step,
-        source: &super::driver::Source,
-        guard: &mut Guard<'_>,
-        package: &mut dyn Package,
-    ) -> Result<String, FlashError> {
-        let progress = &mut *self.progress;
-        let mut failure: Option<FlashError> = None;
-        let mut sent_sha = None;
-        let streamed = package.stream_member(&source.member, source.offset, &mut |_, reader| {
-            let mut data = WriteReader::new(reader, source.length, step.region.length, source.pad);
-            let total = step.region.length;
-            let mut report = |done: u64| progress.event(&Event::StepProgress { index: step.index, done, total });
-            match guard.write(step, &mut data, &mut report) {
-                Ok(()) => sent_sha = Some((data.sent(), data.sha256())),
-                Err(e) => failure = Some(e),
-            }
-            Ok(())
-        });
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        streamed?;
-        let (sent, sha) = sent_sha.unwrap_or_default();
-        let expected = step.sha256.clone().unwrap_or_default();
-        if sent != step.region.length {
-            return Err(FlashError::Driver {
-                operation: format!("step {} ({})", step.index, step.describe()),
-                source: super::driver::DriverError::Device {
-                    operation: "write".into(),
-                    message: format!(
-                        "the driver took {sent} of the region's {} bytes and reported success",
-                        step.region.length
-                    ),
-                },
-            });
-        }
-        if sha != expected {
-            return Err(FlashError::PackageChanged {
-                member: source.member.clone(),
-                region: step.region.to_string(),
-                expected,
-                actual: format!("{sha} ({sent} bytes)"),
-            });
-        }
-        Ok(format!("sent {sent} bytes, sha256 {sha}"))
-    }
-
-    /// Checks that a written range holds the planned bytes.
-    fn verify(&mut self, run: i64, step: &Step, conn: &mut dyn Connection) -> Result<(), FlashError> {
-        let row =
-            self.journal.begin(run, Some(step.index), Kind::Verify, Some(&step.region), step.sha256.as_deref())?;
-        let (held, method) = match resume::holds(conn, step) {
-            Ok(h) => h,
-            Err(e) => {
-                self.journal.end(row, Ended::Failed, &e.to_string(), &[])?;
-                return Err(e);
-            }
-        };
-        let expected = step.sha256.clone().unwrap_or_default();
-        let ok = held == expected;
-        self.progress.event(&Event::Verify {
-            index: step.index,
-            partition: &step.region.partition,
-            ok,
-            sha256: held.clone(),
-            method,
-        });
-        if ok {
-            self.journal.end(row, Ended::Done, &format!("{method} sha256 {held}"), &[])?;
-            return Ok(());
-        }
-        let e = FlashError::Verify { region: step.region.to_string(), expected, actual: held };
-        self.journal.end(row, Ended::Failed, &e.to_string(), &[])?;
-        Err(e)
     }
 }
 
@@ -480,13 +365,6 @@ fn journaled<T>(
             journal.end(row, Ended::Failed, &e.to_string(), &[])?;
             Err(e)
         }
-    }
-}
-
-fn kind_of(step: &Step) -> Kind {
-    match step.operation {
-        Operation::Erase => Kind::Erase,
-        Operation::Write => Kind::Write,
     }
 }
 
