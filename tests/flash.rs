@@ -178,3 +178,79 @@ fn flash_refuses_bad_input_before_touching_a_module() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A driver written outside the library against its public API: it plans, and panics if the
+/// core ever asks it to touch the module.
+struct PlanOnly;
+
+impl fwguard::flash::Driver for PlanOnly {
+    fn platform(&self) -> fwguard::platform::Platform {
+        fwguard::platform::Platform::Qualcomm
+    }
+
+    fn download_modes(&self) -> &'static [fwguard::platform::Mode] {
+        &[fwguard::platform::Mode::Edl]
+    }
+
+    fn plan(
+        &self,
+        package: &mut dyn fwguard::image::Package,
+        _: &fwguard::image::Inspection,
+    ) -> Result<fwguard::flash::Layout, fwguard::flash::DriverError> {
+        use fwguard::flash::{Layout, Region, Source, StepSpec};
+        let modem = package.members().iter().find(|m| m.path.ends_with("update/NON-HLOS.ubi")).unwrap().clone();
+        let region = Region::new("modem", 24000 * 4096, 15872 * 4096);
+        Ok(Layout {
+            partitions: vec![Region::new("efs2", 1280 * 4096, 5632 * 4096), region.clone()],
+            steps: vec![
+                StepSpec::Erase(region.clone()),
+                StepSpec::Write(region, Source { member: modem.path, offset: 0, length: modem.size, pad: 0 }),
+            ],
+            storage: Default::default(),
+        })
+    }
+
+    fn enter_download(&self, _: fwguard::flash::NormalModule<'_>) -> Result<(), fwguard::flash::DriverError> {
+        panic!("a dry run sent the module to its download mode")
+    }
+
+    fn connect(
+        &self,
+        _: &Path,
+        _: &mut dyn fwguard::image::Package,
+    ) -> Result<Box<dyn fwguard::flash::Connection>, fwguard::flash::DriverError> {
+        panic!("a dry run connected")
+    }
+}
+
+#[test]
+fn a_dry_run_with_a_driver_prints_the_plan_and_leaves_the_simulated_module_alone() {
+    use fwguard::acquire::{AcquireOptions, ModuleSource, acquire};
+    use fwguard::flash::{Event, Registry, Request, flash};
+    let bench = Bench::start();
+    let before = bench.flash_bin();
+    let package = bench.package(EC25_R06_NEXT);
+    let db = fwguard::db::Database::builtin().unwrap();
+    let sys = fwguard::device::SysPaths { sysfs: bench.root.path().join("sys"), dev: bench.root.path().join("dev") };
+    let module =
+        acquire(&ModuleSource::Auto, &db, &AcquireOptions { sys, keep_sim: true, ..AcquireOptions::default() })
+            .expect("the simulated module is found and identified");
+    let mut request = Request::new(&package, &bench.home.path().join("fwguard"));
+    request.dry_run = true;
+    let mut events = Vec::new();
+    let mut progress = |e: &Event<'_>| events.push(serde_json::to_value(e).unwrap());
+    let outcome = flash(&module, &request, &db, &Registry::with(vec![Box::new(PlanOnly)]), &mut progress).unwrap();
+    assert!(outcome.dry_run);
+    let plan = &events[0]["plan"];
+    assert_eq!(plan["module"]["revision"], EC25_R06);
+    assert_eq!(plan["module"]["imei"], fwguard::sim::find("ec25-e").unwrap().imei);
+    assert_eq!(plan["package"]["revision"], EC25_R06_NEXT);
+    assert_eq!(plan["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(plan["steps"][1]["offset"], 24000 * 4096);
+    assert_eq!(plan["protected"][0]["partition"], "efs2");
+    assert_eq!(plan["storage"]["flash_ids"][0]["id"], "98AC9026");
+    assert_eq!(events.last().unwrap()["exit_code"], 0);
+    bench.assert_still_in_normal_mode();
+    assert_eq!(bench.flash_bin(), before);
+    assert_eq!(bench.journal(), (0, vec!["dry-run".to_string()]));
+}
