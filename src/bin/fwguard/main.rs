@@ -23,8 +23,8 @@ struct Cli {
 enum Command {
     /// Judge a module and a candidate image: exit 0 allowed, 1 blocked, 2 could not run.
     Check(cmd::check::Args),
-    /// Flash a package onto a module, guarded: exit 0 written and verified, 1 refused before
-    /// writing, 2 error before any write, 3 failed after writing began.
+    /// Flash a package onto a module, guarded: exit 0 flashed, 1 refused, 2 error before writing,
+    /// 3 failed after writing began.
     Flash(cmd::flash::Args),
     /// Explain a rule id: what it means, its source, what to do.
     Explain(cmd::explain::Args),
@@ -38,7 +38,7 @@ enum Command {
     Sim(cmd::sim::Args),
     /// List attached Quectel modules: port, USB id, mode, role.
     Ports(cmd::ports::Args),
-    /// Show past checks.
+    /// Show past checks and flashes.
     History(cmd::history::Args),
     /// Show what a firmware package claims: identity, files, sizes, hashes, flash chips.
     Inspect(cmd::inspect::Args),
