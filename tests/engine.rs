@@ -194,3 +194,25 @@ proptest! {
         prop_assert!(!r.findings.iter().any(|f| f.rule == "reinstall"), "a test build is not the release: {:?}", r.findings);
     }
 }
+
+#[test]
+fn advice_that_names_no_value_comes_from_the_policy() {
+    // One source for "what to do": a finding whose advice does not depend on what was seen
+    // carries the policy's hint (what `fwguard explain` prints), not a second wording of it.
+    let device = DeviceFacts {
+        model: Some("EC25".into()),
+        revision: "EC25EFAR06A17M4G_20.200.20.200".into(),
+        ..DeviceFacts::default()
+    };
+    let cases = [
+        ("EC25EFAR06A17M4G_20.200.20.200", "reinstall"),
+        ("EC25EFAR06A16M4G_20.200.20.200", "downgrade"),
+        ("XX99ZZR01A01M4G", "unknown-image"),
+        ("not a revision", "malformed-revision"),
+    ];
+    for (to, rule) in cases {
+        let report = judge(&device, &ImageFacts { name: to.into(), ..ImageFacts::default() }, db());
+        let finding = report.findings.iter().find(|f| f.rule == rule).unwrap_or_else(|| panic!("{to}: {report:?}"));
+        assert_eq!(finding.hint, db().policy(rule).unwrap().hint, "{to}");
+    }
+}

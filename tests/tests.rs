@@ -4,6 +4,7 @@ mod cli;
 mod database;
 mod discovery;
 mod engine;
+mod flash;
 mod grammar;
 mod image;
 mod live;

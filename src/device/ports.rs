@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Serialize, Serializer};
 
 use super::usb::{Mode, Role, UsbId, UsbTable, UsbTableError};
+use crate::platform::Platform;
 
 /// Where sysfs and the device nodes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +64,9 @@ pub struct Module {
     pub pid: u16,
     /// Normal mode or which download mode.
     pub mode: Mode,
-    /// The platform the id belongs to.
-    pub platform: String,
+    /// The platform the id belongs to; `None` (printed `other`) for a USB bridge chip.
+    #[serde(serialize_with = "super::usb::serialize_usb_platform")]
+    pub platform: Option<Platform>,
     /// The modules the USB table lists for the id.
     pub models: Vec<String>,
     /// Its ttys, by interface number.
@@ -157,7 +159,7 @@ pub fn discover_in(paths: &SysPaths, table: &UsbTable) -> Result<Vec<Module>, Po
                 vid: found.vid,
                 pid: found.pid,
                 mode: entry.mode,
-                platform: entry.platform.clone(),
+                platform: entry.platform,
                 models: entry.modules.clone(),
                 ports: vec![port],
             }),

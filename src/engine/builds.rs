@@ -200,11 +200,7 @@ fn judge_order(
     let same_tags = d.identity_tags() == i.identity_tags();
     if o.ord == Some(Ordering::Equal) {
         if d.base() == i.base() && same_tags && d.flavour() == i.flavour() && d.is_beta() == i.is_beta() {
-            ctx.add(
-                "reinstall",
-                format!("the image is the installed build {i}"),
-                "nothing to do unless the installation is damaged".into(),
-            );
+            ctx.add_policy("reinstall", format!("the image is the installed build {i}"));
         }
         return;
     }
@@ -272,11 +268,8 @@ fn downgrade(
     let by = o.by.as_deref().map(|b| format!(" (by its {b})")).unwrap_or_default();
     match steps::allowing(steps, "downgrade") {
         Some(s) => steps::report(ctx, s, format!("the downgrade from {d} to {i}"), reported),
-        None => ctx.add(
-            "downgrade",
-            format!("the image {i} is older than the installed {d}{by}{}{extra}", o.caveat()),
-            "downgrade only on purpose; check the release notes of both builds".into(),
-        ),
+        None => ctx
+            .add_policy("downgrade", format!("the image {i} is older than the installed {d}{by}{}{extra}", o.caveat())),
     }
 }
 

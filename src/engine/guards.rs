@@ -20,10 +20,9 @@ pub(crate) fn check(
     secure_boot(ctx, facts, image, dev, img);
     let d = dev.revision.as_ref();
     if let Some(v) = d.and_then(Revision::app_version).filter(|v| v.is_abnormal()) {
-        ctx.add(
+        ctx.add_policy(
             "abnormal-installed-version",
             format!("the module's app version reads {v}: the AP part is missing (ModemManager's abnormal marker)"),
-            "re-read AT+QGMR after a reboot; if it stays, the installation is damaged: flash a full package, not a delta".into(),
         );
     }
     if let ImageKind::Delta { source, .. } = &img.name.kind {
@@ -37,11 +36,7 @@ pub(crate) fn check(
         );
     }
     if !image.problems.is_empty() {
-        ctx.add(
-            "package-problem",
-            format!("reading the package found: {}", image.problems.join("; ")),
-            "get the package again from the vendor and look at `fwguard inspect`; flash it only once the problems are understood".into(),
-        );
+        ctx.add_policy("package-problem", format!("reading the package found: {}", image.problems.join("; ")));
     }
     let mut erases = image.erases.clone();
     if let Some(f) = &img.name.factory {

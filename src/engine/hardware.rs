@@ -11,22 +11,17 @@ pub(crate) fn identity(ctx: &mut Ctx<'_>, facts: &DeviceFacts, image: &ImageFact
         let norm = normalise_model(model);
         let same_family = ctx.db.family_for(&norm).is_some_and(|f| f.family.id == dev.family.family.id);
         if !same_family || !dev.product.code.starts_with(&norm) {
-            ctx.add(
+            ctx.add_policy(
                 "identity-conflict",
                 format!(
                     "ATI says the model is {model:?}, but the revision {} is for product {} ({})",
                     dev.text, dev.product.code, dev.family.family.name
                 ),
-                "check that the revision was read from this module; a module whose ATI and revision disagree was flashed with a foreign image before".into(),
             );
         }
     }
     if let Some(claimed) = &image.name_conflict {
-        ctx.add(
-            "identity-conflict",
-            format!("the package's name and content disagree: {claimed}"),
-            "the package was renamed or repacked: get it again from the vendor".into(),
-        );
+        ctx.add_policy("identity-conflict", format!("the package's name and content disagree: {claimed}"));
     }
 }
 
@@ -118,13 +113,12 @@ pub(crate) fn flash(
 ) -> bool {
     let Some(id) = &facts.flash_id else {
         if dev.family.family.flash_id_distinguishes {
-            ctx.add(
+            ctx.add_policy(
                 "flash-id-unverified",
                 format!(
                     "{} variants differ in their flash chip and the module's flash ID is unknown",
                     dev.family.family.name
                 ),
-                "give --flash-id (read it from the bootloader) or check the module's label".into(),
             );
         }
         return false;

@@ -28,7 +28,20 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// Adds a finding of a policy rule, with the policy's severity and source.
+    /// Adds a finding of a policy rule, with the policy's severity, source and hint: the one
+    /// source of "what to do" for findings whose advice does not depend on the values seen.
+    fn add_policy(&mut self, rule: &str, message: String) {
+        let hint = self.policy_hint(rule);
+        self.add(rule, message, hint);
+    }
+
+    /// The policy's "what to do" for a rule id.
+    fn policy_hint(&self, rule: &str) -> String {
+        self.db.policy(rule).map(|p| p.hint.clone()).unwrap_or_else(|| format!("see `fwguard explain {rule}`"))
+    }
+
+    /// Adds a finding of a policy rule, with the policy's severity and source and a hint that
+    /// names the values seen (the policy's hint says the same in general terms).
     fn add(&mut self, rule: &str, message: String, hint: String) {
         let source = self.db.policy(rule).map(|p| p.source.clone()).unwrap_or_else(|| "fwguard verdict policy".into());
         self.add_sourced(rule, message, source, hint);

@@ -57,11 +57,7 @@ pub(crate) fn device<'a>(ctx: &mut Ctx<'a>, facts: &DeviceFacts) -> (DeviceSumma
     let text = match revision_from_at_text(&facts.revision) {
         Ok(t) => t,
         Err(e) => {
-            ctx.add(
-                "malformed-revision",
-                format!("the module's revision could not be read: {e}"),
-                "give what AT+QGMR answers, e.g. EC25EFAR06A17M4G_20.200.20.200".into(),
-            );
+            ctx.add_policy("malformed-revision", format!("the module's revision could not be read: {e}"));
             return (summary, None);
         }
     };
@@ -69,11 +65,7 @@ pub(crate) fn device<'a>(ctx: &mut Ctx<'a>, facts: &DeviceFacts) -> (DeviceSumma
     let revision = match Revision::parse(&text) {
         Ok(r) => r,
         Err(e) => {
-            ctx.add(
-                "malformed-revision",
-                format!("the module's {e}"),
-                "give the full AT+QGMR answer, e.g. EC25EFAR06A17M4G_20.200.20.200".into(),
-            );
+            ctx.add_policy("malformed-revision", format!("the module's {e}"));
             return (summary, None);
         }
     };
@@ -88,14 +80,13 @@ pub(crate) fn device<'a>(ctx: &mut Ctx<'a>, facts: &DeviceFacts) -> (DeviceSumma
         return (summary, Some(DeviceSide { revision: None, text, family, product }));
     }
     let code = revision.product().to_string();
-    ctx.add(
+    ctx.add_policy(
         "unknown-device",
         format!(
             "the module's product code {code:?} (from revision {text}) {}{}",
             unlisted(ctx, &code),
             did_you_mean(ctx, &code)
         ),
-        "check the revision; if the module is real, add its product code, with a public source, to rules/families/ and publish a new database".into(),
     );
     (summary, None)
 }
@@ -105,11 +96,7 @@ pub(crate) fn image<'a>(ctx: &mut Ctx<'a>, facts: &ImageFacts) -> (ImageSummary,
     let mut name = match ImageName::parse(&facts.name) {
         Ok(n) => n,
         Err(e) => {
-            ctx.add(
-                "malformed-revision",
-                format!("the image's {e}"),
-                "name the image by its revision (EC25EFAR06A18M4G_20.201.20.201) or its package file name".into(),
-            );
+            ctx.add_policy("malformed-revision", format!("the image's {e}"));
             return (summary, None);
         }
     };
@@ -124,7 +111,7 @@ pub(crate) fn image<'a>(ctx: &mut Ctx<'a>, facts: &ImageFacts) -> (ImageSummary,
             (summary, Some(ImageSide { name, family, product }))
         }
         None => {
-            ctx.add(
+            ctx.add_policy(
                 "unknown-image",
                 format!(
                     "the image's product code {code:?} (from {}) {}{}",
@@ -132,7 +119,6 @@ pub(crate) fn image<'a>(ctx: &mut Ctx<'a>, facts: &ImageFacts) -> (ImageSummary,
                     unlisted(ctx, &code),
                     did_you_mean(ctx, &code)
                 ),
-                "check the image name; if the product is real, add it, with a public source, to rules/families/ and publish a new database".into(),
             );
             (summary, None)
         }

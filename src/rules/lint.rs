@@ -9,6 +9,7 @@ use super::model::{Chip, FamilyFile, PolicyRule, TestFile, UsbId};
 use super::pattern::RevisionPattern;
 use super::source::RuleSource;
 use crate::identity::{FlashId, MemoryCode, NandGeometry, Revision, normalise_model};
+use crate::platform::{Mode, OTHER_PLATFORM, Platform, parse_usb_platform};
 
 /// One problem in a rule file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,13 +34,7 @@ impl std::fmt::Display for LintIssue {
     }
 }
 
-/// Module platforms. `other` is a chipset fwguard has no flashing path for (Altair, HiSilicon); the
-/// family's `chipset` then names it.
-const PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek", "other"];
-/// USB ids may also name a bridge chip that is no module platform.
-const USB_PLATFORMS: &[&str] = PLATFORMS;
 const FLAVOURS: &[&str] = &["standard", "opencpu", "quecpython"];
-const USB_MODES: &[&str] = &["at", "edl", "arom", "unisoc", "wtptp", "fastboot", "dump", "eigencomm"];
 const CHIP_LISTS: &[&str] = &["vendor", "third-party", "teardown"];
 
 /// Collects issues, finding the line of a quoted value in its file.
@@ -222,11 +217,13 @@ fn check_usb<'a>(src: &'a RuleSource, usb: &[UsbId], is: &mut Issues<'a>) {
         if !seen.insert((u.vid.clone(), u.pid.clone(), u.mode.clone())) {
             is.dup(src, &u.pid, format!("duplicate USB id {}:{} in mode {}", u.vid, u.pid, u.mode));
         }
-        if !USB_MODES.contains(&u.mode.as_str()) {
-            is.at(src, &u.mode, format!("USB mode {:?} is not one of {}", u.mode, USB_MODES.join(", ")));
+        if Mode::parse(&u.mode).is_none() {
+            is.at(src, &u.mode, format!("USB mode {:?} is not one of {}", u.mode, Mode::names()));
         }
-        if !USB_PLATFORMS.contains(&u.platform.as_str()) {
-            is.at(src, &u.platform, format!("platform {:?} is not one of {}", u.platform, USB_PLATFORMS.join(", ")));
+        // USB ids may also name a bridge chip that is no module platform (`other`).
+        if parse_usb_platform(&u.platform).is_none() {
+            let known = format!("{}, {OTHER_PLATFORM}", Platform::names());
+            is.at(src, &u.platform, format!("platform {:?} is not one of {known}", u.platform));
         }
         if u.source.trim().is_empty() {
             is.at(src, &u.pid, format!("USB id {}:{} has an empty source", u.vid, u.pid));
@@ -274,11 +271,12 @@ fn check_families<'a>(families: &'a [(RuleSource, FamilyFile)], chips: &HashSet<
         {
             is.at(src, fam, format!("family id {fam:?} must be lower-case letters, digits and '-'"));
         }
-        if !PLATFORMS.contains(&f.family.platform.as_str()) {
+        // `other`: a chipset fwguard has no flashing path for (Altair, HiSilicon); `chipset` names it.
+        if parse_usb_platform(&f.family.platform).is_none() {
             is.at(
                 src,
                 &f.family.platform,
-                format!("platform {:?} is not one of {}", f.family.platform, PLATFORMS.join(", ")),
+                format!("platform {:?} is not one of {}, {OTHER_PLATFORM}", f.family.platform, Platform::names()),
             );
         }
         if f.family.source.trim().is_empty() {

@@ -33,7 +33,7 @@ pub use at_mode::{AtEvent, AtMachine};
 pub use error::SimError;
 pub use fault::{Fault, Faults};
 pub use flash::FlashStore;
-pub use profile::{FlashSpec, Platform, Profile, Quirk, SecbootQuery, builtin, find};
+pub use profile::{FlashSpec, Platform, Profile, Quirk, SIMULATED_PLATFORMS, SecbootQuery, builtin, find};
 pub use sysfs::{SysfsTree, TreeDevice, TreePort};
 
 /// How to run a simulated module.
