@@ -25,7 +25,8 @@ pub enum Fault {
     Boot(Duration),
     /// `drop-at=BYTES`: the link goes away after the module has sent this many bytes.
     DropAt(u64),
-    /// `nak-at=N`: the download protocol refuses its N-th packet (used by the download modes).
+    /// `nak-at=N`: the download protocol refuses its N-th command (on ASR's AROM: the N-th aboot
+    /// command, counted from 1 over all stages, answers `FAIL`).
     NakAt(u64),
     /// `flash-id=HEX`: the boot loader reports this flash ID instead of the profile's.
     FlashId(FlashId),

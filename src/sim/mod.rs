@@ -112,8 +112,9 @@ impl Drop for SimHandle {
 }
 
 /// Starts `profile` on a thread. Pseudo-terminals, `--state` and `--root` are set up before this
-/// returns, so the port can be opened at once. A fault the simulator does not act on yet
-/// (`nak-at`, `flash-id`) is refused with [`SimError::NotSimulated`].
+/// returns, so the port can be opened at once. A fault the simulator does not act on for this
+/// module (`nak-at`, `flash-id` where its download mode is not simulated) is refused with
+/// [`SimError::NotSimulated`].
 pub fn spawn(profile: Profile, options: SimOptions) -> Result<SimHandle, SimError> {
     let server = server::Server::new(profile, &options)?;
     let port = server.port_path();
