@@ -182,3 +182,154 @@ fn a_cut_link_in_the_flasher_is_a_disconnect() {
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     handle.shutdown().unwrap();
 }
+
+fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds").join(target);
+    let mut all: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    all.sort();
+    assert!(!all.is_empty(), "{target}: no seeds");
+    all
+}
+
+/// The fuzz seeds (byte strings written by hand from the published formats, not by fwguard)
+/// through the parsers the fuzz targets exercise, on stable, with what each one must give.
+#[test]
+fn fuzz_seeds_replay() {
+    use fwguard::flash::asr::wire::aboot::Reply;
+    use fwguard::flash::asr::wire::probe::FlashProbe;
+    use fwguard::flash::asr::wire::smux::{self, Event, FrameType};
+    use fwguard::flash::asr::wire::sparse::Sparse;
+
+    for (name, bytes) in seeds("asr_smux") {
+        let events = smux::decode_all(&bytes);
+        let texts: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Frame(f) if f.kind == FrameType::Stdio => Some(f.text()),
+                _ => None,
+            })
+            .collect();
+        let last = events.iter().rev().find_map(|e| match e {
+            Event::Frame(f) if f.kind == FrameType::AbootCmd => Some(Reply::parse(&f.payload)),
+            _ => None,
+        });
+        let probe = FlashProbe::from_log(texts.iter().map(String::as_str), "", false);
+        match name.as_str() {
+            "probe_refused" => {
+                let p = probe.unwrap();
+                assert!(p.different && p.flash_id().hex() == "204117", "{p:?}");
+                assert_eq!(last, Some(Reply::Fail("parse flash information table failed".into())));
+            }
+            "probe_known" => assert_eq!(probe.unwrap().known_as.as_deref(), Some("GD25LQ64C")),
+            "upload" => assert!(events.contains(&Event::Frame(smux::Frame::new(FrameType::AbootData, *b"ab~}cd")))),
+            "ethos" => assert_eq!(events, vec![Event::Preamble]),
+            "malformed" => assert!(events.iter().all(|e| matches!(e, Event::Malformed(_)))),
+            "rom_handshake" => assert_eq!(last, Some(Reply::Okay(String::new()))),
+            other => panic!("a seed without an expectation: {other}"),
+        }
+    }
+    for (name, bytes) in seeds("asr_sparse") {
+        let s = Sparse::parse(&bytes, 1 << 20).unwrap_or_else(|e| panic!("{name}: {e}"));
+        s.check_crc().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(s.output_len(), 3 * 4096, "{name}");
+    }
+    replay_device_seeds();
+    replay_host_seeds();
+}
+
+fn replay_device_seeds() {
+    use fwguard::sim::asr::AsrDownload;
+    use fwguard::sim::download::{DownloadContext, DownloadMode};
+    use fwguard::sim::{Faults, FlashStore};
+
+    for (name, bytes) in seeds("asr_device") {
+        let profile = sim::find("ec800m-cn-la").unwrap();
+        let mut flash = FlashStore::in_memory(profile.flash.size);
+        let faults = Faults::default();
+        let mut mode = AsrDownload::new(&profile);
+        let mut ctx = DownloadContext {
+            profile: &profile,
+            flash: &mut flash,
+            flash_id: profile.flash_id.as_ref(),
+            faults: &faults,
+        };
+        let mut out = Vec::new();
+        let mut reset = false;
+        for chunk in bytes.chunks(64) {
+            let step = mode.feed(chunk, &mut ctx);
+            out.extend(step.output);
+            reset |= step.reset;
+        }
+        let text = String::from_utf8_lossy(&out);
+        match name.as_str() {
+            "asr_aboot" => {
+                assert!(
+                    text.starts_with("~UABT~~UABT~~UABT~~}\"\x04\x00~~}#OKAY2022.11.06~~}#DATA00000014~~}#OKAY~"),
+                    "{text}"
+                );
+                assert!(reset, "disconnect after reboot resets");
+            }
+            "full_session" => {
+                for want in
+                    ["Found a known spi flash device \"XM25QU64C\"", "partition \"cp\" written successfully.", {
+                        "}#DATA00000010~"
+                    }]
+                {
+                    assert!(text.contains(want), "{want}: {text}");
+                }
+                assert!(reset);
+                assert_eq!(flash.read(0x41000, 100).unwrap(), vec![b'z'; 100]);
+                assert_eq!(flash.read(0x40000, 4).unwrap(), vec![0xFF; 4], "DONT_CARE leaves the first block");
+            }
+            other => panic!("a seed without an expectation: {other}"),
+        }
+    }
+}
+
+fn replay_host_seeds() {
+    use fwguard::device::Transport;
+    use fwguard::flash::asr::{LinkOptions, Timeouts};
+
+    struct Replay<'a>(&'a [u8]);
+    impl Transport for Replay<'_> {
+        fn read_within(&mut self, buf: &mut [u8], _: Duration) -> std::io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(37);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+        fn send(&mut self, _: &[u8]) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let ms = Duration::from_millis(20);
+    let options = AbootOptions {
+        link: LinkOptions { retry_interval: ms, step_timeout: ms * 3, ..LinkOptions::default() },
+        timeouts: Timeouts { first: ms, reply: ms, after_data: ms, call: ms },
+    };
+    for (name, bytes) in seeds("asr_host") {
+        let mut io = Replay(&bytes);
+        let mut s = AbootSession::connect(&mut io, "seed", options.clone()).unwrap();
+        match name.as_str() {
+            "identify" => {
+                let id = s.identify().unwrap();
+                assert_eq!(
+                    (id.version.as_str(), id.product.as_str(), id.max_download_size),
+                    ("0.6", "arom-tiny", Some(0x4_0000))
+                );
+                s.download_bytes(b"0123456789").unwrap();
+                assert_eq!(s.device_log().lines().next().unwrap().text, "wait");
+            }
+            "upload" => {
+                let err = s.read_partition("nvm", &mut Vec::new()).unwrap_err();
+                assert!(matches!(err, AsrError::WrongStage { .. }), "{err}");
+                assert_eq!(s.getvar("x").unwrap(), "");
+            }
+            other => panic!("a seed without an expectation: {other}"),
+        }
+    }
+}
