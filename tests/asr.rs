@@ -308,7 +308,7 @@ fn replay_host_seeds() {
     }
     let ms = Duration::from_millis(20);
     let options = AbootOptions {
-        link: LinkOptions { retry_interval: ms, step_timeout: ms * 3, ..LinkOptions::default() },
+        link: LinkOptions { retry_interval: ms, step_timeout: ms * 3, stage_start: ms * 3, ..LinkOptions::default() },
         timeouts: Timeouts { first: ms, reply: ms, after_data: ms, call: ms },
     };
     for (name, bytes) in seeds("asr_host") {

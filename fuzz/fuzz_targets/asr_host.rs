@@ -28,7 +28,7 @@ impl Transport for Replay<'_> {
 fuzz_target!(|data: &[u8]| {
     let ms = Duration::from_millis(2);
     let options = AbootOptions {
-        link: LinkOptions { retry_interval: ms, step_timeout: ms * 3, ..LinkOptions::default() },
+        link: LinkOptions { retry_interval: ms, step_timeout: ms * 3, stage_start: ms * 3, ..LinkOptions::default() },
         timeouts: Timeouts { first: ms, reply: ms, after_data: ms, call: ms },
     };
     let mut io = Replay(data);

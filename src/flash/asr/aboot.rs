@@ -422,7 +422,7 @@ impl<'a> AbootSession<'a> {
         } else {
             self.okay(&Command::Call)?;
         }
-        self.link.handshake()?;
+        self.link.handshake_new_stage()?;
         self.fresh = true;
         self.max_download = None;
         self.flash_selected = false;

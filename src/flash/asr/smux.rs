@@ -25,6 +25,9 @@ pub struct LinkOptions {
     pub retry_interval: Duration,
     /// How long each of the three handshake steps may take. Default 2 s, as the published tools.
     pub step_timeout: Duration,
+    /// How long a stage started by `call` may take to answer the preamble. Default 10 s, what
+    /// ASR's aboot-tiny allows a stage for its first command.
+    pub stage_start: Duration,
 }
 
 impl Default for LinkOptions {
@@ -33,6 +36,7 @@ impl Default for LinkOptions {
             mtu: smux::DEFAULT_MTU,
             retry_interval: Duration::from_millis(100),
             step_timeout: Duration::from_secs(2),
+            stage_start: Duration::from_secs(10),
         }
     }
 }
@@ -173,7 +177,17 @@ impl<'a> SmuxLink<'a> {
 
     /// Runs the handshake: preamble, sync, HELLO. Returns the link's MTU.
     pub fn handshake(&mut self) -> Result<u16, AsrError> {
-        self.preamble()?;
+        self.handshake_within(self.options.step_timeout)
+    }
+
+    /// The handshake of a stage that `call` started: it may take up to
+    /// [`LinkOptions::stage_start`] to answer the preamble.
+    pub fn handshake_new_stage(&mut self) -> Result<u16, AsrError> {
+        self.handshake_within(self.options.stage_start)
+    }
+
+    fn handshake_within(&mut self, preamble_window: Duration) -> Result<u16, AsrError> {
+        self.preamble(preamble_window)?;
         self.repeat_until(&smux::SYNC_FRAME, "the UABT sync", "a ~UABT~ echo", |f| {
             (f.kind == FrameType::Stdio && f.payload.as_slice() == smux::SYNC).then_some(())
         })?;
@@ -198,10 +212,10 @@ impl<'a> SmuxLink<'a> {
     }
 
     /// Sends `UUUU~` until the module answers `~UABT~`.
-    fn preamble(&mut self) -> Result<(), AsrError> {
+    fn preamble(&mut self, window: Duration) -> Result<(), AsrError> {
         let started = Instant::now();
         let mut sent = 0;
-        while started.elapsed() < self.options.step_timeout {
+        while started.elapsed() < window {
             self.write(&smux::PREAMBLE, "the UUUU~ preamble")?;
             sent += 1;
             let until = Instant::now() + self.options.retry_interval;

@@ -9,7 +9,11 @@ use crate::sim::{Fault, Faults, FlashStore, Profile, find};
 
 fn quick() -> AbootOptions {
     AbootOptions {
-        link: LinkOptions { step_timeout: Duration::from_millis(500), ..LinkOptions::default() },
+        link: LinkOptions {
+            step_timeout: Duration::from_millis(500),
+            stage_start: Duration::from_millis(500),
+            ..LinkOptions::default()
+        },
         timeouts: Timeouts {
             first: Duration::from_secs(2),
             reply: Duration::from_secs(2),
@@ -282,4 +286,16 @@ fn a_download_json_recipe_is_a_thin_loop() {
         }
     }
     assert_eq!(s.stage(), Stage::Flasher);
+}
+
+#[test]
+fn a_smaller_mtu_is_agreed_and_kept_to() {
+    let pkg = AsrBuilder::ec800m_cn_la();
+    let mut io = module("ec800m-cn-la", &[]);
+    let mut options = quick();
+    options.link.mtu = 256;
+    let mut s = AbootSession::connect(&mut io, "sim", options).unwrap();
+    assert_eq!(s.mtu(), 256);
+    assert_eq!(s.call(&member(&pkg, "preboot.img")).unwrap(), Stage::Preboot);
+    assert_eq!(s.mtu(), 256, "the next stage agrees the same");
 }
