@@ -493,10 +493,11 @@ impl Server {
     /// the module leaves the `--root` tree.
     fn drop_link(&mut self) {
         self.dropped = true;
-        self.ports.clear();
+        // Off the tree first: a client that sees the hang-up then finds no device left.
         if let Some(tree) = self.tree.take() {
             tree.remove();
         }
+        self.ports.clear();
     }
 }
 
