@@ -333,3 +333,33 @@ fn replay_host_seeds() {
         }
     }
 }
+
+/// `fwguard sim` takes the download faults for an ASR module in AROM, and the module acts on them:
+/// `flash-id` is the chip the flasher probes, `nak-at=1` fails the first aboot command.
+#[test]
+fn sim_cli_takes_asr_download_faults() {
+    let root = tempfile::tempdir().unwrap();
+    let root_arg = root.path().to_str().unwrap();
+    let sim = crate::sim::Sim::start(&[
+        "ec800m-cn-la",
+        "--root",
+        root_arg,
+        "--fault",
+        "flash-id=C8 60 16",
+        "--fault",
+        "nak-at=1",
+    ]);
+    let download = enter_download(&sim.port, root.path());
+    let mut port = SerialTransport::open(&download, 115_200).unwrap();
+    let mut s = AbootSession::connect(&mut port, "acm", AbootOptions::default()).unwrap();
+    let err = s.getvar("version").unwrap_err();
+    assert!(err.to_string().contains("nak-at=1"), "{err}");
+    let lf = AsrBuilder::ec800m_cn_lf();
+    s.call(&member(&lf, "preboot.img")).unwrap();
+    s.call(&member(&lf, "flasher.img")).unwrap();
+    let probe = s.probe_flash(&member(&lf, "flashinfo.bin")).unwrap();
+    assert!(probe.accepted && probe.flash_id().hex() == "C86016", "{probe:?}");
+    drop(s);
+    drop(port);
+    sim.finish();
+}

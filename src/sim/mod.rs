@@ -5,7 +5,9 @@
 //! commands, `ERROR` and `+CME ERROR: n`, quirks such as a missing `AT+QGMR`); the modem port also
 //! takes AT; a Qualcomm DIAG port listens for the download switch; other ports stay silent.
 //! `AT+QDOWNLOAD=1` (ASR, Unisoc, Eigencomm) or the DIAG switch (Qualcomm) moves the module into
-//! its platform's [`download::DownloadMode`], the slot where the download protocols go.
+//! its platform's [`download::DownloadMode`], the slot where the download protocols go: ASR's
+//! AROM, `preboot.img` and `flasher.img` are [`asr::AsrDownload`]. [`in_process::InProcess`]
+//! runs a download mode behind the [`crate::device::Transport`] trait without a pseudo-terminal.
 //!
 //! ```no_run
 //! use fwguard::sim::{self, SimOptions};

@@ -7,6 +7,17 @@
 //! bytes as ABOOT_DATA frames, then `OKAY`); annkirin/asr-flash `upload_read.go` is the only
 //! published host code using them. Which flasher builds have them is not published: a module
 //! whose flasher answers `FAIL` to them cannot be read back, and [`AsrError::Refused`] says so.
+//!
+//! A backup of the NV areas therefore goes, before anything is written:
+//! `partition flashinfo.bin` (the flash is probed and initialised; [`AbootSession::probe_flash`]),
+//! then [`AbootSession::module_partition_table`] (`loadpt` and the module's own `ptable`: where
+//! its `nvm` is now, which the package's table need not agree with), then
+//! [`AbootSession::read_partition`] of each protected partition, and only then
+//! `partition partition.bin` and the writes. Where the flasher refuses the upload commands there
+//! is no way to read flash through aboot at all: the protected partitions can then only be left
+//! alone (never erased or written), which the plan must be able to guarantee from the package's
+//! recipe. There is no device-side digest either: a write is verified by reading it back, and
+//! sparse pieces carry a CRC-32 the flasher checks on arrival.
 
 use std::io::{Read, Write};
 use std::time::Instant;
