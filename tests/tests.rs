@@ -1,5 +1,6 @@
 //! The one integration-test binary: every test module is listed here.
 
+mod asr;
 mod cli;
 mod database;
 mod discovery;

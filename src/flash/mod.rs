@@ -10,7 +10,12 @@
 //! The core names no platform. A platform implements [`Driver`] and [`Connection`] in its own
 //! folder and adds itself to [`Registry::builtin`]. [`flash`] runs the whole command; the parts
 //! ([`Plan`], [`gate`], [`Journal`], [`backup`], [`Flasher`]) are public for tools and tests.
+//!
+//! Platforms:
+//! - [`asr`]: ASR Crane modules (AROM boot ROM, `preboot.img`, `flasher.img`), aboot commands
+//!   over SMUX framing.
 
+pub mod asr;
 pub mod backup;
 mod driver;
 mod error;

@@ -1,8 +1,11 @@
 //! The slot for download modes: one state machine per platform, entered after `AT+QDOWNLOAD=1`
 //! (ASR, Unisoc, Eigencomm) or the DIAG download switch (Qualcomm).
 //!
-//! The protocols themselves (Sahara/Firehose, AROM/aboot, PDL, ...) come in later; until then every
-//! platform gets [`Unimplemented`], which re-enumerates with the right USB id and answers nothing.
+//! ASR's AROM is [`super::asr::AsrDownload`]; the other protocols (Sahara/Firehose, PDL, WTPTP,
+//! ...) come in later: until then a mode gets [`Unimplemented`], which re-enumerates with the
+//! right USB id and answers nothing.
+
+use std::time::Instant;
 
 use super::fault::Faults;
 use super::flash::FlashStore;
@@ -43,6 +46,11 @@ pub trait DownloadMode: Send {
     fn start(&mut self, ctx: &mut DownloadContext<'_>) -> Vec<u8>;
     /// Received bytes in, what to do out.
     fn feed(&mut self, input: &[u8], ctx: &mut DownloadContext<'_>) -> DownloadStep;
+    /// Called every few milliseconds while the mode runs, for output that time drives (a boot
+    /// ROM's heartbeat, a reset some time after `reboot`). The default does nothing.
+    fn tick(&mut self, _now: Instant, _ctx: &mut DownloadContext<'_>) -> DownloadStep {
+        DownloadStep::default()
+    }
 }
 
 /// The download mode of `platform`.
@@ -65,9 +73,9 @@ pub fn for_profile(profile: &Profile) -> Box<dyn DownloadMode> {
         .download_usb
         .and_then(|id| UsbTable::builtin().ok()?.lookup(id.vid, id.pid).map(|e| e.mode))
         .filter(|mode| mode.is_download());
-    match listed {
-        Some(mode) => Box::new(Unimplemented { mode }),
-        None => for_platform(profile.platform),
+    match listed.unwrap_or_else(|| for_platform(profile.platform).mode()) {
+        Mode::Arom => Box::new(super::asr::AsrDownload::new(profile)),
+        mode => Box::new(Unimplemented { mode }),
     }
 }
 

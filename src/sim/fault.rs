@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::error::SimError;
+use crate::device::Mode;
 use crate::identity::FlashId;
 
 /// The longest `slow=` or `boot=` delay, in milliseconds: a day.
@@ -24,7 +25,8 @@ pub enum Fault {
     Boot(Duration),
     /// `drop-at=BYTES`: the link goes away after the module has sent this many bytes.
     DropAt(u64),
-    /// `nak-at=N`: the download protocol refuses its N-th packet (used by the download modes).
+    /// `nak-at=N`: the download protocol refuses its N-th command (on ASR's AROM: the N-th aboot
+    /// command, counted from 1 over all stages, answers `FAIL`).
     NakAt(u64),
     /// `flash-id=HEX`: the boot loader reports this flash ID instead of the profile's.
     FlashId(FlashId),
@@ -70,11 +72,14 @@ impl Fault {
 }
 
 impl Fault {
-    /// Whether the simulator acts on this fault yet. `nak-at` and `flash-id` belong to the
-    /// download protocols, which are not simulated yet; until they are, a run with either is
-    /// refused rather than silently ignoring it.
-    pub fn is_simulated(&self) -> bool {
-        !matches!(self, Fault::NakAt(_) | Fault::FlashId(_))
+    /// Whether the simulator acts on this fault for a module whose download mode is `download`.
+    /// `nak-at` and `flash-id` belong to the download protocols: ASR's AROM acts on them; for a
+    /// mode not simulated yet a run with either is refused rather than silently ignoring it.
+    pub fn is_simulated(&self, download: Mode) -> bool {
+        match self {
+            Fault::NakAt(_) | Fault::FlashId(_) => download == Mode::Arom,
+            _ => true,
+        }
     }
 }
 
@@ -153,12 +158,13 @@ mod tests {
     }
 
     #[test]
-    fn specs_round_trip_and_download_faults_are_not_simulated() {
+    fn specs_round_trip_and_download_faults_need_a_simulated_download_mode() {
         for spec in ["silent", "garbage", "flood", "slow=250", "boot=0", "drop-at=100", "nak-at=3", "flash-id=204117"] {
             let fault = Fault::parse(spec).unwrap();
             assert_eq!(fault.to_string(), spec);
             let download = spec.starts_with("nak-at") || spec.starts_with("flash-id");
-            assert_eq!(fault.is_simulated(), !download, "{spec}");
+            assert!(fault.is_simulated(Mode::Arom), "{spec}");
+            assert_eq!(fault.is_simulated(Mode::Wtptp), !download, "{spec}");
         }
     }
 }

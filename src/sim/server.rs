@@ -107,7 +107,8 @@ pub(crate) struct Server {
 impl Server {
     /// Creates the pseudo-terminals, the flash store and the `--root` tree.
     pub(crate) fn new(profile: Profile, options: &SimOptions) -> Result<Server, SimError> {
-        if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated()) {
+        let download = for_profile(&profile).mode();
+        if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated(download)) {
             return Err(SimError::NotSimulated { spec: fault.to_string() });
         }
         let faults = Faults::from_list(&options.faults);
@@ -244,6 +245,7 @@ impl Server {
             if self.dropped {
                 continue;
             }
+            self.tick(now);
             if self.flooding {
                 self.top_up_flood(now);
             }
@@ -341,6 +343,32 @@ impl Server {
             }
             self.enter_download();
         } else if reset {
+            // The last answer (OKAY to reboot) leaves before the module does.
+            self.flush(Instant::now() + self.faults.slow);
+            self.enter_normal();
+        }
+    }
+
+    /// Lets the download mode act on time (heartbeats, a delayed reset).
+    fn tick(&mut self, now: Instant) {
+        let Some(port) = self.ports.get_mut(self.primary) else {
+            return;
+        };
+        let Handler::Download(mode) = &mut port.handler else {
+            return;
+        };
+        let mut ctx = DownloadContext {
+            profile: &self.profile,
+            flash: &mut self.flash,
+            flash_id: self.faults.flash_id.as_ref().or(self.profile.flash_id.as_ref()),
+            faults: &self.faults,
+        };
+        let step = mode.tick(now, &mut ctx);
+        if !step.output.is_empty() {
+            port.send_at(now + self.faults.slow, step.output);
+        }
+        if step.reset {
+            self.flush(Instant::now() + self.faults.slow);
             self.enter_normal();
         }
     }
@@ -465,10 +493,11 @@ impl Server {
     /// the module leaves the `--root` tree.
     fn drop_link(&mut self) {
         self.dropped = true;
-        self.ports.clear();
+        // Off the tree first: a client that sees the hang-up then finds no device left.
         if let Some(tree) = self.tree.take() {
             tree.remove();
         }
+        self.ports.clear();
     }
 }
 

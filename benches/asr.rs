@@ -1,0 +1,107 @@
+//! ASR against the simulator over a real pseudo-terminal: the flasher's `flash:` throughput next
+//! to a raw write of the same bytes to the same port, and the time `check` would spend reading
+//! the flash ID (AT+QDOWNLOAD=1, the stages, the probe, reboot, AT again).
+//!
+//! `cargo bench --bench asr`.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fwguard::device::{self, Mode, SerialTransport, Session, SessionOptions, SysPaths, Transport, UsbTable};
+use fwguard::flash::asr::{AbootOptions, AbootSession};
+use fwguard::image::build::asr::AsrBuilder;
+use fwguard::sim::{self, SimHandle, SimOptions};
+
+/// The image: a mebibyte without `7E`/`7D`, so that written raw it is one oversized frame the
+/// module drops, not commands.
+const IMAGE: usize = 1 << 20;
+
+fn member(b: &AsrBuilder, name: &str) -> Vec<u8> {
+    b.members().into_iter().find(|(n, _)| n.ends_with(name)).map(|(_, d)| d).expect("member")
+}
+
+fn wait_for(root: &Path, mode: Mode, at: &Path) -> PathBuf {
+    let paths = SysPaths { sysfs: root.join("sys"), dev: root.join("dev") };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let modules = device::discover_in(&paths, UsbTable::builtin().expect("table")).expect("discovery");
+        let port = modules
+            .iter()
+            .filter(|m| m.mode == mode)
+            .find_map(|m| if mode == Mode::At { m.ports.iter().find(|p| p.path == at) } else { m.download_port() });
+        if let Some(p) = port {
+            return p.path.clone();
+        }
+        assert!(Instant::now() < deadline, "the module did not appear in {mode}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn enter_download(at: &Path, root: &Path) -> PathBuf {
+    let opts = SessionOptions { command_timeout: Duration::from_secs(2), ..SessionOptions::default() };
+    let mut s = Session::open(at, &opts).expect("AT port");
+    s.sync().expect("AT");
+    s.command("AT+QDOWNLOAD=1").expect("AT+QDOWNLOAD=1");
+    drop(s);
+    wait_for(root, Mode::Arom, at)
+}
+
+fn start(root: &Path) -> SimHandle {
+    let opts = SimOptions { root: Some(root.to_path_buf()), ..SimOptions::default() };
+    sim::spawn(sim::find("ec800m-cn-la").expect("profile"), opts).expect("sim")
+}
+
+fn throughput(c: &mut Criterion) {
+    let root = tempfile::tempdir().expect("root");
+    let handle = start(root.path());
+    let pkg = AsrBuilder::ec800m_cn_la();
+    let download = enter_download(handle.port(), root.path());
+    let mut port = SerialTransport::open(&download, 115_200).expect("download port");
+    let image: Vec<u8> = (0..IMAGE as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 & 0x7B).collect();
+    let mut group = c.benchmark_group("asr");
+    group.sample_size(10).throughput(Throughput::Bytes(IMAGE as u64));
+    // The same bytes written raw first: the module reads them and drops them as one oversized
+    // frame (a write returns once all but the last pty buffer is read).
+    group.bench_function("raw write of 1 MiB to the download pty", |b| {
+        b.iter(|| port.send(black_box(&image)).expect("write"))
+    });
+    let mut s = AbootSession::connect(&mut port, "bench", AbootOptions::default()).expect("connect");
+    s.call(&member(&pkg, "preboot.img")).expect("preboot");
+    s.call(&member(&pkg, "flasher.img")).expect("flasher");
+    s.partition(&member(&pkg, "flashinfo.bin")).expect("probe");
+    s.partition(&member(&pkg, "partition.bin")).expect("table");
+    group.bench_function("flash:cp of 1 MiB (download, OKAY, flash:cp, OKAY)", |b| {
+        b.iter(|| s.flash("cp", &mut black_box(image.as_slice()), IMAGE as u64, &mut |_| {}).expect("flash"))
+    });
+    group.finish();
+}
+
+fn probe_sequence(c: &mut Criterion) {
+    let root = tempfile::tempdir().expect("root");
+    let handle = start(root.path());
+    let lf = AsrBuilder::ec800m_cn_lf();
+    let mut group = c.benchmark_group("asr");
+    group.sample_size(10);
+    group.bench_function("check's flash-ID read (AT -> probe -> AT)", |b| {
+        b.iter(|| {
+            let download = enter_download(handle.port(), root.path());
+            let mut port = SerialTransport::open(&download, 115_200).expect("download port");
+            let mut s = AbootSession::connect(&mut port, "bench", AbootOptions::default()).expect("connect");
+            s.call(&member(&lf, "preboot.img")).expect("preboot");
+            s.call(&member(&lf, "flasher.img")).expect("flasher");
+            let probe = s.probe_flash(&member(&lf, "flashinfo.bin")).expect("probe");
+            s.reboot().expect("reboot");
+            drop(port);
+            let at = wait_for(root.path(), Mode::At, handle.port());
+            let mut at = SerialTransport::open(&at, 115_200).expect("AT port");
+            at.send(b"AT\r").expect("AT");
+            black_box(probe)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, throughput, probe_sequence);
+criterion_main!(benches);
