@@ -221,3 +221,50 @@ fn problems_the_reader_noted_become_a_warning() {
         .unwrap_or_else(|| panic!("{r}"));
     assert!(f["message"].as_str().unwrap().contains("md5.txt"), "{f}");
 }
+
+#[test]
+#[ignore = "writes every builder's output to FWGUARD_SAMPLE_DIR, for checks with the vendors' tools"]
+fn write_every_format() {
+    // FWGUARD_SAMPLE_DIR=/tmp/x cargo test --test integration write_every_format -- --ignored
+    use fwguard::image::build::quecpython::QpyInner;
+    use fwguard::image::pac::header::PacVersion;
+    let dir = PathBuf::from(std::env::var("FWGUARD_SAMPLE_DIR").unwrap());
+    let damaged = dir.join("damaged");
+    std::fs::create_dir_all(&damaged).unwrap();
+    QualcommBuilder::ec25("EC25EFAR06A17M4G_20.200.20.200").write_folder(&dir).unwrap();
+    let mut p2k = QualcommBuilder::ec25("EC25EUGAR06A07M4G_01.001.01.001");
+    p2k.geometry = fwguard::identity::NandGeometry { page_kib: 2, block_kib: 128 };
+    p2k.write_folder(&dir).unwrap();
+    for (name, b) in [
+        ("ec200u_eu_r1.pac", PacBuilder::ec200u_eu()),
+        ("ec200u_eu_r2.pac", PacBuilder { version: PacVersion::R2, ..PacBuilder::ec200u_eu() }),
+        ("ec200u_eu_nv.pac", PacBuilder::ec200u_eu().with_nv_steps()),
+        ("ec200u_eu_noxml.pac", PacBuilder { xml: false, ..PacBuilder::ec200u_eu() }),
+    ] {
+        write(&dir, name, &b.to_bytes());
+    }
+    for d in [
+        PacDamage::HeaderCrc,
+        PacDamage::DataCrc,
+        PacDamage::Truncated,
+        PacDamage::WrongMagic,
+        PacDamage::SizeBeyondFile,
+        PacDamage::Overlap,
+        PacDamage::AbsurdCount,
+        PacDamage::BadXml,
+    ] {
+        let b = PacBuilder { damage: vec![d], ..PacBuilder::ec200u_eu() };
+        write(&damaged, &format!("{d:?}.pac").to_ascii_lowercase(), &b.to_bytes());
+    }
+    for b in [AsrBuilder::ec800m_cn_lf(), AsrBuilder::ec800m_cn_la()] {
+        write(&dir, &b.file_name, &b.zip().unwrap());
+        write(&dir, &b.file_name.replace(".zip", ".download.json"), b.download_json().as_bytes());
+    }
+    for b in [QuecPythonBuilder::ec800m_cn_lf(), QuecPythonBuilder::eg915u_eu_ab(), QuecPythonBuilder::ec600e_cn_lc()] {
+        write(&dir, &b.file_name, &b.zip().unwrap());
+        if let QpyInner::Pac(p) = &b.inner {
+            write(&dir, &b.inner_name, &p.to_bytes());
+        }
+    }
+    write(&dir, "EC600ECNLCR01A01M04.binpkg", &BinpkgBuilder::ec600e_cn_lc().to_bytes());
+}

@@ -124,6 +124,25 @@ fn without_xml_the_entries_still_say_what_happens() {
 }
 
 #[test]
+fn the_bytes_are_the_ones_pacgen_writes() {
+    // Running waybyte/logicromsdk tools/rda8910/pacgen.py (python3) on the files of these PACs
+    // (cfg-init --pname UIX8910_MODEM --palias 8915DM_cat1_open --pversion "8910 MODULE"
+    // --version BP_R1.0.0 --flashtype 1; cfg-host-fdl -a 0x8000c0 -s 0xff40; cfg-fdl2 -a
+    // 0x810000 -s 0x30000; cfg-image -i BOOT -a 0x60000000 -s 0x10000; cfg-image -i AP -a
+    // 0x60010000 -s 0x220000; and for the second cfg-nvitem Calibration 0x100 and IMEI 0x101
+    // --continue 1, cfg-clear-nv, cfg-phase-check, cfg-nv -s 0x400) wrote byte-identical
+    // files, with these SHA-256s.
+    assert_eq!(
+        sha256_hex(&PacBuilder::ec200u_eu().to_bytes()),
+        "ea43c828c3253fb2768dced6d3a7ddced150df0ab95220cba7fb4f1417c7329f"
+    );
+    assert_eq!(
+        sha256_hex(&PacBuilder::ec200u_eu().with_nv_steps().to_bytes()),
+        "37634acc8d36543111ebb350560b4eae7c091c2cfc69a0ec73500f2fb3cb516c"
+    );
+}
+
+#[test]
 fn the_layout_is_the_one_pacgen_writes() {
     // Values read from a PAC written by waybyte/logicromsdk tools/rda8910/pacgen.py (cfg-init
     // --pname UIX8910_MODEM --palias APPIMG --pversion "8910 MODULE" --version BP_R1.0.0
