@@ -280,6 +280,7 @@ mod tests {
                 }
                 AtEvent::Reply(b) => answer.extend(b),
                 AtEvent::EnterDownload => enters = true,
+                AtEvent::Reset => {}
             }
         }
         assert!(enters, "AT+QDOWNLOAD=1 takes this profile to its download mode");
