@@ -221,3 +221,188 @@ fn problems_the_reader_noted_become_a_warning() {
         .unwrap_or_else(|| panic!("{r}"));
     assert!(f["message"].as_str().unwrap().contains("md5.txt"), "{f}");
 }
+
+#[test]
+fn a_vendor_package_as_shipped_is_allowed_without_warnings() {
+    // The vendor layout of md5.txt (VERSION:1.0, FILE:START, FILE:END, the absent
+    // upgrade\targetfiles.zip) is the format, not a problem: an untouched package is allowed.
+    let dir = TempDir::new().unwrap();
+    let pkg = QualcommBuilder::ec25("EC25EFAR06A18M4G_20.201.20.201");
+    let path = pkg.write_folder(dir.path()).unwrap();
+    let md5 = std::fs::read_to_string(path.join("md5.txt")).unwrap();
+    assert!(md5.starts_with("VERSION:1.0\r\nFILE:START\r\n") && md5.contains("targetfiles.zip"), "{md5}");
+    let (code, r, err) = check_image(dir.path(), "EC25", "EC25EFAR06A17M4G_20.200.20.200", &path);
+    assert_eq!((code, r["verdict"].as_str()), (0, Some("allow")), "{r} {err}");
+    assert!(!rules(&r).contains(&"package-problem".to_string()), "{r}");
+}
+
+#[test]
+fn a_stale_asr_partition_crc_is_a_warning_and_an_overlap_a_refusal() {
+    use fwguard::image::build::asr::AsrDamage;
+    let dir = TempDir::new().unwrap();
+    let stale = AsrBuilder { damage: vec![AsrDamage::PartitionBadCrc], ..AsrBuilder::ec800m_cn_lf() };
+    let path = write(dir.path(), &stale.file_name, &stale.zip().unwrap());
+    let (code, i, err) = json(dir.path(), &["inspect", "--json", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(i["problems"].as_array().unwrap().iter().any(|p| p.as_str().unwrap().contains("stale CRC-32")), "{i}");
+    let (code, r, err) = check_image(dir.path(), "EC800M", "EC800MCNLFR01A01M04_OCPU", &path);
+    assert_eq!((code, r["verdict"].as_str()), (0, Some("warn")), "{r} {err}");
+    assert!(rules(&r).contains(&"package-problem".to_string()), "{r}");
+
+    let mut overlap = AsrBuilder::ec800m_cn_lf();
+    let rd = overlap.partitions.iter().position(|e| e.name == "rd").unwrap();
+    overlap.partitions[rd].start = overlap.partitions[rd - 1].start;
+    overlap.file_name = "overlap.zip".into();
+    let path = write(dir.path(), &overlap.file_name, &overlap.zip().unwrap());
+    let (code, _, err) = run(dir.path(), &["inspect", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("overlap") && err.contains("partition.bin"), "{err}");
+}
+
+#[test]
+fn quecpython_eigencomm_folders_inspect_as_distributed() {
+    // The zip QuecPython distributes (platform_config.json beside the firmware folder), and
+    // that folder alone on disk.
+    let dir = TempDir::new().unwrap();
+    let qpy = QuecPythonBuilder::ec600e_cn_lc();
+    let zip = write(dir.path(), &qpy.file_name, &qpy.zip().unwrap());
+    let folder = dir.path().join(&qpy.inner_name);
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, data) in qpy.inner_members().unwrap() {
+        std::fs::write(dir.path().join(name), data).unwrap();
+    }
+    for path in [&zip, &folder] {
+        let (code, i, err) = json(dir.path(), &["inspect", "--json", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{} {err}", path.display());
+        assert_eq!((i["format"].as_str(), i["platform"].as_str()), (Some("quecpython"), Some("eigencomm")), "{i}");
+        assert_eq!(i["revision"], "EC600ECNLCR01A01M04_OCPU_QPY", "{i}");
+        assert_eq!(i["problems"].as_array().map(Vec::len), Some(0), "{i}");
+        assert!(i["partitions"].as_array().unwrap().iter().any(|p| p["name"] == "customer_fs"), "{i}");
+    }
+}
+
+#[test]
+#[ignore = "writes every builder's output to FWGUARD_SAMPLE_DIR, for checks with the vendors' tools"]
+fn write_every_format() {
+    // FWGUARD_SAMPLE_DIR=/tmp/x cargo test --test integration write_every_format -- --ignored
+    use fwguard::image::build::quecpython::QpyInner;
+    use fwguard::image::pac::header::PacVersion;
+    let dir = PathBuf::from(std::env::var("FWGUARD_SAMPLE_DIR").unwrap());
+    let damaged = dir.join("damaged");
+    std::fs::create_dir_all(&damaged).unwrap();
+    QualcommBuilder::ec25("EC25EFAR06A17M4G_20.200.20.200").write_folder(&dir).unwrap();
+    let mut p2k = QualcommBuilder::ec25("EC25EUGAR06A07M4G_01.001.01.001");
+    p2k.geometry = fwguard::identity::NandGeometry { page_kib: 2, block_kib: 128 };
+    p2k.write_folder(&dir).unwrap();
+    for (name, b) in [
+        ("ec200u_eu_r1.pac", PacBuilder::ec200u_eu()),
+        ("ec200u_eu_r2.pac", PacBuilder { version: PacVersion::R2, ..PacBuilder::ec200u_eu() }),
+        ("ec200u_eu_nv.pac", PacBuilder::ec200u_eu().with_nv_steps()),
+        ("ec200u_eu_noxml.pac", PacBuilder { xml: false, ..PacBuilder::ec200u_eu() }),
+    ] {
+        write(&dir, name, &b.to_bytes());
+    }
+    for d in [
+        PacDamage::HeaderCrc,
+        PacDamage::DataCrc,
+        PacDamage::Truncated,
+        PacDamage::WrongMagic,
+        PacDamage::SizeBeyondFile,
+        PacDamage::Overlap,
+        PacDamage::AbsurdCount,
+        PacDamage::BadXml,
+    ] {
+        let b = PacBuilder { damage: vec![d], ..PacBuilder::ec200u_eu() };
+        write(&damaged, &format!("{d:?}.pac").to_ascii_lowercase(), &b.to_bytes());
+    }
+    for b in [AsrBuilder::ec800m_cn_lf(), AsrBuilder::ec800m_cn_la()] {
+        write(&dir, &b.file_name, &b.zip().unwrap());
+        write(&dir, &b.file_name.replace(".zip", ".download.json"), b.download_json().as_bytes());
+    }
+    for b in [QuecPythonBuilder::ec800m_cn_lf(), QuecPythonBuilder::eg915u_eu_ab(), QuecPythonBuilder::ec600e_cn_lc()] {
+        write(&dir, &b.file_name, &b.zip().unwrap());
+        if let QpyInner::Pac(p) = &b.inner {
+            write(&dir, &b.inner_name, &p.to_bytes());
+        }
+    }
+    write(&dir, "EC600ECNLCR01A01M04.binpkg", &BinpkgBuilder::ec600e_cn_lc().to_bytes());
+}
+
+/// The fuzz seeds of the package parsers fwguard writes itself (fuzz/seeds/<target>/), one per
+/// builder output: each parser takes its own seeds without panicking, and reads the good ones.
+#[test]
+fn package_fuzz_seeds_are_read() {
+    use fwguard::image::asr::download_json::Recipe;
+    use fwguard::image::qpy_eigen;
+    use fwguard::image::qualcomm::{md5sum, mibib, user_table};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let seeds = |target: &str| -> Vec<Vec<u8>> {
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(root.join(target)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    };
+    for s in seeds("md5_txt") {
+        assert!(md5sum::parse_md5_txt(&String::from_utf8_lossy(&s)).framed);
+    }
+    for s in seeds("mibib") {
+        assert!(mibib::parse_mibib(&s).is_ok());
+    }
+    for s in seeds("user_table") {
+        assert!(user_table::parse_user_table(&s).is_ok());
+    }
+    for s in seeds("qpy_download_config") {
+        assert!(qpy_eigen::parse_download_config(&String::from_utf8_lossy(&s)).is_ok());
+    }
+    for s in seeds("asr_download_json") {
+        assert!(Recipe::parse(&s, "seed", &|n: &str| n.ends_with(".bin")).unwrap().problems.is_empty());
+    }
+    for s in seeds("binpkg") {
+        assert!(fwguard::image::binpkg::read_binpkg(&mut std::io::Cursor::new(&s), "seed").is_ok());
+    }
+    for s in seeds("asr_partition_table") {
+        assert!(fwguard::image::asr::partition_table::PartitionTable::parse(&s, "seed").is_ok());
+    }
+}
+
+#[test]
+#[ignore = "rewrites fuzz/seeds/<target>/ from the builders"]
+fn write_package_fuzz_seeds() {
+    // cargo test --test integration write_package_fuzz_seeds -- --ignored
+    use fwguard::image::build::asr;
+    use fwguard::image::build::binpkg::BinpkgImageSpec;
+    use fwguard::image::build::quecpython::EigenFolder;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let put = |target: &str, name: &str, bytes: &[u8]| {
+        std::fs::create_dir_all(root.join(target)).unwrap();
+        std::fs::write(root.join(target).join(name), bytes).unwrap();
+    };
+    let dir = TempDir::new().unwrap();
+    let mut q = QualcommBuilder::ec25("EC25EFAR06A17M4G_20.200.20.200");
+    q.image_size = 64;
+    q.geometry = fwguard::identity::NandGeometry { page_kib: 2, block_kib: 128 };
+    let pkg = q.write_folder(dir.path()).unwrap();
+    put("md5_txt", "vendor-layout", &std::fs::read(pkg.join("md5.txt")).unwrap());
+    put("mibib", "p2k-b128k", &std::fs::read(pkg.join("update/firehose/partition_complete_p2K_b128K.mbn")).unwrap());
+    put("user_table", "ec25", &std::fs::read(pkg.join("update/partition.mbn")).unwrap());
+    let e = EigenFolder::ec600e_cn_lc();
+    put("qpy_download_config", "four-files", fwguard::image::qpy_eigen::format_download_config(&e.regions).as_bytes());
+    let mut a = AsrBuilder::ec800m_cn_lf();
+    a.images.retain(|(f, ..)| f == "app.bin");
+    put("asr_download_json", "sdk-structure", a.download_json().as_bytes());
+    put("asr_partition_table", "sdk-8mb", &asr::partition_bin(&asr::layout_8mb()));
+    let mut b = BinpkgBuilder::ec600e_cn_lc();
+    for img in &mut b.images {
+        img.data.truncate(24);
+    }
+    b.images.push(BinpkgImageSpec {
+        name: "ap_extra".into(),
+        address: 0x30_0000,
+        max_size: 0,
+        kind: "AP".into(),
+        data: vec![1; 8],
+    });
+    put("binpkg", "three-images", &b.to_bytes());
+    b.minimal_header = true;
+    put("binpkg", "minimal-header", &b.to_bytes());
+}

@@ -181,8 +181,14 @@ fn sim_fault_slow() {
 
 #[test]
 fn sim_fault_drop_at() {
-    let (err, _) = faulty("drop-at=100");
+    // With the boot URCs glued to the first answers, the bytes before the cut are the same on
+    // every run: RDY, AT's answer with its URCs (95 bytes), then the cut inside ATI's answer.
+    let sim = Sim::start(&["ec25-e", "--fault", "glue-urcs", "--fault", "drop-at=100"]);
+    let err = device::identify(&sim.port, &quick()).expect_err("drop-at=100");
     assert!(matches!(err, DeviceError::Disconnected { ref command, .. } if command == "ATI"), "{err}");
+    // With the URCs on their own time the cut comes wherever the 100th byte falls.
+    let (err, _) = faulty("drop-at=100");
+    assert!(matches!(err, DeviceError::Disconnected { .. }), "{err}");
 }
 
 /// Reads from `port` until the link goes away; returns what arrived before.
@@ -355,4 +361,112 @@ fn history_json_empty() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["checks"].as_array().map(Vec::len), Some(0));
     assert!(home.path().join("history.db").exists());
+}
+
+/// Reads from `port` for `wait`, or until `want` has arrived; returns what arrived.
+fn read_for(port: &mut device::SerialTransport, wait: Duration, want: Option<&str>) -> String {
+    use device::Transport;
+    let deadline = Instant::now() + wait;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    while Instant::now() < deadline {
+        if let Ok(n) = port.read_within(&mut buf, Duration::from_millis(50)) {
+            got.extend_from_slice(&buf[..n]);
+        }
+        if want.is_some_and(|w| String::from_utf8_lossy(&got).contains(w)) {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn sim_boot_urcs_arrive_on_their_own_time() {
+    // After RDY the module says +CFUN, +CPIN, +QUSIM and later +QIND, with no command sent.
+    let sim = Sim::start(&["ec25-e"]);
+    let mut port = device::SerialTransport::open(&sim.port, 115_200).expect("open");
+    let text = read_for(&mut port, Duration::from_secs(3), Some("+QIND: PB DONE"));
+    let order = ["RDY", "+CFUN: 1", "+CPIN: READY", "+QUSIM: 1", "+QIND: SMS DONE", "+QIND: PB DONE"];
+    let at: Vec<usize> = order.iter().map(|u| text.find(u).unwrap_or_else(|| panic!("{u} not in {text:?}"))).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text:?}");
+    // Answers carry no URCs now.
+    use device::Transport;
+    port.send(b"ATE0\r").expect("send");
+    let answer = read_for(&mut port, Duration::from_secs(1), Some("OK\r\n"));
+    assert_eq!(answer, "ATE0\r\r\nOK\r\n");
+    drop(port);
+    sim.finish();
+}
+
+#[test]
+fn sim_fault_glue_urcs_still_identifies() {
+    // The URCs come inside the first answers, as under load; the session still reads the
+    // module, and takes the URCs for what they are.
+    let sim = Sim::start(&["ec25-e", "--fault", "glue-urcs"]);
+    let report = device::identify(&sim.port, &quick()).expect("identify");
+    assert_eq!(report.revision, "EC25EFAR06A17M4G_20.200.20.200");
+    assert_eq!(report.model.as_deref(), Some("EC25"));
+    let qgmr = report.exchanges.iter().find(|e| e.command == "AT+QGMR").expect("AT+QGMR was sent");
+    assert!(qgmr.lines.iter().any(|l| l == "+QIND: PB DONE"), "glued inside the answer: {:#?}", report.exchanges);
+    sim.finish();
+}
+
+#[test]
+fn sim_concatenated_commands_and_usb_configuration() {
+    use device::Transport;
+    let sim = Sim::start(&["ec25-e"]);
+    let mut port = device::SerialTransport::open(&sim.port, 115_200).expect("open");
+    read_for(&mut port, Duration::from_secs(3), Some("+QIND: PB DONE"));
+    port.send(b"ATE0;+CGMI;+CGMM\r").expect("send");
+    assert_eq!(
+        read_for(&mut port, Duration::from_secs(1), Some("OK\r\n")),
+        "ATE0;+CGMI;+CGMM\r\r\nQuectel\r\n\r\nEC25\r\n\r\nOK\r\n"
+    );
+    port.send(b"AT+QCFG=\"usbnet\";+QCFG=\"usbcfg\"\r").expect("send");
+    assert_eq!(
+        read_for(&mut port, Duration::from_secs(1), Some("OK\r\n")),
+        "\r\n+QCFG: \"usbnet\",0\r\n\r\n+QCFG: \"usbcfg\",0x2C7C,0x0125,1,1,1,1,1,0,0\r\n\r\nOK\r\n"
+    );
+    port.send(b"AT+CGMI;+NOPE;+CGMM\r").expect("send");
+    assert_eq!(read_for(&mut port, Duration::from_secs(1), Some("ERROR\r\n")), "\r\nQuectel\r\n\r\nERROR\r\n");
+    drop(port);
+    sim.finish();
+}
+
+#[test]
+fn sim_cfun_1_1_resets_the_module() {
+    use device::Transport;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    // boot=1500: every boot, the first and the one after the reset, takes 1.5 s more, so the
+    // checks below fall inside the reset on a loaded machine too.
+    let sim = Sim::start(&["ec25-e", "--root", &root.display().to_string(), "--fault", "boot=1500"]);
+    let mut port = device::SerialTransport::open(&sim.port, 115_200).expect("open");
+    read_for(&mut port, Duration::from_secs(5), Some("+QIND: PB DONE"));
+    port.send(b"ATE0\r").expect("send");
+    read_for(&mut port, Duration::from_secs(1), Some("OK\r\n"));
+    port.send(b"AT+QCFG=\"usbnet\",1\r").expect("send");
+    assert_eq!(read_for(&mut port, Duration::from_secs(1), Some("OK\r\n")), "\r\nOK\r\n");
+
+    port.send(b"AT+CFUN=1,1\r").expect("send");
+    assert_eq!(read_for(&mut port, Duration::from_secs(1), Some("OK\r\n")), "\r\nOK\r\n");
+    // The ports go away: the module hears and says nothing, and leaves the tree.
+    let reset_at = Instant::now();
+    port.send(b"AT\r").expect("send");
+    assert_eq!(read_for(&mut port, Duration::from_millis(250), None), "", "a module that is resetting answered");
+    assert_eq!(ports_json(root)["modules"].as_array().map(Vec::len), Some(0), "still on the tree during the reset");
+    assert!(reset_at.elapsed() < Duration::from_millis(1900), "the checks took too long to fall inside the reset");
+    // They come back: on the tree again, RDY, and echo on as after any power-up.
+    let back = read_for(&mut port, Duration::from_secs(6), Some("+QIND: PB DONE"));
+    assert!(back.starts_with("\r\nRDY\r\n") && back.contains("+CPIN: READY"), "{back:?}");
+    assert_eq!(ports_json(root)["modules"].as_array().map(Vec::len), Some(1));
+    port.send(b"AT+QCFG=\"usbnet\"\r").expect("send");
+    let answer = read_for(&mut port, Duration::from_secs(1), Some("OK\r\n"));
+    assert!(answer.starts_with("AT+QCFG=\"usbnet\"\r"), "echo is on again: {answer:?}");
+    assert!(answer.contains("+QCFG: \"usbnet\",1\r\n"), "the NV setting stayed: {answer:?}");
+    // And the library identifies it as before.
+    drop(port);
+    let report = device::identify(&sim.port, &quick()).expect("identify after the reset");
+    assert_eq!(report.revision, "EC25EFAR06A17M4G_20.200.20.200");
+    sim.finish();
 }

@@ -83,7 +83,11 @@ pub fn read_asr(pkg: &mut dyn Package) -> Result<AsrPackage, ImageError> {
     let is_member = |name: &str| find_member(&members, &root, name, None).is_some();
     if let Some(json) = members.iter().find(|m| m.path == format!("{root}download.json")) {
         let bytes = pkg.read(&json.path, RECIPE_LIMIT)?;
-        out.recipe = Some(Recipe::parse(&bytes, &path, &is_member)?);
+        let mut recipe = Recipe::parse(&bytes, &path, &is_member)?;
+        for info in release_info_members(&members, &root) {
+            recipe.note_release_info(&pkg.read(&info, RECIPE_LIMIT)?);
+        }
+        out.recipe = Some(recipe);
     } else {
         out.problems.push("no download.json: the download steps are unknown".into());
     }
@@ -110,10 +114,30 @@ pub fn read_asr(pkg: &mut dyn Package) -> Result<AsrPackage, ImageError> {
     if out.partitions.is_none() {
         out.problems.push("no partition table (partition.bin)".into());
     }
+    check_table_fits(&out, &path)?;
     if out.flashinfo.is_none() {
         out.problems.push("no flash information table (flashinfo.bin): the accepted flash chips are unknown".into());
     }
     Ok(out)
+}
+
+/// Refuses a partition table that describes a larger flash than `flashinfo.bin` gives: its
+/// partitions run past the flash the package is for.
+fn check_table_fits(asr: &AsrPackage, path: &str) -> Result<(), ImageError> {
+    let (Some(table), Some(info)) = (&asr.partitions, &asr.flashinfo) else {
+        return Ok(());
+    };
+    match table.flash_size() {
+        Some(size) if info.flash_size > 0 && size > info.flash_size => Err(malformed(
+            path,
+            "partition.bin",
+            format!(
+                "the table describes a flash of {size:#x} bytes, flashinfo.bin one of {:#x}: its partitions run past the flash",
+                info.flash_size
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Reads `member` as whichever table its magic says it is.
@@ -169,6 +193,19 @@ fn loaded_images(
         }
     }
     Ok((tables, stages))
+}
+
+/// The other small JSON members beside `download.json` (arelease's `<revision>.json`), at most
+/// eight, which may name the arelease PRODUCT and VARIANT.
+fn release_info_members(members: &[Member], root: &str) -> Vec<String> {
+    members
+        .iter()
+        .filter(|m| m.size <= RECIPE_LIMIT)
+        .filter_map(|m| m.path.strip_prefix(root).map(|rest| (m, rest)))
+        .filter(|(_, rest)| !rest.contains('/') && rest.ends_with(".json") && *rest != "download.json")
+        .map(|(m, _)| m.path.clone())
+        .take(8)
+        .collect()
 }
 
 fn missing(path: &str, image: &str) -> ImageError {

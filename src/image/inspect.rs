@@ -55,8 +55,18 @@ pub const MEMBER_FORMATS: &[MemberFormat] = &[
 /// Single-file formats, tried in order.
 pub const FILE_FORMATS: &[FileFormat] = &[
     FileFormat { name: "Unisoc PAC", claims: |_, head| pac::is_pac(head), read: pac::inspect_pac },
-    FileFormat { name: "Eigencomm binpkg", claims: |_, head| binpkg::is_binpkg(head), read: binpkg::inspect_binpkg },
+    FileFormat {
+        name: "Eigencomm binpkg",
+        // ectool does not read the header: a package whose magic is zero is still a binpkg.
+        claims: |p, head| binpkg::is_binpkg(head) || has_suffix(p, ".binpkg"),
+        read: binpkg::inspect_binpkg,
+    },
 ];
+
+/// Whether the file name of `path` ends with `suffix` (ASCII case ignored).
+fn has_suffix(path: &Path, suffix: &str) -> bool {
+    path.file_name().is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(suffix))
+}
 
 /// A QuecPython zip, whose inner zips get the same safety checks as the outer one.
 fn read_quecpython(pkg: &mut dyn Package, _: &Path, _: Storage) -> Result<Inspection, ImageError> {

@@ -12,6 +12,7 @@ mod inspect;
 pub mod pac;
 mod package;
 pub mod protected;
+pub mod qpy_eigen;
 pub mod qualcomm;
 pub mod quecpython;
 #[cfg(test)]

@@ -3,8 +3,14 @@
 //! `QPY_OCPU_V0004_EC800M_CNLF_FW.zip`
 //! holding `platform_config.json` (`{"platform": "..."}`) and the firmware: for ASR a
 //! `QPY_…_FW.bin` that is itself the aboot zip, for Unisoc a `.pac` named
-//! `8915DM_cat1_open_<REVISION>_…_merge.pac`, for Eigencomm a `.binpkg`. The `QPY_…_FW.bin`
-//! alone (an ASR package) is read here too.
+//! `8915DM_cat1_open_<REVISION>_…_merge.pac`, for Eigencomm a folder holding `at_command.binpkg`
+//! and `quec_download_config.ini` ([`super::qpy_eigen`]). The `QPY_…_FW.bin` alone (an ASR
+//! package) and the Eigencomm folder alone are read here too.
+//!
+//! QuecPython's download tool (QuecPython/download_tool `qpy.py`, `zip_handler`) unpacks the
+//! zip and expects `platform_config.json` at its root beside one firmware entry (the `.bin`,
+//! `.pac` or folder); when the root holds neither `platform_config.json` nor `system.img` but a
+//! single folder, it looks in that folder instead.
 //!
 //! Zips inside the package are opened through a caller-given [`ZipOpener`], so the archive
 //! module's safety checks apply to them as to any package.
@@ -19,7 +25,7 @@ use super::claims::{name_claim, name_conflict};
 use super::fields::{file_name, malformed};
 use super::pac::describe::chip_of_model;
 use super::scan::{Keep, scan};
-use super::{ImageError, Inspection, Member, Package, binpkg, pac};
+use super::{ImageError, Inspection, Member, Package, Partition, binpkg, pac, qpy_eigen};
 
 /// `Inspection::format` of QuecPython firmware.
 pub const FORMAT: &str = "quecpython";
@@ -53,7 +59,7 @@ pub fn platform_family(value: &str) -> Option<Platform> {
 /// Whether a package is QuecPython firmware: it has `platform_config.json`, or its file name
 /// is a QuecPython name.
 pub fn is_quecpython(path: &str, members: &[Member]) -> bool {
-    members.iter().any(|m| file_name(&m.path) == CONFIG)
+    members.iter().any(|m| matches!(file_name(&m.path), CONFIG | qpy_eigen::DOWNLOAD_CONFIG))
         || matches!(name_claim(path), Some(n) if matches!(n.kind, ImageKind::QuecPython { .. }))
 }
 
@@ -132,7 +138,11 @@ pub fn inspect_quecpython(pkg: &mut dyn Package, open_zip: &mut ZipOpener<'_>) -
         insp.name_conflict = Some(conflicts.join("; "));
     }
     if insp.revision.is_none() {
-        super::claims::fill_identity(&mut insp, None);
+        let from_folders = super::claims::revision_in(members.iter().map(|m| m.path.as_str()));
+        super::claims::fill_identity(&mut insp, from_folders.as_ref());
+    }
+    if insp.product.is_none() {
+        insp.problems.push("neither the content nor the file names say which module this package is for".into());
     }
     Ok(insp)
 }
@@ -178,10 +188,11 @@ fn inner_firmware(
             pac::describe(&read, &mut inner);
             return Ok(Some((Platform::Unisoc, inner)));
         }
-        if binpkg::is_binpkg(prefix) {
+        if binpkg::is_binpkg(prefix) || ext(m) == "binpkg" {
             let read = binpkg::read_binpkg(&mut Cursor::new(&bytes), &m.path)?;
             let mut inner = Inspection { path: m.path.clone(), ..Inspection::default() };
             binpkg::describe(&read, &mut inner);
+            eigen_folder(pkg, members, &m.path, &read, &mut inner)?;
             return Ok(Some((Platform::Eigencomm, inner)));
         }
         if prefix.starts_with(b"PK\x03\x04") {
@@ -203,6 +214,67 @@ fn inner_firmware(
         }
     }
     Ok(None)
+}
+
+/// Reads `quec_download_config.ini` beside the binpkg at `binpkg_path` and adds the regions it
+/// burns (`ap_application.bin` …) to `inner`'s partitions, noting files that are missing or
+/// larger than their region, and regions that overlap the binpkg's images. A configuration
+/// that does not parse, or whose regions overlap each other, is refused.
+fn eigen_folder(
+    pkg: &mut dyn Package,
+    members: &[Member],
+    binpkg_path: &str,
+    read: &binpkg::Binpkg,
+    inner: &mut Inspection,
+) -> Result<(), ImageError> {
+    let folder = &binpkg_path[..binpkg_path.len() - file_name(binpkg_path).len()];
+    let config_path = format!("{folder}{}", qpy_eigen::DOWNLOAD_CONFIG);
+    if !members.iter().any(|m| m.path == config_path) {
+        inner.problems.push(format!(
+            "no {} beside it: QuecPython's download tool needs it to burn the application and file system",
+            qpy_eigen::DOWNLOAD_CONFIG
+        ));
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&pkg.read(&config_path, qpy_eigen::MAX_CONFIG)?).into_owned();
+    let regions = qpy_eigen::parse_download_config(&text).map_err(|e| malformed(pkg.path(), &config_path, e))?;
+    for r in &regions {
+        let path = format!("{folder}{}", r.file);
+        let size = members.iter().find(|m| m.path == path).map(|m| m.size);
+        match size {
+            None => inner.problems.push(format!(
+                "{} [File_{}] burns {}, which the folder does not have",
+                qpy_eigen::DOWNLOAD_CONFIG,
+                r.index,
+                r.file
+            )),
+            Some(n) if n > r.max_size => inner.problems.push(format!(
+                "{} ({n} bytes) is larger than its region in {} ({:#x} bytes at {:#x})",
+                r.file,
+                qpy_eigen::DOWNLOAD_CONFIG,
+                r.max_size,
+                r.start
+            )),
+            Some(_) => {}
+        }
+        for img in read.images.iter().filter(|i| i.kind != "CP") {
+            let (start, end) = (u64::from(img.address), u64::from(img.address) + u64::from(img.length));
+            if r.start < end && start < r.end() {
+                inner.problems.push(format!(
+                    "{} ({:#x}+{:#x}) overlaps the data of binpkg image {:?} ({start:#x}..{end:#x})",
+                    r.file, r.start, r.max_size, img.name
+                ));
+            }
+        }
+        inner.partitions.push(Partition {
+            name: r.file.trim_end_matches(".bin").to_string(),
+            start: Some(r.start),
+            size: Some(r.max_size),
+            file: size.map(|_| path.strip_prefix(folder).unwrap_or(&path).to_string()),
+            erase: false,
+        });
+    }
+    Ok(())
 }
 
 /// Takes identity, chips, partitions, erases, inner files and problems from the inner image;
@@ -330,9 +402,67 @@ mod tests {
         assert_eq!(insp.revision.as_deref(), Some("EG915UEUABR03A06M08_OCPU_QPY_01.300.01.300"));
         assert_eq!(insp.name_conflict, None);
         assert!(insp.problems.is_empty(), "{:?}", insp.problems);
-        let insp = inspect(&QuecPythonBuilder::ec600e_cn_lc());
+    }
+
+    #[test]
+    fn eigencomm_firmware_as_distributed() {
+        // platform_config.json ("EIGEN") beside one folder holding at_command.binpkg,
+        // quec_download_config.ini and the four files it burns (QuecPython/download_tool qpy.py).
+        let builder = QuecPythonBuilder::ec600e_cn_lc();
+        let insp = inspect(&builder);
         assert_eq!(insp.platform, Some(Platform::Eigencomm));
-        assert_eq!(insp.files.len(), 5);
+        assert_eq!(insp.revision.as_deref(), Some("EC600ECNLCR01A01M04_OCPU_QPY"));
+        assert_eq!(insp.name_conflict, None);
+        assert!(insp.problems.is_empty(), "{:?}", insp.problems);
+        assert_eq!(insp.files.len(), 7 + 3, "{:?}", insp.files);
+        let app = insp.partitions.iter().find(|p| p.name == "ap_application").unwrap();
+        assert_eq!(
+            (app.start, app.size, app.file.as_deref()),
+            (Some(0x20_0000), Some(0x1B_4000), Some("ap_application.bin"))
+        );
+        assert!(insp.partitions.iter().any(|p| p.name == "ap_at_command" && p.start == Some(0x24000)));
+
+        // The folder alone, without platform_config.json: still QuecPython Eigencomm firmware.
+        let mut folder = QuecPythonBuilder::ec600e_cn_lc();
+        folder.platform = None;
+        folder.file_name = "EC600ECNLCR01A01M04_OCPU_QPY.zip".into();
+        let insp = inspect(&folder);
+        assert_eq!(
+            (insp.platform, insp.revision.as_deref()),
+            (Some(Platform::Eigencomm), Some("EC600ECNLCR01A01M04_OCPU_QPY"))
+        );
+        assert!(insp.problems.is_empty(), "{:?}", insp.problems);
+    }
+
+    #[test]
+    fn eigencomm_folders_that_cannot_be_burnt() {
+        use crate::image::build::quecpython::QpyInner;
+        let with = |f: &dyn Fn(&mut crate::image::build::quecpython::EigenFolder)| {
+            let mut b = QuecPythonBuilder::ec600e_cn_lc();
+            let QpyInner::Eigen(e) = &mut b.inner else { unreachable!() };
+            f(e);
+            let zip = b.zip().unwrap();
+            let mut pkg = MemoryPackage::from_zip(&b.file_name, &zip).unwrap();
+            inspect_quecpython(&mut pkg, &mut opener())
+        };
+        let insp = with(&|e| e.config = false).unwrap();
+        assert!(insp.problems.iter().any(|p| p.contains("no quec_download_config.ini")), "{:?}", insp.problems);
+        let insp = with(&|e| e.files[2] = None).unwrap();
+        assert!(insp.problems.iter().any(|p| p.contains("[File_3] burns customer_fs.bin")), "{:?}", insp.problems);
+        let insp = with(&|e| e.files[1] = Some(vec![0; 0x2_0001])).unwrap();
+        assert!(
+            insp.problems.iter().any(|p| p.contains("ap_updater.bin (131073 bytes) is larger")),
+            "{:?}",
+            insp.problems
+        );
+        let insp = with(&|e| e.regions[0].0 = 0x24000).unwrap();
+        assert!(
+            insp.problems.iter().any(|p| p.contains("overlaps the data of binpkg image \"ap_at_command\"")),
+            "{:?}",
+            insp.problems
+        );
+        let err = with(&|e| e.regions[1].0 = 0x20_0100).unwrap_err();
+        assert!(err.to_string().contains("overlaps [File_1]"), "{err}");
     }
 
     #[test]

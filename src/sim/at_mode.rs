@@ -1,12 +1,34 @@
 //! The normal-mode AT state machine of a simulated module: echo, framing, boot URCs, answers and
-//! errors as real Quectel modules give them. Pure: bytes in, bytes out, no clock.
+//! errors as real Quectel modules give them. Pure: bytes in, bytes out, no clock (the boot
+//! URCs come with their delays; the server keeps the time).
+//!
+//! - A command line may carry several commands separated by `;`, only the first with `AT`
+//!   (ITU-T V.250 §5.2.1, as Quectel's AT manuals describe it): the information lines of each
+//!   come in order, then one final `OK`; the first command that fails ends the line with its
+//!   `ERROR` / `+CME ERROR: n`, and the rest are not run.
+//! - After boot the AT port says `RDY`, then on its own time `+CFUN: 1`, `+CPIN: READY`,
+//!   `+QUSIM: 1`, `+QIND: SMS DONE`, `+QIND: PB DONE` ([`AtMachine::boot_urcs`]). The fault
+//!   `glue-urcs` glues them to answers instead, as modules under load do.
+//! - `AT+CFUN=1,1` answers `OK` and resets the module ([`AtEvent::Reset`]).
+//! - `AT+QCFG="usbnet"` and `AT+QCFG="usbcfg"` answer as EC25/EG25 modules do:
+//!   `+QCFG: "usbnet",0` (0 RmNet/QMI, 1 ECM, 2 MBIM, 3 RNDIS) and
+//!   `+QCFG: "usbcfg",0x2C7C,0x0125,1,1,1,1,1,0,0` (VID, PID, then DIAG, NMEA, AT, modem,
+//!   RmNet, ADB, UAC), the default composition public EG25/EC25 tools read back
+//!   (forumschinese.quectel.com/t/topic/6420 sets `…,1,1,1,1,1,0,1` to add UAC). A new value
+//!   is kept across resets, as the module keeps it in NV.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::profile::{Profile, Quirk, SecbootQuery};
+use super::profile::{Platform, Profile, Quirk, SecbootQuery};
+use crate::device::Role;
 
 /// The longest command line the module keeps; longer ones answer `ERROR`.
 const MAX_COMMAND: usize = 1024;
+
+/// The boot URCs of the AT port and when each comes after `RDY`.
+const BOOT_URCS: &[(u64, &str)] =
+    &[(200, "+CFUN"), (250, "+CPIN: READY"), (250, "+QUSIM: 1"), (1000, "+QIND: SMS DONE"), (1100, "+QIND: PB DONE")];
 
 /// What the machine wants sent, or done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +39,20 @@ pub enum AtEvent {
     Reply(Vec<u8>),
     /// The module leaves normal mode for its download mode (after `AT+QDOWNLOAD=1` was answered).
     EnterDownload,
+    /// The module resets (after `AT+CFUN=1,1` was answered): its ports go away and come back.
+    Reset,
+}
+
+/// What one command did.
+enum Outcome {
+    /// Information lines (maybe none); the line goes on.
+    Ok(Vec<String>),
+    /// The final result that ends the line: `ERROR` or `+CME ERROR: n`.
+    Fail(Vec<u8>),
+    /// `OK`, then the module leaves for its download mode.
+    Download,
+    /// `OK`, then the module resets.
+    Reset,
 }
 
 /// One AT port of a simulated module in normal mode.
@@ -30,6 +66,9 @@ pub struct AtMachine {
     cfun: u8,
     cmee: u8,
     urcs: bool,
+    glue_urcs: bool,
+    usbnet: u8,
+    usbcfg: Option<String>,
 }
 
 impl AtMachine {
@@ -45,12 +84,49 @@ impl AtMachine {
             cfun,
             cmee: 1,
             urcs,
+            glue_urcs: false,
+            usbnet: 0,
+            usbcfg: None,
+        }
+    }
+
+    /// Glues the boot URCs to the first answers instead of sending them on their own time
+    /// (the `glue-urcs` fault): `+CFUN`, `+CPIN`, `+QUSIM` after the first answer, the `+QIND`
+    /// lines before the third.
+    pub fn set_glued_urcs(&mut self, glued: bool) {
+        self.glue_urcs = glued;
+    }
+
+    /// The same port after the module reset: power-up state again, but settings the module
+    /// keeps in NV (`usbnet`, `usbcfg`) are kept.
+    pub fn rebooted(&self) -> AtMachine {
+        AtMachine {
+            usbnet: self.usbnet,
+            usbcfg: self.usbcfg.clone(),
+            glue_urcs: self.glue_urcs,
+            ..AtMachine::new(Arc::clone(&self.profile), self.urcs)
         }
     }
 
     /// What the port says when the module has booted.
     pub fn boot_output(&self) -> Vec<u8> {
         if self.urcs { b"\r\nRDY\r\n".to_vec() } else { Vec::new() }
+    }
+
+    /// The URCs the port sends after [`AtMachine::boot_output`], each with its delay after it;
+    /// none on a port without URCs or when they are glued to answers.
+    pub fn boot_urcs(&self) -> Vec<(Duration, Vec<u8>)> {
+        if !self.urcs || self.glue_urcs {
+            return Vec::new();
+        }
+        BOOT_URCS
+            .iter()
+            .filter(|(_, text)| !(self.profile.has(Quirk::NoSim) && matches!(*text, "+CPIN: READY" | "+QUSIM: 1")))
+            .map(|(ms, text)| {
+                let text = if *text == "+CFUN" { format!("+CFUN: {}", self.cfun) } else { (*text).to_string() };
+                (Duration::from_millis(*ms), format!("\r\n{text}\r\n").into_bytes())
+            })
+            .collect()
     }
 
     /// Takes received bytes; returns what to send. A command runs when its `\r` arrives.
@@ -98,45 +174,80 @@ impl AtMachine {
         };
         self.commands += 1;
         let mut reply = Vec::new();
-        if self.urcs && self.commands == 3 {
+        if self.glue_urcs && self.urcs && self.commands == 3 {
             reply.extend_from_slice(b"\r\n+QIND: SMS DONE\r\n\r\n+QIND: PB DONE\r\n");
         }
-        let (answer, download) = self.answer(&body);
+        let (answer, then) = self.run_commands(&body);
         reply.extend_from_slice(&answer);
-        if self.urcs && self.commands == 1 {
+        if self.glue_urcs && self.urcs && self.commands == 1 {
             reply.extend_from_slice(format!("\r\n+CFUN: {}\r\n", self.cfun).as_bytes());
             if !self.profile.has(Quirk::NoSim) {
                 reply.extend_from_slice(b"\r\n+CPIN: READY\r\n\r\n+QUSIM: 1\r\n");
             }
         }
         let mut events = vec![AtEvent::Reply(reply)];
-        if download {
-            events.push(AtEvent::EnterDownload);
-        }
+        events.extend(then);
         Some(events)
     }
 
-    /// The answer to one command (the text after `AT`), and whether it enters download mode.
+    /// Runs the `;`-separated commands of one line: their information lines in order, then one
+    /// `OK`; the first failure ends the line with its result.
+    fn run_commands(&mut self, body: &str) -> (Vec<u8>, Option<AtEvent>) {
+        let mut out = Vec::new();
+        let mut then = None;
+        for command in split_commands(body) {
+            match self.command(command.trim()) {
+                Outcome::Ok(lines) => out.extend(info(&lines)),
+                Outcome::Fail(result) => {
+                    out.extend_from_slice(&result);
+                    return (out, None);
+                }
+                Outcome::Download => {
+                    then = Some(AtEvent::EnterDownload);
+                    break;
+                }
+                Outcome::Reset => {
+                    then = Some(AtEvent::Reset);
+                    break;
+                }
+            }
+        }
+        out.extend_from_slice(b"\r\nOK\r\n");
+        (out, then)
+    }
+
+    /// The answer to one command (the text after `AT`, or after a `;`), and whether it enters
+    /// download mode. The whole answer, with its final `OK` or error.
     pub fn answer(&mut self, body: &str) -> (Vec<u8>, bool) {
+        match self.command(body) {
+            Outcome::Ok(lines) => (ok(&lines), false),
+            Outcome::Fail(result) => (result, false),
+            Outcome::Download => (ok(&[]), true),
+            Outcome::Reset => (ok(&[]), false),
+        }
+    }
+
+    fn command(&mut self, body: &str) -> Outcome {
         let p = Arc::clone(&self.profile);
         let upper = body.to_ascii_uppercase();
-        let lines = |ls: &[String]| ok(ls);
-        let one = |l: &str| ok(&[l.to_string()]);
-        let answer = match upper.as_str() {
-            "" | "&W" | "Z" | "V1" | "Q0" | "&F" => ok(&[]),
+        let one = |l: &str| Outcome::Ok(vec![l.to_string()]);
+        match upper.as_str() {
+            "" | "&W" | "Z" | "V1" | "Q0" | "&F" => Outcome::Ok(Vec::new()),
             "E0" | "E" => {
                 self.echo = false;
-                ok(&[])
+                Outcome::Ok(Vec::new())
             }
             "E1" => {
                 self.echo = true;
-                ok(&[])
+                Outcome::Ok(Vec::new())
             }
-            "I" | "I0" => lines(&[p.manufacturer.clone(), p.model.clone(), format!("Revision: {}", p.ati_revision)]),
+            "I" | "I0" => {
+                Outcome::Ok(vec![p.manufacturer.clone(), p.model.clone(), format!("Revision: {}", p.ati_revision)])
+            }
             "+GMR" => one(&p.ati_revision),
             "+CGMR" if p.has(Quirk::CgmrPrefix) => one(&format!("+CGMR: {}", p.ati_revision)),
             "+CGMR" => one(&p.ati_revision),
-            "+QGMR" if p.has(Quirk::NoQgmr) => error(),
+            "+QGMR" if p.has(Quirk::NoQgmr) => Outcome::Fail(error()),
             "+QGMR" => one(&p.revision),
             "+CGMI" | "+GMI" => one(&p.manufacturer),
             "+CGMM" | "+GMM" => one(&p.cgmm),
@@ -147,12 +258,12 @@ impl AtMachine {
             "+QCFG=\"SECBOOTSTAT\"" if p.secboot_query == SecbootQuery::Qcfg => {
                 one(&format!("+QCFG: \"secbootstat\",{}", u8::from(p.secure_boot)))
             }
-            "+CPIN?" if p.has(Quirk::NoSim) => self.cme(10, "SIM not inserted"),
+            "+CPIN?" if p.has(Quirk::NoSim) => Outcome::Fail(self.cme(10, "SIM not inserted")),
             "+CPIN?" => one("+CPIN: READY"),
             "+CFUN?" => one(&format!("+CFUN: {}", self.cfun)),
             "+CMEE?" => one(&format!("+CMEE: {}", self.cmee)),
             "+CSQ" => one("+CSQ: 24,99"),
-            "+QDOWNLOAD=1" if p.platform.has_qdownload() => return (ok(&[]), true),
+            "+QDOWNLOAD=1" if p.platform.has_qdownload() => Outcome::Download,
             _ => {
                 if let Some(v) = upper.strip_prefix("+CFUN=") {
                     self.set_cfun(v)
@@ -160,30 +271,91 @@ impl AtMachine {
                     match v.trim() {
                         "0" | "1" | "2" => {
                             self.cmee = v.trim().parse().unwrap_or(1);
-                            ok(&[])
+                            Outcome::Ok(Vec::new())
                         }
-                        _ => error(),
+                        _ => Outcome::Fail(error()),
                     }
+                } else if let Some(rest) = upper.strip_prefix("+QCFG=\"USBNET\"") {
+                    self.usbnet(rest)
+                } else if let Some(rest) = upper.strip_prefix("+QCFG=\"USBCFG\"") {
+                    self.usbcfg(rest)
                 } else {
-                    error()
+                    Outcome::Fail(error())
                 }
             }
-        };
-        (answer, false)
+        }
     }
 
-    fn set_cfun(&mut self, value: &str) -> Vec<u8> {
-        let fun = value.split(',').next().unwrap_or("").trim();
+    fn set_cfun(&mut self, value: &str) -> Outcome {
+        let mut args = value.split(',').map(str::trim);
+        let fun = args.next().unwrap_or("");
+        let reset = args.next();
         if self.profile.has(Quirk::Ftm) {
-            return self.cme(3, "operation not allowed");
+            return Outcome::Fail(self.cme(3, "operation not allowed"));
         }
-        match fun {
-            "0" | "1" | "4" => {
+        match (fun, reset) {
+            ("0" | "1" | "4", None | Some("0")) => {
                 self.cfun = fun.parse().unwrap_or(1);
-                ok(&[])
+                Outcome::Ok(Vec::new())
             }
-            _ => error(),
+            ("1", Some("1")) => Outcome::Reset,
+            _ => Outcome::Fail(error()),
         }
+    }
+
+    /// `AT+QCFG="usbnet"[,<net>]` on the Qualcomm modules: 0 RmNet, 1 ECM, 2 MBIM, 3 RNDIS.
+    fn usbnet(&mut self, rest: &str) -> Outcome {
+        if self.profile.platform != Platform::Qualcomm {
+            return Outcome::Fail(error());
+        }
+        match rest.trim().strip_prefix(',').map(str::trim) {
+            None if rest.trim().is_empty() => Outcome::Ok(vec![format!("+QCFG: \"usbnet\",{}", self.usbnet)]),
+            Some(v @ ("0" | "1" | "2" | "3")) => {
+                self.usbnet = v.parse().unwrap_or(0);
+                Outcome::Ok(Vec::new())
+            }
+            _ => Outcome::Fail(error()),
+        }
+    }
+
+    /// `AT+QCFG="usbcfg"[,<vid>,<pid>,<diag>,<nmea>,<at>,<modem>,<rmnet>,<adb>,<uac>]`.
+    fn usbcfg(&mut self, rest: &str) -> Outcome {
+        if self.profile.platform != Platform::Qualcomm {
+            return Outcome::Fail(error());
+        }
+        let rest = rest.trim();
+        if rest.is_empty() {
+            let value = self.usbcfg.clone().unwrap_or_else(|| self.default_usbcfg());
+            return Outcome::Ok(vec![format!("+QCFG: \"usbcfg\",{value}")]);
+        }
+        let fields: Vec<&str> = rest.strip_prefix(',').unwrap_or("").split(',').map(str::trim).collect();
+        let hex = |f: &str| f.strip_prefix("0X").and_then(|h| u16::from_str_radix(h, 16).ok());
+        let valid = fields.len() == 9
+            && hex(fields[0]).is_some()
+            && hex(fields[1]).is_some()
+            && fields[2..].iter().all(|f| matches!(*f, "0" | "1"));
+        if !valid {
+            return Outcome::Fail(error());
+        }
+        let (vid, pid) = (hex(fields[0]).unwrap_or(0), hex(fields[1]).unwrap_or(0));
+        self.usbcfg = Some(format!("0x{vid:04X},0x{pid:04X},{}", fields[2..].join(",")));
+        Outcome::Ok(Vec::new())
+    }
+
+    /// The composition the profile's interfaces give: DIAG, NMEA, AT, modem, RmNet (the
+    /// network interface, which has no tty), ADB and UAC off.
+    fn default_usbcfg(&self) -> String {
+        let has = |role| u8::from(self.profile.interfaces.iter().any(|(_, r)| *r == role));
+        let usb = self.profile.usb;
+        format!(
+            "0x{:04X},0x{:04X},{},{},{},{},1,0,0",
+            usb.vid,
+            usb.pid,
+            has(Role::Diag),
+            has(Role::Nmea),
+            has(Role::At),
+            has(Role::Modem)
+        )
     }
 
     /// `+CME ERROR: n` in the form AT+CMEE selects.
@@ -196,8 +368,31 @@ impl AtMachine {
     }
 }
 
-/// Information lines, then a blank line and `OK`, as Quectel modules frame them.
-fn ok(lines: &[String]) -> Vec<u8> {
+/// The commands of a line body, split at `;` outside double quotes; an empty last command
+/// (a trailing `;`) is dropped.
+fn split_commands(body: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in body.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                out.push(&body[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let last = &body[start..];
+    if out.is_empty() || !last.trim().is_empty() {
+        out.push(last);
+    }
+    out
+}
+
+/// The information lines of one command, framed as Quectel modules frame them: a blank line,
+/// then each line.
+fn info(lines: &[String]) -> Vec<u8> {
     let mut out = Vec::new();
     if !lines.is_empty() {
         out.extend_from_slice(b"\r\n");
@@ -206,6 +401,12 @@ fn ok(lines: &[String]) -> Vec<u8> {
             out.extend_from_slice(b"\r\n");
         }
     }
+    out
+}
+
+/// Information lines, then a blank line and `OK`.
+fn ok(lines: &[String]) -> Vec<u8> {
+    let mut out = info(lines);
     out.extend_from_slice(b"\r\nOK\r\n");
     out
 }
@@ -215,75 +416,4 @@ fn error() -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sim::profile::find;
-
-    fn machine(name: &str) -> AtMachine {
-        AtMachine::new(Arc::new(find(name).unwrap()), true)
-    }
-
-    /// A machine past its boot URCs, with echo off.
-    fn quiet(name: &str) -> AtMachine {
-        let mut m = machine(name);
-        for c in ["ATE0\r", "AT\r", "AT\r"] {
-            run(&mut m, c);
-        }
-        m
-    }
-
-    fn run(m: &mut AtMachine, input: &str) -> String {
-        let mut out = Vec::new();
-        for e in m.feed(input.as_bytes()) {
-            match e {
-                AtEvent::Echo(b) | AtEvent::Reply(b) => out.extend(b),
-                AtEvent::EnterDownload => out.extend_from_slice(b"<download>"),
-            }
-        }
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn echo_framing_and_urcs() {
-        let mut m = machine("ec25-e");
-        assert_eq!(m.boot_output(), b"\r\nRDY\r\n");
-        assert_eq!(run(&mut m, "AT\r"), "AT\r\r\nOK\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n\r\n+QUSIM: 1\r\n");
-        assert_eq!(run(&mut m, "ATI\r"), "ATI\r\r\nQuectel\r\nEC25\r\nRevision: EC25EFAR06A17M4G\r\n\r\nOK\r\n");
-        assert_eq!(
-            run(&mut m, "AT+QGMR\r"),
-            "AT+QGMR\r\r\n+QIND: SMS DONE\r\n\r\n+QIND: PB DONE\r\n\r\nEC25EFAR06A17M4G_20.200.20.200\r\n\r\nOK\r\n"
-        );
-        assert_eq!(run(&mut m, "ATE0\r"), "ATE0\r\r\nOK\r\n");
-        assert_eq!(run(&mut m, "at+gsn\r"), "\r\n861234000000011\r\n\r\nOK\r\n");
-        assert_eq!(run(&mut m, "AT+BOGUS\r"), "\r\nERROR\r\n");
-        assert_eq!(run(&mut m, "hello\r"), "");
-        assert_eq!(run(&mut m, "AT+QSECBOOT=\"status\"\r"), "\r\nERROR\r\n");
-        assert_eq!(run(&mut m, "AT+QCFG=\"secbootstat\"\r"), "\r\n+QCFG: \"secbootstat\",0\r\n\r\nOK\r\n");
-        assert_eq!(run(&mut m, "AT+QDOWNLOAD=1\r"), "\r\nERROR\r\n");
-    }
-
-    #[test]
-    fn quirks() {
-        let mut m = quiet("ec20-old");
-        assert_eq!(run(&mut m, "AT+QGMR\r"), "\r\nERROR\r\n");
-        assert_eq!(run(&mut m, "AT+CGMR\r"), "\r\nEC20EQAR02A04E2G\r\n\r\nOK\r\n");
-        let mut u = quiet("ec200u-cn");
-        assert_eq!(run(&mut u, "AT+CGMR\r"), "\r\n+CGMR: EC200UCNAAR03A03M08\r\n\r\nOK\r\n");
-        assert_eq!(run(&mut u, "AT+QDOWNLOAD=1\r"), "\r\nOK\r\n<download>");
-        let mut f = quiet("ec25-eux-ftm");
-        assert_eq!(run(&mut f, "AT+CFUN?\r"), "\r\n+CFUN: 5\r\n\r\nOK\r\n");
-        assert_eq!(run(&mut f, "AT+CFUN=1\r"), "\r\n+CME ERROR: 3\r\n");
-        run(&mut f, "AT+CMEE=2\r");
-        assert_eq!(run(&mut f, "AT+CFUN=1\r"), "\r\n+CME ERROR: operation not allowed\r\n");
-    }
-
-    #[test]
-    fn split_input_and_long_lines() {
-        let mut m = quiet("ec25-e");
-        assert_eq!(run(&mut m, "AT+CG"), "");
-        assert_eq!(run(&mut m, "MM\r\n"), "\r\nEC25\r\n\r\nOK\r\n");
-        let long = format!("AT{}\r", "X".repeat(2000));
-        assert_eq!(run(&mut m, &long), "\r\nERROR\r\n");
-        assert_eq!(run(&mut m, "AT\r"), "\r\nOK\r\n");
-    }
-}
+mod tests;

@@ -19,6 +19,9 @@ pub enum Fault {
     Garbage,
     /// `flood`: after the first command, sends lines without end and never a final result.
     Flood,
+    /// `glue-urcs`: the boot URCs come glued to the first answers (before and after them)
+    /// instead of on their own time, as modules under load send them.
+    GlueUrcs,
     /// `slow=MS`: each answer comes this much later (echo stays immediate).
     Slow(Duration),
     /// `boot=MS`: the module boots this long before it hears anything, then says `RDY`.
@@ -47,6 +50,7 @@ impl Fault {
             "silent" => Fault::Silent,
             "garbage" => Fault::Garbage,
             "flood" => Fault::Flood,
+            "glue-urcs" => Fault::GlueUrcs,
             "slow" | "boot" => {
                 let ms = number(value)?;
                 if ms > MAX_DELAY_MS {
@@ -90,6 +94,7 @@ impl fmt::Display for Fault {
             Fault::Silent => f.write_str("silent"),
             Fault::Garbage => f.write_str("garbage"),
             Fault::Flood => f.write_str("flood"),
+            Fault::GlueUrcs => f.write_str("glue-urcs"),
             Fault::Slow(d) => write!(f, "slow={}", d.as_millis()),
             Fault::Boot(d) => write!(f, "boot={}", d.as_millis()),
             Fault::DropAt(n) => write!(f, "drop-at={n}"),
@@ -108,6 +113,8 @@ pub struct Faults {
     pub garbage: bool,
     /// Answer endlessly.
     pub flood: bool,
+    /// Glue the boot URCs to answers.
+    pub glue_urcs: bool,
     /// Extra latency per answer.
     pub slow: Duration,
     /// Boot time before the first `RDY`.
@@ -129,6 +136,7 @@ impl Faults {
                 Fault::Silent => f.silent = true,
                 Fault::Garbage => f.garbage = true,
                 Fault::Flood => f.flood = true,
+                Fault::GlueUrcs => f.glue_urcs = true,
                 Fault::Slow(d) => f.slow = *d,
                 Fault::Boot(d) => f.boot = *d,
                 Fault::DropAt(n) => f.drop_at = Some(*n),
@@ -159,7 +167,17 @@ mod tests {
 
     #[test]
     fn specs_round_trip_and_download_faults_need_a_simulated_download_mode() {
-        for spec in ["silent", "garbage", "flood", "slow=250", "boot=0", "drop-at=100", "nak-at=3", "flash-id=204117"] {
+        for spec in [
+            "silent",
+            "garbage",
+            "flood",
+            "glue-urcs",
+            "slow=250",
+            "boot=0",
+            "drop-at=100",
+            "nak-at=3",
+            "flash-id=204117",
+        ] {
             let fault = Fault::parse(spec).unwrap();
             assert_eq!(fault.to_string(), spec);
             let download = spec.starts_with("nak-at") || spec.starts_with("flash-id");

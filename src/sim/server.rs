@@ -83,10 +83,13 @@ impl SimPort {
     }
 }
 
-/// A running simulated module.
 /// How many tty numbers each hub port's module takes (`--usb-port 2` starts at ttyUSB8).
 const TTYS_PER_USB_PORT: usize = 8;
 
+/// How long the ports are gone after `AT+CFUN=1,1` before the module boots again.
+pub(crate) const REBOOT_TIME: Duration = Duration::from_millis(500);
+
+/// A running simulated module.
 pub(crate) struct Server {
     profile: Arc<Profile>,
     faults: Faults,
@@ -269,20 +272,60 @@ impl Server {
         let _ = poll(&mut fds, ms);
     }
 
-    /// The module has booted: `RDY` on the AT port (or noise, or nothing).
+    /// The module has booted: back on the `--root` tree if a reset took it off, `RDY` on the
+    /// AT port (or noise, or nothing), then the boot URCs on their own time (or glued to the
+    /// first answers, with the `glue-urcs` fault).
     fn boot(&mut self, now: Instant) {
+        if self.tree.is_none()
+            && let Err(e) = self.write_tree(Mode::At)
+        {
+            eprintln!("fwguard sim: cannot update the --root tree: {e}");
+        }
         if self.faults.silent {
             return;
         }
         let primary = self.primary;
-        let bytes = match self.ports.get(primary).map(|p| &p.handler) {
-            Some(Handler::At(_)) if self.faults.garbage => self.noise(48),
-            Some(Handler::At(m)) => m.boot_output(),
+        let garbage = self.faults.garbage;
+        let mut timed = Vec::new();
+        let bytes = match self.ports.get_mut(primary).map(|p| &mut p.handler) {
+            Some(Handler::At(_)) if garbage => self.noise(48),
+            Some(Handler::At(m)) => {
+                m.set_glued_urcs(self.faults.glue_urcs);
+                timed = m.boot_urcs();
+                m.boot_output()
+            }
             _ => Vec::new(),
         };
         if !bytes.is_empty() {
             self.ports[primary].send_at(now, bytes);
         }
+        for (after, urc) in timed {
+            self.ports[primary].send_at(now + after, urc);
+        }
+    }
+
+    /// `AT+CFUN=1,1`: the module resets into normal mode. Its ports go away (it leaves the
+    /// `--root` tree; the pseudo-terminals stay open but echo and answer nothing, as a port
+    /// whose device is gone) for [`REBOOT_TIME`] plus the `boot` fault, then come back and
+    /// boot again: `RDY`, the boot URCs, echo on; what the module keeps in NV stays. The
+    /// path a reset after a download takes is [`Server::enter_normal`].
+    fn reboot_normal(&mut self) {
+        if self.dropped || self.ports.is_empty() {
+            return;
+        }
+        self.flooding = false;
+        for (k, port) in self.ports.iter_mut().enumerate() {
+            port.out.clear();
+            let role = self.profile.interfaces.get(k).map(|(_, r)| *r).unwrap_or(Role::Unknown);
+            port.handler = match &port.handler {
+                Handler::At(m) => Handler::At(m.rebooted()),
+                _ => normal_handler(&self.profile, role),
+            };
+        }
+        if let Some(tree) = self.tree.take() {
+            tree.remove();
+        }
+        self.boot_at = Some(Instant::now() + REBOOT_TIME + self.faults.boot);
     }
 
     fn on_input(&mut self, i: usize, input: &[u8], now: Instant) {
@@ -292,6 +335,7 @@ impl Server {
         let slow = now + self.faults.slow;
         let mut enter_download = false;
         let mut reset = false;
+        let mut reboot = false;
         match &mut self.ports[i].handler {
             Handler::At(_) if self.faults.flood => {
                 // Endless output instead of answers, once the first command arrives.
@@ -310,6 +354,7 @@ impl Server {
                         AtEvent::Echo(b) => self.ports[i].send_at(now, b),
                         AtEvent::Reply(b) => self.ports[i].send_at(slow, b),
                         AtEvent::EnterDownload => enter_download = true,
+                        AtEvent::Reset => reboot = true,
                     }
                 }
             }
@@ -346,6 +391,10 @@ impl Server {
             // The last answer (OKAY to reboot) leaves before the module does.
             self.flush(Instant::now() + self.faults.slow);
             self.enter_normal();
+        } else if reboot {
+            // The OK goes out before the module resets.
+            self.flush(Instant::now() + self.faults.slow);
+            self.reboot_normal();
         }
     }
 

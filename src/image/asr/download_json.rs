@@ -8,8 +8,12 @@
 //! `"flash app.bin user_app"`, or an object with a `command` (`cmd`, `action`, `op`) naming a
 //! verb and its arguments in fields (`image`/`file`, `partition`, `key`/`value`, `args`).
 //! `productionOnly: true` on an object applies to every step inside it. String values that look
-//! like arelease PRODUCT / VARIANT names (`QUEC_CRANEL_SS_08MB_OPEN`) are collected wherever they
-//! appear.
+//! like arelease PRODUCT / VARIANT names (`QUEC_CRANEL_SS_08MB_OPEN`) are collected wherever they appear.
+//!
+//! The real file (waybyte/logicromsdk `lib/asr160x/pack/download.json`) is a top-level array of
+//! flat objects, one per step: `command`, `group` ("0" for the boot steps, "1" for the
+//! images), and `name`/`value` (`require`, `progress`), `image` (`call`, `partition`, `flash`),
+//! `partition` and `weight` (`flash`).
 
 use serde_json::{Map, Value};
 
@@ -110,6 +114,29 @@ impl Recipe {
         Ok(recipe)
     }
 
+    /// Takes the arelease PRODUCT and VARIANT (when the recipe names none) from another JSON
+    /// member of the release, such as the `<revision>.json` arelease writes beside it. Text
+    /// that is not JSON is ignored: such a member is not the recipe.
+    pub fn note_release_info(&mut self, bytes: &[u8]) {
+        let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
+            return;
+        };
+        let mut stack = vec![&value];
+        let mut seen = 0usize;
+        while let Some(v) = stack.pop() {
+            seen += 1;
+            if seen > MAX_STEPS * 16 {
+                return;
+            }
+            match v {
+                Value::String(s) => note_arelease(self, s),
+                Value::Array(items) => stack.extend(items),
+                Value::Object(map) => stack.extend(map.values()),
+                _ => {}
+            }
+        }
+    }
+
     /// The images the recipe loads, with the partition each `flash` step writes.
     pub fn images(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
         self.steps.iter().filter_map(|s| match &s.kind {
@@ -183,16 +210,7 @@ impl Walker<'_> {
     }
 
     fn note_arelease(&mut self, s: &str) {
-        let plain =
-            s.len() < 96 && s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || b"_+()".contains(&c));
-        if !plain {
-            return;
-        }
-        if s.starts_with("QUEC_CRANE") {
-            self.recipe.arelease_variant.get_or_insert_with(|| s.to_string());
-        } else if ARELEASE_PRODUCTS.iter().any(|(p, _)| *p == s) {
-            self.recipe.arelease_product.get_or_insert_with(|| s.to_string());
-        }
+        note_arelease(self.recipe, s);
     }
 
     /// `"flash app.bin user_app"` and the like.
@@ -269,6 +287,19 @@ impl Walker<'_> {
             }
             _ => return None,
         })
+    }
+}
+
+/// Keeps `s` when it is an arelease VARIANT (`QUEC_CRANE…`) or PRODUCT name.
+fn note_arelease(recipe: &mut Recipe, s: &str) {
+    let plain = s.len() < 96 && s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || b"_+()".contains(&c));
+    if !plain {
+        return;
+    }
+    if s.starts_with("QUEC_CRANE") {
+        recipe.arelease_variant.get_or_insert_with(|| s.to_string());
+    } else if ARELEASE_PRODUCTS.iter().any(|(p, _)| *p == s) {
+        recipe.arelease_product.get_or_insert_with(|| s.to_string());
     }
 }
 

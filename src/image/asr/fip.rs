@@ -15,6 +15,9 @@ use crate::image::fields::View;
 pub const TOC_NAME: u32 = 0xAA64_0001;
 /// TOC serial number.
 pub const TOC_SERIAL: u32 = 0x1234_5678;
+/// The TOC flags of every real ASR stage (waybyte/logicromsdk `lib/asr160x/pack/ASR1601/` and
+/// `ASR1603/` `preboot.img` and `flasher.img`: bytes 8..16 are `00 00 00 00 01 00 00 00`).
+pub const ASR_TOC_FLAGS: u64 = 1 << 32;
 /// Size of the TOC header.
 pub const HEADER_SIZE: usize = 16;
 /// Size of one TOC entry.
@@ -57,6 +60,8 @@ impl FipEntry {
 /// A parsed, bounds-checked FIP container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fip {
+    /// The TOC header's flags ([`ASR_TOC_FLAGS`] in real ASR stages).
+    pub toc_flags: u64,
     /// The images, in TOC order (without the terminator).
     pub entries: Vec<FipEntry>,
     /// Oddities that do not stop reading.
@@ -116,7 +121,7 @@ impl Fip {
         if !entries.iter().any(|e| e.uuid == UUID_BL2) {
             problems.push(format!("{part}: no BL2 image in the FIP"));
         }
-        Ok(Fip { entries, problems })
+        Ok(Fip { toc_flags: v.u64(8)?, entries, problems })
     }
 }
 

@@ -3,6 +3,15 @@
 //! Layout (as found in `waybyte/logicromsdk:lib/asr160x/pack/partition_8M.bin`): u32 magic, u32 count (at most 32), 32 entry slots of 68 bytes, u32
 //! CRC-32 of bytes `[0, 0x888)`; 0x88C bytes in all. Entry: name[32], type[16], start, size,
 //! vstart, vsize, depth (u32 each, little-endian).
+//!
+//! Real tables (waybyte/logicromsdk `lib/asr160x/pack/partition_8M.bin`, `partition_16M.bin`)
+//! nest: `all` (group, depth 0) holds `external` (flash "0", depth 1), which holds the top-level
+//! partitions (depth 2); a `part` entry such as `system` or `factory` holds sub-partitions
+//! (depth 3: `ptable` … `logo`, `factory_a`, `factory_b`). `partition_16M.bin` stores a stale
+//! CRC (0xBD083CF7; its bytes give 0x338F6331): waybyte's release script rewrites the app's
+//! `vsize` and recomputes the CRC before zipping, so a table with a CRC that does not match is
+//! read and the mismatch noted, not refused. A table that does not parse, whose partitions of
+//! one level overlap, or that runs past its flash is refused.
 
 use crc::{CRC_32_ISO_HDLC, Crc};
 
@@ -60,9 +69,11 @@ impl PtEntry {
 pub struct PartitionTable {
     /// The used entries, in table order.
     pub entries: Vec<PtEntry>,
-    /// The stored (and verified) CRC-32.
+    /// The stored CRC-32.
     pub crc: u32,
-    /// Oddities that do not stop reading (overlaps, trailing bytes, duplicate names).
+    /// The CRC-32 of the table's bytes; differs from `crc` in a stale table.
+    pub computed_crc: u32,
+    /// Oddities that do not stop reading (a stale CRC, trailing bytes, duplicate names).
     pub problems: Vec<String>,
 }
 
@@ -97,12 +108,12 @@ impl PartitionTable {
         }
         let stored = v.u32(CRC_OFFSET)?;
         let computed = CRC32.checksum(v.bytes(0, CRC_OFFSET)?);
-        if stored != computed {
-            return Err(
-                v.bad(format!("CRC-32 mismatch: the table stores {stored:#010x}, its bytes give {computed:#010x}"))
-            );
-        }
         let mut problems = Vec::new();
+        if stored != computed {
+            problems.push(format!(
+                "partition.bin: stale CRC-32: the table stores {stored:#010x}, its bytes give {computed:#010x} (vendor pack tools recompute it when they build a download)"
+            ));
+        }
         if bytes.len() > TABLE_SIZE {
             problems.push(format!("partition.bin: {} bytes after the table are ignored", bytes.len() - TABLE_SIZE));
         }
@@ -110,8 +121,15 @@ impl PartitionTable {
         for i in 0..count as usize {
             entries.push(parse_entry(&v, i)?);
         }
-        check_layout(&entries, &mut problems);
-        Ok(PartitionTable { entries, crc: stored, problems })
+        check_layout(&entries, &mut problems).map_err(|p| v.bad(p))?;
+        Ok(PartitionTable { entries, crc: stored, computed_crc: computed, problems })
+    }
+
+    /// The size of the flash the table describes: its `flash` entry (depth 1), else its `all`
+    /// entry (depth 0). `None` when it has neither.
+    pub fn flash_size(&self) -> Option<u64> {
+        let of = |depth| self.entries.iter().find(|e| e.depth == depth && e.size > 0).map(|e| e.end());
+        of(1).or_else(|| of(0))
     }
 
     /// The entry named `name`.
@@ -158,9 +176,11 @@ fn parse_entry(v: &View<'_>, i: usize) -> Result<PtEntry, ImageError> {
     Ok(entry)
 }
 
-/// Records duplicate names, odd depths, overlapping partitions of the same depth, and image
-/// sizes larger than their partition.
-fn check_layout(entries: &[PtEntry], problems: &mut Vec<String>) {
+/// Refuses partitions of one level that overlap and partitions that run past the flash the
+/// table describes; records duplicate names, odd depths, images larger than their partition,
+/// and sub-partitions outside every `part` entry.
+fn check_layout(entries: &[PtEntry], problems: &mut Vec<String>) -> Result<(), String> {
+    let flash = entries.iter().find(|e| e.depth == 1 && e.size > 0).or_else(|| entries.iter().find(|e| e.depth == 0));
     for (i, a) in entries.iter().enumerate() {
         if entries[..i].iter().any(|b| b.name == a.name) {
             problems.push(format!("partition.bin: partition {:?} is defined twice", a.name));
@@ -174,14 +194,32 @@ fn check_layout(entries: &[PtEntry], problems: &mut Vec<String>) {
                 a.name, a.vsize, a.size
             ));
         }
+        if let Some(f) = flash.filter(|f| a.depth > f.depth)
+            && (u64::from(a.start) < u64::from(f.start) || a.end() > f.end())
+        {
+            return Err(format!(
+                "partition {:?} ({:#x}+{:#x}) runs past the flash the table describes ({:?}, {:#x}+{:#x})",
+                a.name, a.start, a.size, f.name, f.start, f.size
+            ));
+        }
+        if a.depth == 3 && a.size > 0 {
+            let inside = |p: &&PtEntry| p.depth == 2 && u64::from(p.start) <= u64::from(a.start) && a.end() <= p.end();
+            if !entries.iter().any(|p| inside(&p)) {
+                problems.push(format!(
+                    "partition.bin: sub-partition {:?} ({:#x}+{:#x}) lies in no top-level partition",
+                    a.name, a.start, a.size
+                ));
+            }
+        }
         for b in &entries[..i] {
             let same_level = a.depth >= 2 && a.depth == b.depth && a.flash_index == b.flash_index;
             if same_level && a.size > 0 && b.size > 0 && u64::from(a.start) < b.end() && u64::from(b.start) < a.end() {
-                problems.push(format!(
-                    "partition.bin: partitions {:?} ({:#x}+{:#x}) and {:?} ({:#x}+{:#x}) overlap",
+                return Err(format!(
+                    "partitions {:?} ({:#x}+{:#x}) and {:?} ({:#x}+{:#x}) overlap",
                     b.name, b.start, b.size, a.name, a.start, a.size
                 ));
             }
         }
     }
+    Ok(())
 }

@@ -84,7 +84,6 @@ fn a_flash_table_of_other_chips_does_not_accept_the_module() {
 #[test]
 fn damaged_packages_are_refused() {
     let cases = [
-        (AsrDamage::PartitionBadCrc, "CRC-32 mismatch"),
         (AsrDamage::PartitionTruncated, "truncated"),
         (AsrDamage::PartitionWrongMagic, "neither a partition table"),
         (AsrDamage::FlashinfoTruncated, "too small"),
@@ -101,12 +100,100 @@ fn damaged_packages_are_refused() {
 }
 
 #[test]
-fn bad_crc_names_both_values() {
+fn a_stale_crc_is_a_problem_naming_both_values_not_a_refusal() {
+    // waybyte/logicromsdk lib/asr160x/pack/partition_16M.bin stores 0xBD083CF7; its bytes give
+    // 0x338F6331. The vendor's release script recomputes it; the table is read as it is.
     let mut bytes = b::partition_bin(&b::layout(8 << 20));
     let good = PartitionTable::parse(&bytes, "p").unwrap();
+    assert_eq!(good.crc, good.computed_crc);
     bytes[partition_table::CRC_OFFSET..].copy_from_slice(&0xBD08_3CF7u32.to_le_bytes());
-    let msg = problem_of(PartitionTable::parse(&bytes, "p").unwrap_err());
-    assert!(msg.contains("0xbd083cf7") && msg.contains(&format!("{:#010x}", good.crc)), "{msg}");
+    let t = PartitionTable::parse(&bytes, "p").unwrap();
+    assert_eq!((t.crc, t.computed_crc), (0xBD08_3CF7, good.crc));
+    assert_eq!(t.entries, good.entries);
+    let p = t.problems.iter().find(|p| p.contains("stale CRC-32")).unwrap();
+    assert!(p.contains("0xbd083cf7") && p.contains(&format!("{:#010x}", good.crc)), "{p}");
+
+    let mut builder = AsrBuilder::ec800m_cn_lf();
+    builder.damage.push(AsrDamage::PartitionBadCrc);
+    let insp = inspect(&builder).unwrap();
+    assert!(insp.problems.iter().any(|p| p.contains("stale CRC-32")), "{:?}", insp.problems);
+}
+
+#[test]
+fn the_8mb_table_and_flash_table_are_the_sdks_byte_for_byte() {
+    // waybyte/logicromsdk lib/asr160x/pack/partition_8M.bin: 2188 bytes, 22 entries, CRC
+    // 0xF5076037 (it matches its bytes), SHA-256 2066c133…f1101c. The builder's table has
+    // the same entries, types, nesting and vsize values, so the same bytes and CRC.
+    let bytes = b::partition_bin(&b::layout_8mb());
+    let t = PartitionTable::parse(&bytes, "p").unwrap();
+    assert_eq!((bytes.len(), t.entries.len(), t.crc, t.computed_crc), (2188, 22, 0xF507_6037, 0xF507_6037));
+    assert_eq!(
+        crate::image::fields::sha256_hex(&bytes),
+        "2066c1333af4a3807a5932cd663302d7489fab6a00295ad3b399bc0a1ef1101c"
+    );
+    // Field values recorded from the real table: cp at 0x40000 size 0x359000; ptable vsize 0x88C;
+    // user_app's vsize (0x1000) at 0x3B8, where waybyte's release script writes the app size.
+    let cp = t.get("cp").unwrap();
+    assert_eq!((cp.start, cp.size, cp.depth), (0x40000, 0x35_9000, 3));
+    assert_eq!(t.get("ptable").unwrap().vsize, 0x88C);
+    assert_eq!(bytes[0x3B8..0x3BC], 0x1000u32.to_le_bytes());
+    assert_eq!(t.get("system").unwrap().kind, "part");
+    assert_eq!(t.get("all").unwrap().vstart, u32::MAX);
+    assert_eq!(t.flash_size(), Some(8 << 20));
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+
+    // flashinfo_8M.bin: 648 bytes, SHA-256 0bfdcd20…f10894: GD25LQ64C (C8 / 6017), QSPI_NOR,
+    // min_io 1, peb 0x1000, page 0x100, sector 0x1000, block 0x10000, 8 MiB, erased 0xFF, 7 chips.
+    let info = b::flashinfo_bin(&b::flash_table(8 << 20, &b::chips_8mb()));
+    assert_eq!(info.len(), 648);
+    assert_eq!(info[0x68..0x80], [1, 0, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
+    assert_eq!(info[0x88..0x90], [0xFF, 0, 0, 0, 7, 0, 0, 0]);
+    assert_eq!(
+        crate::image::fields::sha256_hex(&info),
+        "0bfdcd2085279e6b14edd1e10808cce429c7f12f8523e071b2922ae641f10894"
+    );
+}
+
+#[test]
+fn download_json_has_the_structure_of_the_sdks() {
+    // waybyte/logicromsdk lib/asr160x/pack/download.json: a top-level array of nine flat
+    // objects: require product/version/version-bootrom (group "0", name, value), progress
+    // (name "weight", value), call preboot.img and flasher.img, partition flashinfo.bin and
+    // partition.bin (group "0", image), flash app.bin -> user_app (group "1", image,
+    // partition, weight).
+    let sdk: [(&str, &str, &[&str]); 9] = [
+        ("require", "0", &["command", "group", "name", "value"]),
+        ("require", "0", &["command", "group", "name", "value"]),
+        ("require", "0", &["command", "group", "name", "value"]),
+        ("progress", "0", &["command", "group", "name", "value"]),
+        ("call", "0", &["command", "group", "image"]),
+        ("call", "0", &["command", "group", "image"]),
+        ("partition", "0", &["command", "group", "image"]),
+        ("partition", "0", &["command", "group", "image"]),
+        ("flash", "1", &["command", "group", "image", "partition", "weight"]),
+    ];
+    let mut builder = AsrBuilder::ec800m_cn_lf();
+    builder.images.retain(|(f, ..)| f == "app.bin");
+    let text = builder.download_json();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let steps = v.as_array().expect("a top-level array");
+    assert_eq!(steps.len(), sdk.len());
+    for (step, (command, group, keys)) in steps.iter().zip(sdk) {
+        let obj = step.as_object().unwrap();
+        assert_eq!(obj.keys().map(String::as_str).collect::<Vec<_>>(), keys, "{step}");
+        assert_eq!((obj["command"].as_str(), obj["group"].as_str()), (Some(command), Some(group)));
+        assert!(obj.values().all(|v| v.is_string() || v.is_u64()), "flat: {step}");
+    }
+    assert_eq!(steps[0]["value"], "arom-tiny");
+    assert_eq!(steps[1]["value"], "0.5");
+    assert_eq!(steps[2]["value"], "2020.07.30");
+    assert_eq!(steps[3]["name"], "weight");
+    assert_eq!((steps[8]["image"].as_str(), steps[8]["partition"].as_str()), (Some("app.bin"), Some("user_app")));
+    assert_eq!(steps[8]["weight"], 2048);
+    assert!(text.starts_with("[\n   {\n      \"command\" : \"require\",\n"), "{text}");
+    let recipe = Recipe::parse(text.as_bytes(), "p", &|n: &str| n == "app.bin").unwrap();
+    assert_eq!(recipe.steps.len(), 9);
+    assert!(recipe.problems.is_empty(), "{:?}", recipe.problems);
 }
 
 #[test]
@@ -128,7 +215,7 @@ fn name_and_content_conflicts() {
     assert!(c.contains("EC800MCNLF") && c.contains("EC800MCNLA") && c.contains("8 MB"), "{c}");
 
     let mut builder = AsrBuilder::ec800m_cn_lf();
-    builder.revision_member = None;
+    builder.revision_member = Some("release.json".into());
     builder.file_name = "EC800KCNLCR07A03M04.zip".into();
     let insp = inspect(&builder).unwrap();
     assert_eq!(insp.revision.as_deref(), Some("EC800KCNLCR07A03M04"), "from the file name");
@@ -165,9 +252,8 @@ fn version_specific_stage_sets() {
     let json = r#"{"steps": [{"command": "call", "image": "preboot.img", "version-bootrom": "2020.07.30"},
         "partition partition.bin", "partition flashinfo.bin"]}"#;
     members[0].1 = json.as_bytes().to_vec();
-    let mut bad_stage = members[3].1.clone();
-    bad_stage[0] = 0;
-    members[3].1 = bad_stage;
+    let preboot = members.iter().position(|(n, _)| n == "preboot.img").unwrap();
+    members[preboot].1[0] = 0;
     members.push(("2020.07.30/preboot.img".into(), b::stage_image("Preboot")));
     let read = read_asr(&mut MemoryPackage::new("x.zip", members)).unwrap();
     assert_eq!(read.stages[0].0, "2020.07.30/preboot.img");
@@ -186,11 +272,37 @@ fn partition_table_limits() {
     layout[5].size = 0x20000;
     let msg = problem_of(PartitionTable::parse(&b::partition_bin(&layout), "p").unwrap_err());
     assert!(msg.contains("4 GiB"), "{msg}");
-    let mut layout = b::layout(4 << 20);
-    layout[6].start = layout[5].start;
-    let t = PartitionTable::parse(&b::partition_bin(&layout), "p").unwrap();
-    assert!(t.problems.iter().any(|p| p.contains("overlap")), "{:?}", t.problems);
+    let t = PartitionTable::parse(&b::partition_bin(&b::layout(4 << 20)), "p").unwrap();
     assert_eq!(t.get("external").unwrap().flash_index.as_deref(), Some("0"));
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+    assert_eq!(t.flash_size(), Some(4 << 20));
+    // Partitions of one level that overlap: refused, naming both.
+    let mut layout = b::layout(4 << 20);
+    let rd = layout.iter().position(|e| e.name == "rd").unwrap();
+    layout[rd].start = layout[rd - 1].start;
+    let msg = problem_of(PartitionTable::parse(&b::partition_bin(&layout), "p").unwrap_err());
+    assert!(msg.contains("overlap") && msg.contains("\"rd\"") && msg.contains("\"fwcerts\""), "{msg}");
+    // A partition past the end of the flash: refused.
+    let mut layout = b::layout(4 << 20);
+    let nvm = layout.iter().position(|e| e.name == "nvm").unwrap();
+    layout[nvm].size += 0x10_0000;
+    layout.retain(|e| !e.name.starts_with("factory"));
+    let msg = problem_of(PartitionTable::parse(&b::partition_bin(&layout), "p").unwrap_err());
+    assert!(msg.contains("runs past the flash") && msg.contains("\"nvm\""), "{msg}");
+    // A sub-partition outside every top-level partition: noted.
+    let mut layout = b::layout(4 << 20);
+    let system = layout.iter().position(|e| e.name == "system").unwrap();
+    layout[system].size = 0x1000;
+    let t = PartitionTable::parse(&b::partition_bin(&layout), "p").unwrap();
+    assert!(t.problems.iter().any(|p| p.contains("sub-partition \"fwcerts\"")), "{:?}", t.problems);
+}
+
+#[test]
+fn a_table_for_a_larger_flash_than_the_flash_table_is_refused() {
+    let mut builder = AsrBuilder::ec800m_cn_lf();
+    builder.partitions = b::layout(16 << 20);
+    let msg = problem_of(inspect(&builder).unwrap_err());
+    assert!(msg.contains("0x1000000") && msg.contains("0x400000") && msg.contains("run past the flash"), "{msg}");
 }
 
 #[test]
@@ -216,6 +328,9 @@ fn fip_checks() {
     assert_eq!(fip.entries[0].name(), "BL2");
     assert_eq!(fip.entries[1].name(), "TRUSTED_BOOT_FW_CERT");
     assert_eq!(img.len(), 16800);
+    // Bytes 8..16 of every real ASR stage: 00 00 00 00 01 00 00 00.
+    assert_eq!((fip.toc_flags, &img[8..16]), (fip::ASR_TOC_FLAGS, &[0, 0, 0, 0, 1, 0, 0, 0][..]));
+    assert!(fip.entries.iter().all(|e| e.flags == 0));
     let mut beyond = img.clone();
     beyond[16 + 24..16 + 32].copy_from_slice(&u64::MAX.to_le_bytes());
     assert!(problem_of(Fip::parse(&beyond, "p", "preboot.img").unwrap_err()).contains("beyond"));

@@ -31,6 +31,8 @@ pub enum BinpkgDamage {
     SizeBeyondFile,
     /// An image count of 0xFFFFFFFF.
     AbsurdCount,
+    /// An image count one more than the images the file holds.
+    WrongCount,
     /// The second image's flash region overlaps the first's.
     OverlappingRegions,
 }
@@ -44,6 +46,9 @@ pub struct BinpkgBuilder {
     pub build_time: u32,
     /// The images, in order.
     pub images: Vec<BinpkgImageSpec>,
+    /// Leave zero what Eigencomm's `ectool` does not read: the header's version, magic, time,
+    /// count and hash algorithm, and each image's own-offset field.
+    pub minimal_header: bool,
     /// Damage to apply.
     pub damage: Vec<BinpkgDamage>,
 }
@@ -65,20 +70,33 @@ impl BinpkgBuilder {
                 image("ap_at_command", 0x24000, 0x2D_C000, "AP", 0x9000),
                 image("cp-demo-flash", 0x0, 0x8_0000, "CP", 0x2001),
             ],
+            minimal_header: false,
             damage: Vec::new(),
         }
     }
 
-    /// The binpkg bytes.
+    /// The binpkg bytes: the header of the real `at_command.binpkg` (version, "bpkg", build
+    /// time, count, "SHA256") and per image the 0x16C-byte header (type in 16 bytes, the
+    /// trailing fields zero) and the data.
     pub fn to_bytes(&self) -> Vec<u8> {
         let has = |d| self.damage.contains(&d);
         let mut out = vec![0u8; HEADER_SIZE];
-        put_ascii(&mut out[0..8], &self.version);
-        out[8..12].copy_from_slice(if has(BinpkgDamage::WrongMagic) { b"bpkX" } else { MAGIC });
-        out[0x0C..0x10].copy_from_slice(&self.build_time.to_le_bytes());
-        let count = if has(BinpkgDamage::AbsurdCount) { u32::MAX } else { self.images.len() as u32 };
-        out[0x10..0x14].copy_from_slice(&count.to_le_bytes());
-        put_ascii(&mut out[0x14..0x34], "SHA256");
+        if !self.minimal_header {
+            put_ascii(&mut out[0..8], &self.version);
+            out[8..12].copy_from_slice(MAGIC);
+            out[0x0C..0x10].copy_from_slice(&self.build_time.to_le_bytes());
+            out[0x10..0x14].copy_from_slice(&(self.images.len() as u32).to_le_bytes());
+            put_ascii(&mut out[0x14..0x34], "SHA256");
+        }
+        if has(BinpkgDamage::WrongMagic) {
+            out[8..12].copy_from_slice(b"bpkX");
+        }
+        if has(BinpkgDamage::AbsurdCount) {
+            out[0x10..0x14].copy_from_slice(&u32::MAX.to_le_bytes());
+        }
+        if has(BinpkgDamage::WrongCount) {
+            out[0x10..0x14].copy_from_slice(&(self.images.len() as u32 + 1).to_le_bytes());
+        }
         let last = self.images.len().saturating_sub(1);
         for (i, img) in self.images.iter().enumerate() {
             let mut h = vec![0u8; IMAGE_HEADER_SIZE];
@@ -89,7 +107,10 @@ impl BinpkgBuilder {
             }
             h[offsets::ADDRESS..offsets::ADDRESS + 4].copy_from_slice(&address.to_le_bytes());
             h[offsets::MAX_SIZE..offsets::MAX_SIZE + 4].copy_from_slice(&img.max_size.to_le_bytes());
-            h[offsets::HEADER_OFFSET..offsets::HEADER_OFFSET + 4].copy_from_slice(&(out.len() as u32).to_le_bytes());
+            if !self.minimal_header {
+                h[offsets::HEADER_OFFSET..offsets::HEADER_OFFSET + 4]
+                    .copy_from_slice(&(out.len() as u32).to_le_bytes());
+            }
             let mut length = img.data.len() as u32;
             if has(BinpkgDamage::SizeBeyondFile) && i == last {
                 length += 0x100;
@@ -97,8 +118,8 @@ impl BinpkgBuilder {
             h[offsets::LENGTH..offsets::LENGTH + 4].copy_from_slice(&length.to_le_bytes());
             let sha =
                 if has(BinpkgDamage::BadSha256) && i == 1 { sha256_hex(b"other data") } else { sha256_hex(&img.data) };
-            put_ascii(&mut h[offsets::SHA256..offsets::SHA256 + 256], &sha);
-            put_ascii(&mut h[offsets::TYPE..offsets::TYPE + 28], &img.kind);
+            put_ascii(&mut h[offsets::SHA256..offsets::SHA256 + 256], &sha.to_ascii_uppercase());
+            put_ascii(&mut h[offsets::TYPE..offsets::TYPE + offsets::TYPE_LEN], &img.kind);
             out.extend_from_slice(&h);
             out.extend_from_slice(&img.data);
         }

@@ -30,6 +30,18 @@ pub enum Content {
         /// Seed; the same seed gives the same bytes.
         seed: u64,
     },
+    /// [`Content::Filler`] with `text` written over it at byte `at` (clipped to `len`): a
+    /// firmware image carrying its revision in plain text, as real images do.
+    Marked {
+        /// Length in bytes.
+        len: u64,
+        /// Seed of the filler.
+        seed: u64,
+        /// Where the text starts.
+        at: u64,
+        /// The text.
+        text: Vec<u8>,
+    },
 }
 
 impl Content {
@@ -42,8 +54,14 @@ impl Content {
     pub fn len(&self) -> u64 {
         match self {
             Content::Bytes(b) => b.len() as u64,
-            Content::Filler { len, .. } => *len,
+            Content::Filler { len, .. } | Content::Marked { len, .. } => *len,
         }
+    }
+
+    /// `len` bytes of filler seeded by `seed` with `text` in plain text at `at` (or as near
+    /// the end as it fits).
+    pub fn marked(len: u64, seed: u64, at: u64, text: &str) -> Content {
+        Content::Marked { len, seed, at, text: text.as_bytes().to_vec() }
     }
 
     /// Whether it has no bytes.
@@ -55,8 +73,11 @@ impl Content {
     pub fn reader(&self) -> Box<dyn Read + '_> {
         match self {
             Content::Bytes(b) => Box::new(b.as_slice()),
-            Content::Filler { len, seed } => {
-                Box::new(Filler { left: *len, state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 })
+            Content::Filler { len, seed } => Box::new(filler(*len, *seed)),
+            Content::Marked { len, seed, at, text } => {
+                let text_len = (text.len() as u64).min(*len);
+                let at = (*at).min(len - text_len);
+                Box::new(Overlay { inner: filler(*len, *seed), pos: 0, at, text: &text[..text_len as usize] })
             }
         }
     }
@@ -69,6 +90,34 @@ impl Content {
     /// SHA-256, lower-case hex.
     pub fn sha256(&self) -> io::Result<String> {
         Ok(digest(&mut self.reader(), false)?.sha256)
+    }
+}
+
+fn filler(len: u64, seed: u64) -> Filler {
+    Filler { left: len, state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 }
+}
+
+/// A reader whose bytes from `at` are replaced by `text`.
+struct Overlay<'t> {
+    inner: Filler,
+    pos: u64,
+    at: u64,
+    text: &'t [u8],
+}
+
+impl Read for Overlay<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let (start, end) = (self.pos, self.pos + n as u64);
+        let (t_start, t_end) = (self.at, self.at + self.text.len() as u64);
+        if start < t_end && t_start < end {
+            let from = start.max(t_start);
+            let to = end.min(t_end);
+            buf[(from - start) as usize..(to - start) as usize]
+                .copy_from_slice(&self.text[(from - t_start) as usize..(to - t_start) as usize]);
+        }
+        self.pos = end;
+        Ok(n)
     }
 }
 
@@ -106,5 +155,21 @@ mod tests {
         a.reader().read_to_end(&mut v).unwrap();
         assert_eq!(v.len(), 100_003);
         assert_ne!(a.sha256().unwrap(), Content::Filler { len: 100_003, seed: 8 }.sha256().unwrap());
+    }
+
+    #[test]
+    fn marked_filler_carries_its_text_across_reads() {
+        let m = Content::marked(100_000, 7, 65_530, "EC25EFAR06A17M4G_20.200.20.200");
+        let mut v = Vec::new();
+        m.reader().read_to_end(&mut v).unwrap();
+        assert_eq!(v.len(), 100_000);
+        assert_eq!(&v[65_530..65_560], b"EC25EFAR06A17M4G_20.200.20.200");
+        let mut plain = Vec::new();
+        Content::Filler { len: 100_000, seed: 7 }.reader().read_to_end(&mut plain).unwrap();
+        assert_eq!((&v[..65_530], &v[65_560..]), (&plain[..65_530], &plain[65_560..]));
+        // Clipped to the end when it would not fit.
+        let mut short = Vec::new();
+        Content::marked(10, 1, 8, "ABCD").reader().read_to_end(&mut short).unwrap();
+        assert_eq!(&short[6..], b"ABCD");
     }
 }

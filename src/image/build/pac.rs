@@ -1,11 +1,30 @@
 //! Builds real-format Unisoc PAC files (both header versions, both CRCs, an XML scheme) and
 //! damaged variants.
+//!
+//! The layout is the one RDA's `pacgen.py` writes (waybyte/logicromsdk
+//! `tools/rda8910/pacgen.py`, also openLuat/Luat_CSDK_Air724U `tools/pacgen.py`), checked against
+//! a PAC written by it (`cfg-init --pname UIX8910_MODEM --palias APPIMG --pversion "8910 MODULE"
+//! --version BP_R1.0.0 --flashtype 1`, the invocation of QuecPython's firmware build):
+//!
+//! - every file entry's `nFileFlag` is 1 (FDLs included), 0 for an operation with no data
+//!   (an erase, PhaseCheck), 2 for the XML;
+//! - `dwLoDataOffset` is the running offset: an operation entry gets the offset of the next
+//!   data, the XML entry the offset of its own data;
+//! - `dwAddrNum` is 1 for every entry, the XML's too (whose address is 0), and the XML entry's
+//!   `nCheckFlag` and `dwCanOmitFlag` are 0;
+//! - the header gives `dwNandStrategy` 1, `dwIsOmaDM` 1, `dwIsPreload` 1, and `dwIsNvBackup` 1
+//!   when NV items are backed up;
+//! - the XML is minidom's pretty print with tabs and CRLF line ends: `<Product>` holds
+//!   `<SchemeName>`, `<RebootByAT>`, `<FlashTypeID>`, `<Mode>`, `<NVBackup>` and
+//!   `<Chips enable="0">` with two `<ChipItem>`s; each `<File>` holds `<ID>`, `<IDAlias>`,
+//!   `<Type>`, `<Block>` with `<Base>` and the fixed `<Size>` (the region, not the data length),
+//!   `<Flag>`, `<CheckFlag>` (the force-check flag) and `<Description>`.
 
 use quick_xml::escape::escape;
 
 use crate::image::fields::put_utf16;
-use crate::image::pac::describe::{ADDR_ERASE_NV, ADDR_NV};
-use crate::image::pac::entry::{self, ENTRY_SIZE, FLAG_FDL, FLAG_FILE, FLAG_OPERATION, FLAG_XML};
+use crate::image::pac::describe::{ADDR_ERASE_NV, ADDR_NV, ADDR_PHASECHECK};
+use crate::image::pac::entry::{self, ENTRY_SIZE, FLAG_FILE, FLAG_OPERATION, FLAG_XML};
 use crate::image::pac::header::{self, CRC16, HEADER_SIZE, MAGIC, PacVersion, offsets};
 
 /// One file (or operation) of a PAC.
@@ -21,29 +40,68 @@ pub struct PacFileSpec {
     pub flag: u32,
     /// Address (`dwAddr[0]`, XML `<Base>`).
     pub address: u32,
+    /// The region's fixed size (XML `<Size>`).
+    pub fixed_size: u32,
+    /// `nCheckFlag` (pacgen's default-check flag).
+    pub check: u32,
+    /// `dwCanOmitFlag`.
+    pub can_omit: u32,
+    /// XML `<CheckFlag>` (pacgen's force-check flag).
+    pub force_check: u32,
+    /// XML `<Description>`.
+    pub description: String,
     /// The data (empty for operations).
     pub data: Vec<u8>,
 }
 
 impl PacFileSpec {
-    /// A file written at `address`.
-    pub fn file(id: &str, name: &str, kind: &str, address: u32, data: Vec<u8>) -> PacFileSpec {
-        let flag = if kind.contains("FDL") { FLAG_FDL } else { FLAG_FILE };
-        PacFileSpec { id: id.into(), name: name.into(), kind: kind.into(), flag, address, data }
+    /// A file written at `address` into a region of `fixed_size` bytes, with pacgen's flags:
+    /// FDLs (`cfg-host-fdl`, `cfg-fdl2`, `cfg-fdl`) are checked and force-checked, images
+    /// (`cfg-image`) checked only.
+    pub fn file(id: &str, name: &str, kind: &str, address: u32, fixed_size: u32, data: Vec<u8>) -> PacFileSpec {
+        let fdl = kind.contains("FDL");
+        PacFileSpec {
+            id: id.into(),
+            name: name.into(),
+            kind: kind.into(),
+            flag: FLAG_FILE,
+            address,
+            fixed_size,
+            check: 1,
+            can_omit: 0,
+            force_check: u32::from(fdl),
+            description: id.into(),
+            data,
+        }
     }
 
-    /// An operation with no data (an erase).
-    pub fn operation(id: &str, kind: &str, address: u32) -> PacFileSpec {
+    /// An operation with no data (an erase, PhaseCheck), omissible, as pacgen writes them.
+    pub fn operation(id: &str, kind: &str, description: &str, address: u32, fixed_size: u32) -> PacFileSpec {
         PacFileSpec {
             id: id.into(),
             name: String::new(),
             kind: kind.into(),
             flag: FLAG_OPERATION,
             address,
+            fixed_size,
+            check: 1,
+            can_omit: 1,
+            force_check: 0,
+            description: description.into(),
             data: Vec::new(),
         }
     }
 }
+
+/// A firmware image of `len` bytes carrying `revision` in plain text, as real images do.
+fn firmware_image(revision: &str, len: usize) -> Vec<u8> {
+    super::asr::firmware_image(revision, len)
+}
+
+/// `dwFlashType` and `<FlashTypeID>`: QuecPython's build calls pacgen with `--flashtype 1`.
+pub const FLASH_TYPE: u32 = 1;
+/// `dwNandStrategy`, which pacgen always writes as 1.
+pub const NAND_STRATEGY: u32 = 1;
 
 /// One way to damage a built PAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +152,12 @@ fn uimage(label: &str, len: usize) -> Vec<u8> {
     d
 }
 
+/// Writes one XML element of minidom's pretty print: `indent` tabs, then the element, CRLF.
+fn leaf(x: &mut String, indent: usize, tag: &str, text: &str) {
+    x.push_str(&"\t".repeat(indent));
+    x.push_str(&format!("<{tag}>{}</{tag}>\r\n", escape(text)));
+}
+
 impl PacBuilder {
     /// An EC200U-EU OpenCPU PAC named by the 8910 build target, revision
     /// `EC200UEUAAR02A02M08_OCPU`, with FDL1, FDL2, boot and app images.
@@ -101,7 +165,10 @@ impl PacBuilder {
         PacBuilder::uis8910("EC200UEUAAR02A02M08_OCPU")
     }
 
-    /// A UIS8910 PAC whose app image is named after `revision`.
+    /// A UIS8910 PAC whose app image is named after `revision` and carries it in plain text,
+    /// with the addresses and region sizes of waybyte/logicromsdk `lib/rda8910/core_config.json`
+    /// (FDL1 0x8000C0 / 0xFF40, FDL2 0x810000 / 0x30000, boot 0x60000000 / 0x10000, app
+    /// 0x60010000 / 0x220000).
     pub fn uis8910(revision: &str) -> PacBuilder {
         PacBuilder {
             version: PacVersion::R1,
@@ -109,15 +176,16 @@ impl PacBuilder {
             product_version: "8910 MODULE".into(),
             product_alias: "8915DM_cat1_open".into(),
             files: vec![
-                PacFileSpec::file("HOST_FDL", "fdl1.img", "HOST_FDL", 0x0080_00C0, uimage("fdl1", 0x900)),
-                PacFileSpec::file("FDL2", "fdl2.img", "FDL2", 0x0081_0000, uimage("fdl2", 0x1100)),
-                PacFileSpec::file("BOOT", "boot.img", "CODE", 0x6000_0000, vec![0xB0; 0x800]),
+                PacFileSpec::file("HOST_FDL", "fdl1.img", "HOST_FDL", 0x0080_00C0, 0xFF40, uimage("fdl1", 0x900)),
+                PacFileSpec::file("FDL2", "fdl2.img", "FDL2", 0x0081_0000, 0x3_0000, uimage("fdl2", 0x1100)),
+                PacFileSpec::file("BOOT", "boot.img", "CODE", 0x6000_0000, 0x1_0000, vec![0xB0; 0x800]),
                 PacFileSpec::file(
                     "AP",
                     &format!("8915DM_cat1_open_{revision}.img"),
                     "CODE",
                     0x6001_0000,
-                    (0..0x2803u32).map(|i| (i * 7) as u8).collect(),
+                    0x22_0000,
+                    firmware_image(revision, 0x2803),
                 ),
             ],
             xml: true,
@@ -126,11 +194,21 @@ impl PacBuilder {
         }
     }
 
-    /// Adds an NV erase step (address 0xFE000001) and an NV write (0xFE000003) backing up
-    /// `Calibration` and `IMEI`.
+    /// Adds pacgen's NV steps: `cfg-clear-nv` (ID `FLASH`, EraseFlash at 0xFE000001),
+    /// `cfg-phase-check` (ID `PhaseCheck`, 0xFE000002, 0x100 bytes) and `cfg-nv` (ID `NV`,
+    /// 0xFE000003), backing up `Calibration` and `IMEI`.
     pub fn with_nv_steps(mut self) -> PacBuilder {
-        self.files.push(PacFileSpec::operation("ERASE_NV", "EraseFlash", ADDR_ERASE_NV));
-        self.files.push(PacFileSpec::file("NV", "nvitem.bin", "NV", ADDR_NV, vec![0x4E; 0x400]));
+        self.files.push(PacFileSpec::operation("FLASH", "EraseFlash", "Erase NV", ADDR_ERASE_NV, 0));
+        self.files.push(PacFileSpec::operation(
+            "PhaseCheck",
+            "CODE",
+            "Producting phases information section",
+            ADDR_PHASECHECK,
+            0x100,
+        ));
+        let mut nv = PacFileSpec::file("NV", "nvitem.bin", "NV", ADDR_NV, 0x400, vec![0x4E; 0x400]);
+        nv.can_omit = 1;
+        self.files.push(nv);
         self.nv_backup = vec!["Calibration".into(), "IMEI".into()];
         self
     }
@@ -140,37 +218,49 @@ impl PacBuilder {
         format!("{}.xml", self.product_name)
     }
 
-    /// The XML scheme text.
+    /// The XML scheme text, as pacgen's minidom pretty print lays it out.
     pub fn xml_text(&self) -> String {
         if self.damage.contains(&PacDamage::BadXml) {
             return "<BMAConfig><ProductList><Product name=\"x\"></ProductList></BMAConfig>".into();
         }
         let name = escape(self.product_name.as_str()).into_owned();
-        let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BMAConfig>\n <ProductList>\n");
-        x += &format!(
-            "  <Product name=\"{name}\">\n   <SchemeName>{name}</SchemeName>\n   <FlashTypeID>0</FlashTypeID>\n   <Mode>0</Mode>\n"
-        );
-        x += &format!("   <NVBackup backup=\"{}\">\n", u8::from(!self.nv_backup.is_empty()));
-        for (i, item) in self.nv_backup.iter().enumerate() {
-            x += &format!(
-                "    <NVItem name=\"{}\" backup=\"1\"><ID>{:#x}</ID><BackupFlag use=\"1\"><NVFlag name=\"Replace\" check=\"0\"/></BackupFlag></NVItem>\n",
-                escape(item.as_str()),
-                0x100 + i
-            );
+        let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<BMAConfig>\r\n\t<ProductList>\r\n");
+        x += &format!("\t\t<Product name=\"{name}\">\r\n");
+        leaf(&mut x, 3, "SchemeName", &self.product_name);
+        leaf(&mut x, 3, "RebootByAT", "1");
+        leaf(&mut x, 3, "FlashTypeID", &FLASH_TYPE.to_string());
+        leaf(&mut x, 3, "Mode", "0");
+        let backup = u8::from(!self.nv_backup.is_empty());
+        if self.nv_backup.is_empty() {
+            x += "\t\t\t<NVBackup backup=\"0\"/>\r\n";
+        } else {
+            x += &format!("\t\t\t<NVBackup backup=\"{backup}\">\r\n");
+            for (i, item) in self.nv_backup.iter().enumerate() {
+                x += &format!("\t\t\t\t<NVItem name=\"{}\" backup=\"1\">\r\n", escape(item.as_str()));
+                leaf(&mut x, 5, "ID", &format!("{:#x}", 0x100 + i));
+                x += "\t\t\t\t\t<BackupFlag use=\"1\">\r\n\t\t\t\t\t\t<NVFlag name=\"Continue\" check=\"1\"/>\r\n\t\t\t\t\t</BackupFlag>\r\n";
+                x += "\t\t\t\t</NVItem>\r\n";
+            }
+            x += "\t\t\t</NVBackup>\r\n";
         }
-        x += "   </NVBackup>\n   <Chips/>\n  </Product>\n </ProductList>\n <SchemeList>\n";
-        x += &format!("  <Scheme name=\"{name}\">\n");
+        x += "\t\t\t<Chips enable=\"0\">\r\n\t\t\t\t<ChipItem id=\"0x2222\" name=\"L2\"/>\r\n\t\t\t\t<ChipItem id=\"0x7777\" name=\"L7\"/>\r\n\t\t\t</Chips>\r\n";
+        x += "\t\t</Product>\r\n\t</ProductList>\r\n\t<SchemeList>\r\n";
+        x += &format!("\t\t<Scheme name=\"{name}\">\r\n");
         for f in &self.files {
-            x += &format!(
-                "   <File><ID>{id}</ID><IDAlias>{id}</IDAlias><Type>{}</Type><Block id=\"{id}\"><Base>{:#x}</Base><Size>{:#x}</Size></Block><Flag>1</Flag><CheckFlag>1</CheckFlag><Description>{} &amp; more</Description></File>\n",
-                escape(f.kind.as_str()),
-                f.address,
-                f.data.len(),
-                escape(f.name.as_str()),
-                id = escape(f.id.as_str()),
-            );
+            x += "\t\t\t<File>\r\n";
+            leaf(&mut x, 4, "ID", &f.id);
+            leaf(&mut x, 4, "IDAlias", &f.id);
+            leaf(&mut x, 4, "Type", &f.kind);
+            x += "\t\t\t\t<Block>\r\n";
+            leaf(&mut x, 5, "Base", &format!("{:#x}", f.address));
+            leaf(&mut x, 5, "Size", &format!("{:#x}", f.fixed_size));
+            x += "\t\t\t\t</Block>\r\n";
+            leaf(&mut x, 4, "Flag", &f.flag.to_string());
+            leaf(&mut x, 4, "CheckFlag", &f.force_check.to_string());
+            leaf(&mut x, 4, "Description", &f.description);
+            x += "\t\t\t</File>\r\n";
         }
-        x += "  </Scheme>\n </SchemeList>\n</BMAConfig>\n";
+        x += "\t\t</Scheme>\r\n\t</SchemeList>\r\n</BMAConfig>\r\n";
         x
     }
 
@@ -184,6 +274,11 @@ impl PacBuilder {
                 kind: String::new(),
                 flag: FLAG_XML,
                 address: 0,
+                fixed_size: 0,
+                check: 0,
+                can_omit: 0,
+                force_check: 0,
+                description: String::new(),
                 data: self.xml_text().into_bytes(),
             });
         }
@@ -192,8 +287,7 @@ impl PacBuilder {
         let mut offset = table_end as u64;
         for (i, f) in files.iter().enumerate() {
             let at = HEADER_SIZE + i * ENTRY_SIZE;
-            let data_offset = if f.data.is_empty() { 0 } else { offset };
-            write_entry(&mut out[at..at + ENTRY_SIZE], self.version, f, data_offset);
+            write_entry(&mut out[at..at + ENTRY_SIZE], self.version, f, offset);
             offset += f.data.len() as u64;
         }
         for f in &files {
@@ -220,7 +314,15 @@ impl PacBuilder {
         put_utf16(&mut h[offsets::PRD_ALIAS..offsets::PRD_ALIAS + 200], &self.product_alias);
         h[offsets::FILE_COUNT..offsets::FILE_COUNT + 4].copy_from_slice(&count.to_le_bytes());
         h[offsets::FILE_OFFSET..offsets::FILE_OFFSET + 4].copy_from_slice(&(HEADER_SIZE as u32).to_le_bytes());
-        h[offsets::MODE + 12..offsets::MODE + 16].copy_from_slice(&u32::from(!self.nv_backup.is_empty()).to_le_bytes());
+        // dwMode, dwFlashType, dwNandStrategy, dwIsNvBackup, dwNandPageType.
+        let nv_backup = u32::from(!self.nv_backup.is_empty());
+        for (k, v) in [0, FLASH_TYPE, NAND_STRATEGY, nv_backup, 0].into_iter().enumerate() {
+            h[offsets::MODE + 4 * k..offsets::MODE + 4 * k + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        // dwOmaDmProductFlag, dwIsOmaDM, dwIsPreload: pacgen's defaults.
+        for (k, v) in [0u32, 1, 1].into_iter().enumerate() {
+            h[offsets::OMA_DM + 4 * k..offsets::OMA_DM + 4 * k + 4].copy_from_slice(&v.to_le_bytes());
+        }
         h[header::MAGIC_OFFSET..header::MAGIC_OFFSET + 4].copy_from_slice(&MAGIC.to_le_bytes());
         seal(out);
     }
@@ -267,21 +369,23 @@ fn write_entry(e: &mut [u8], version: PacVersion, f: &PacFileSpec, data_offset: 
     put_utf16(&mut e[o::FILE_ID..o::FILE_ID + 512], &f.id);
     put_utf16(&mut e[o::FILE_NAME..o::FILE_NAME + 512], &f.name);
     let size = f.data.len() as u64;
-    match version {
-        PacVersion::R1 => put_utf16(&mut e[o::FILE_VERSION..o::FILE_VERSION + 512], "V1"),
-        PacVersion::R2 => {
-            put_utf16(&mut e[o::FILE_VERSION..o::FILE_VERSION + 504], "V1");
-            e[o::HI_SIZE..o::HI_SIZE + 4].copy_from_slice(&((size >> 32) as u32).to_le_bytes());
-            e[o::HI_OFFSET..o::HI_OFFSET + 4].copy_from_slice(&((data_offset >> 32) as u32).to_le_bytes());
-        }
+    if version == PacVersion::R2 {
+        e[o::HI_SIZE..o::HI_SIZE + 4].copy_from_slice(&((size >> 32) as u32).to_le_bytes());
+        e[o::HI_OFFSET..o::HI_OFFSET + 4].copy_from_slice(&((data_offset >> 32) as u32).to_le_bytes());
     }
-    e[o::LO_SIZE..o::LO_SIZE + 4].copy_from_slice(&(size as u32).to_le_bytes());
-    e[o::FLAG..o::FLAG + 4].copy_from_slice(&f.flag.to_le_bytes());
-    e[o::CHECK_FLAG..o::CHECK_FLAG + 4].copy_from_slice(&1u32.to_le_bytes());
-    e[o::LO_OFFSET..o::LO_OFFSET + 4].copy_from_slice(&(data_offset as u32).to_le_bytes());
-    let addr_num = u32::from(f.flag != FLAG_XML);
-    e[o::ADDR_NUM..o::ADDR_NUM + 4].copy_from_slice(&addr_num.to_le_bytes());
-    e[o::ADDR..o::ADDR + 4].copy_from_slice(&f.address.to_le_bytes());
+    // pacgen leaves szFileVersion empty.
+    let fields = [
+        (o::LO_SIZE, size as u32),
+        (o::FLAG, f.flag),
+        (o::CHECK_FLAG, f.check),
+        (o::LO_OFFSET, data_offset as u32),
+        (o::CAN_OMIT, f.can_omit),
+        (o::ADDR_NUM, 1),
+        (o::ADDR, f.address),
+    ];
+    for (at, v) in fields {
+        e[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
 }
 
 /// Recomputes both CRCs of a PAC held in `out`: CRC2 first (it covers the data), then CRC1

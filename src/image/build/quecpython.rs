@@ -1,20 +1,56 @@
-//! Builds QuecPython firmware: a `QPY_…_FW.zip` with `platform_config.json` and the firmware
-//! inside (an ASR aboot zip as `QPY_…_FW.bin`, a Unisoc `.pac`, or an Eigencomm `.binpkg`).
+//! Builds QuecPython firmware as QuecPython distributes it and its download tool reads it
+//! (QuecPython/download_tool `qpy.py`): a `QPY_…_FW.zip` with `platform_config.json` at the
+//! root beside one firmware entry: an ASR aboot zip as `QPY_…_FW.bin`, a Unisoc `.pac`, or for
+//! Eigencomm a folder holding `at_command.binpkg`, `quec_download_config.ini` and the files it
+//! burns (`ap_application.bin`, `ap_updater.bin`, `customer_fs.bin`, `customer_backup_fs.bin`).
 
 use super::asr::AsrBuilder;
 use super::binpkg::BinpkgBuilder;
 use super::memory::MemoryPackage;
 use super::pac::PacBuilder;
+use crate::image::qpy_eigen::{self, BINPKG, DOWNLOAD_CONFIG, FLEX_FILES};
+
+/// The Eigencomm firmware folder: the binpkg and the regions QuecPython burns beside it.
+#[derive(Debug, Clone)]
+pub struct EigenFolder {
+    /// `at_command.binpkg`.
+    pub binpkg: BinpkgBuilder,
+    /// `[File_N]` START_ADDR and MAX_SIZE, in order (3 or 4).
+    pub regions: Vec<(u64, u64)>,
+    /// The files for the regions, in order; `None` leaves a file out.
+    pub files: Vec<Option<Vec<u8>>>,
+    /// Write `quec_download_config.ini` (else leave it out).
+    pub config: bool,
+}
+
+impl EigenFolder {
+    /// The EC600E-CN LC folder: the binpkg and four regions on the 4 MB AP flash, the first two
+    /// at the addresses QuecPython's Eigencomm `config.ini` gives `flexfile2` and `flexfile3`
+    /// (0x200000, 0x3B4000; QuecPython/thonny-quecpython `fw/exes/Eigen/config.ini`).
+    pub fn ec600e_cn_lc() -> EigenFolder {
+        EigenFolder {
+            binpkg: BinpkgBuilder::ec600e_cn_lc(),
+            regions: vec![(0x20_0000, 0x1B_4000), (0x3B_4000, 0x2_0000), (0x3D_4000, 0x1_C000), (0x3F_0000, 0x1_0000)],
+            files: vec![
+                Some(vec![0xA1; 0x3000]),
+                Some(vec![0xA2; 0x800]),
+                Some(vec![0xFF; 0x1000]),
+                Some(vec![0xFF; 0x1000]),
+            ],
+            config: true,
+        }
+    }
+}
 
 /// The firmware inside.
 #[derive(Debug, Clone)]
 pub enum QpyInner {
     /// An ASR package, stored as a zip.
-    Asr(AsrBuilder),
+    Asr(Box<AsrBuilder>),
     /// A Unisoc PAC.
     Pac(PacBuilder),
-    /// An Eigencomm binpkg.
-    Binpkg(BinpkgBuilder),
+    /// An Eigencomm folder.
+    Eigen(EigenFolder),
 }
 
 /// Builds QuecPython firmware.
@@ -22,11 +58,11 @@ pub enum QpyInner {
 pub struct QuecPythonBuilder {
     /// The package file name, `QPY_OCPU_V0004_EC800M_CNLF_FW.zip`.
     pub file_name: String,
-    /// The folder inside the zip (`""` for none, else ending in `/`).
+    /// A folder inside the zip holding everything (`""`: at the root, as QPYcom builds them).
     pub folder: String,
     /// The `platform_config.json` value; `None` leaves the file out.
     pub platform: Option<String>,
-    /// The firmware member's name.
+    /// The firmware entry's name: the `.bin`, the `.pac`, or the Eigencomm folder.
     pub inner_name: String,
     /// The firmware.
     pub inner: QpyInner,
@@ -41,10 +77,10 @@ impl QuecPythonBuilder {
         asr.images.push(("customer_fs.bin".into(), "user_fs".into(), vec![0xFF; 1024]));
         QuecPythonBuilder {
             file_name: "QPY_OCPU_V0004_EC800M_CNLF_FW.zip".into(),
-            folder: "QPY_OCPU_V0004_EC800M_CNLF_FW/".into(),
+            folder: String::new(),
             platform: Some("ASR1606".into()),
             inner_name: "QPY_OCPU_V0004_EC800M_CNLF_FW.bin".into(),
-            inner: QpyInner::Asr(asr),
+            inner: QpyInner::Asr(Box::new(asr)),
         }
     }
 
@@ -53,41 +89,59 @@ impl QuecPythonBuilder {
         let revision = "EG915UEUABR03A06M08_OCPU_QPY_01.300.01.300";
         QuecPythonBuilder {
             file_name: "QPY_OCPU_V0006_EG915U_EUAB_FW.zip".into(),
-            folder: "QPY_OCPU_V0006_EG915U_EUAB_FW/".into(),
+            folder: String::new(),
             platform: Some("unisoc8910".into()),
             inner_name: format!("8915DM_cat1_open_{revision}_merge.pac"),
             inner: QpyInner::Pac(PacBuilder::uis8910(revision)),
         }
     }
 
-    /// `QPY_OCPU_V0001_EC600E_CNLC_FW`: an Eigencomm binpkg.
+    /// `QPY_OCPU_V0001_EC600E_CNLC_FW`: an Eigencomm folder named by its revision.
     pub fn ec600e_cn_lc() -> QuecPythonBuilder {
         QuecPythonBuilder {
             file_name: "QPY_OCPU_V0001_EC600E_CNLC_FW.zip".into(),
             folder: String::new(),
             platform: Some("EIGEN".into()),
-            inner_name: "EC600ECNLCR01A01M04_OCPU_QPY.binpkg".into(),
-            inner: QpyInner::Binpkg(BinpkgBuilder::ec600e_cn_lc()),
+            inner_name: "EC600ECNLCR01A01M04_OCPU_QPY".into(),
+            inner: QpyInner::Eigen(EigenFolder::ec600e_cn_lc()),
         }
     }
 
-    /// The firmware member's bytes.
-    pub fn inner_bytes(&self) -> std::io::Result<Vec<u8>> {
+    /// The firmware's members, relative to the package folder: one entry, or for Eigencomm
+    /// the folder's files.
+    pub fn inner_members(&self) -> std::io::Result<Vec<(String, Vec<u8>)>> {
         Ok(match &self.inner {
-            QpyInner::Asr(a) => a.zip()?,
-            QpyInner::Pac(p) => p.to_bytes(),
-            QpyInner::Binpkg(b) => b.to_bytes(),
+            QpyInner::Asr(a) => vec![(self.inner_name.clone(), a.zip()?)],
+            QpyInner::Pac(p) => vec![(self.inner_name.clone(), p.to_bytes())],
+            QpyInner::Eigen(e) => {
+                let dir = &self.inner_name;
+                let mut out = vec![(format!("{dir}/{BINPKG}"), e.binpkg.to_bytes())];
+                if e.config {
+                    out.push((
+                        format!("{dir}/{DOWNLOAD_CONFIG}"),
+                        qpy_eigen::format_download_config(&e.regions).into_bytes(),
+                    ));
+                }
+                for (name, data) in FLEX_FILES.iter().zip(&e.files) {
+                    if let Some(data) = data {
+                        out.push((format!("{dir}/{name}"), data.clone()));
+                    }
+                }
+                out
+            }
         })
     }
 
-    /// The members, in zip order.
+    /// The members, in zip order: `platform_config.json`, then the firmware.
     pub fn members(&self) -> std::io::Result<Vec<(String, Vec<u8>)>> {
         let mut out = Vec::new();
         if let Some(p) = &self.platform {
             let json = serde_json::json!({ "platform": p }).to_string();
             out.push((format!("{}platform_config.json", self.folder), json.into_bytes()));
         }
-        out.push((format!("{}{}", self.folder, self.inner_name), self.inner_bytes()?));
+        for (name, data) in self.inner_members()? {
+            out.push((format!("{}{name}", self.folder), data));
+        }
         Ok(out)
     }
 

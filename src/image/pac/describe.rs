@@ -152,7 +152,13 @@ fn erases(pac: &PacFile) -> Vec<String> {
             .iter()
             .map(|e| SchemeFile {
                 id: e.file_id.clone(),
-                kind: if e.flag == FLAG_OPERATION { "EraseFlash".into() } else { String::new() },
+                // Without the XML an operation is taken for an erase, except at the PhaseCheck
+                // address, where pacgen's operation is a CODE step (`cfg-phase-check`).
+                kind: match (e.flag, e.addresses.first()) {
+                    (FLAG_OPERATION, Some(&ADDR_PHASECHECK)) => "CODE".into(),
+                    (FLAG_OPERATION, _) => "EraseFlash".into(),
+                    _ => String::new(),
+                },
                 base: e.addresses.first().map(|&a| u64::from(a)),
                 ..SchemeFile::default()
             })

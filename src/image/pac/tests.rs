@@ -51,7 +51,7 @@ fn round_trip_both_versions() {
 fn large_entries_stream_across_buffers() {
     let mut builder = PacBuilder::ec200u_eu();
     let big: Vec<u8> = (0..300_001u32).map(|i| (i % 251) as u8).collect();
-    builder.files.push(PacFileSpec::file("APPIMG", "appimg.bin", "CODE", 0x6023_0000, big.clone()));
+    builder.files.push(PacFileSpec::file("APPIMG", "appimg.bin", "CODE", 0x6023_0000, 0x10_0000, big.clone()));
     let insp = inspect(&builder.to_bytes(), NAME).unwrap();
     let f = insp.files.iter().find(|f| f.path == "appimg.bin").unwrap();
     assert_eq!(f.sha256, sha256_hex(&big));
@@ -108,7 +108,7 @@ fn nv_steps_become_erases() {
         "{}",
         insp.erases[1]
     );
-    assert!(insp.partitions.iter().any(|p| p.name == "ERASE_NV" && p.erase));
+    assert!(insp.partitions.iter().any(|p| p.name == "FLASH" && p.erase));
 }
 
 #[test]
@@ -117,7 +117,84 @@ fn without_xml_the_entries_still_say_what_happens() {
     builder.xml = false;
     let insp = inspect(&builder.to_bytes(), NAME).unwrap();
     assert!(insp.problems.iter().any(|p| p.contains("no XML")));
+    // The erase at 0xFE000001 and the NV write; the PhaseCheck operation (0xFE000002) is
+    // pacgen's CODE step, not an erase.
     assert_eq!(insp.erases.len(), 2, "{:?}", insp.erases);
+    assert!(!insp.erases.iter().any(|e| e.contains("PhaseCheck")), "{:?}", insp.erases);
+}
+
+#[test]
+fn the_bytes_are_the_ones_pacgen_writes() {
+    // Running waybyte/logicromsdk tools/rda8910/pacgen.py (python3) on the files of these PACs
+    // (cfg-init --pname UIX8910_MODEM --palias 8915DM_cat1_open --pversion "8910 MODULE"
+    // --version BP_R1.0.0 --flashtype 1; cfg-host-fdl -a 0x8000c0 -s 0xff40; cfg-fdl2 -a
+    // 0x810000 -s 0x30000; cfg-image -i BOOT -a 0x60000000 -s 0x10000; cfg-image -i AP -a
+    // 0x60010000 -s 0x220000; and for the second cfg-nvitem Calibration 0x100 and IMEI 0x101
+    // --continue 1, cfg-clear-nv, cfg-phase-check, cfg-nv -s 0x400) wrote byte-identical
+    // files, with these SHA-256s.
+    assert_eq!(
+        sha256_hex(&PacBuilder::ec200u_eu().to_bytes()),
+        "ea43c828c3253fb2768dced6d3a7ddced150df0ab95220cba7fb4f1417c7329f"
+    );
+    assert_eq!(
+        sha256_hex(&PacBuilder::ec200u_eu().with_nv_steps().to_bytes()),
+        "37634acc8d36543111ebb350560b4eae7c091c2cfc69a0ec73500f2fb3cb516c"
+    );
+}
+
+#[test]
+fn the_layout_is_the_one_pacgen_writes() {
+    // Values read from a PAC written by waybyte/logicromsdk tools/rda8910/pacgen.py (cfg-init
+    // --pname UIX8910_MODEM --palias APPIMG --pversion "8910 MODULE" --version BP_R1.0.0
+    // --flashtype 1, cfg-host-fdl, cfg-fdl2, cfg-image, cfg-clear-nv, cfg-phase-check):
+    // header dwMode 0, dwFlashType 1, dwNandStrategy 1, dwIsNvBackup 0, dwNandPageType 0,
+    // dwOmaDmProductFlag 0, dwIsOmaDM 1, dwIsPreload 1; entries (size, flag, check, offset,
+    // omit, addr count, addr) = FDLs and images (n, 1, 1, running, 0, 1, addr), the erase and
+    // PhaseCheck operations (0, 0, 1, running, 1, 1, 0xFE00000x), the XML (n, 2, 0, running,
+    // 0, 1, 0); the XML is CRLF, tab-indented, with <RebootByAT>1 and <Chips enable="0">.
+    use crate::image::pac::entry::offsets as o;
+    use crate::image::pac::header::offsets as h;
+    let word = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let mut builder = PacBuilder::ec200u_eu();
+    builder.files.push(PacFileSpec::operation("FLASH", "EraseFlash", "Erase NV", 0xFE00_0001, 0));
+    builder.files.push(PacFileSpec::operation("PhaseCheck", "CODE", "x", 0xFE00_0002, 0x100));
+    let bytes = builder.to_bytes();
+    let header: Vec<u32> =
+        (0..5).map(|k| word(&bytes, h::MODE + 4 * k)).chain((0..3).map(|k| word(&bytes, h::OMA_DM + 4 * k))).collect();
+    assert_eq!(header, [0, 1, 1, 0, 0, 0, 1, 1]);
+    let count = word(&bytes, h::FILE_COUNT) as usize;
+    assert_eq!(count, 7);
+    let mut running = (0x84C + 7 * 0xA14) as u32;
+    for i in 0..count {
+        let e = &bytes[0x84C + i * 0xA14..0x84C + (i + 1) * 0xA14];
+        let f = |at| word(e, at);
+        let (size, flag, check, offset, omit, n, addr) =
+            (f(o::LO_SIZE), f(o::FLAG), f(o::CHECK_FLAG), f(o::LO_OFFSET), f(o::CAN_OMIT), f(o::ADDR_NUM), f(o::ADDR));
+        assert_eq!((offset, n), (running, 1), "entry {i}");
+        running += size;
+        match i {
+            0..=3 => assert_eq!((flag, check, omit), (1, 1, 0), "entry {i}"),
+            4 | 5 => assert_eq!((size, flag, check, omit, addr), (0, 0, 1, 1, 0xFE00_0001 + i as u32 - 4)),
+            _ => assert_eq!((flag, check, omit, addr), (2, 0, 0, 0)),
+        }
+    }
+    assert_eq!(running as usize, bytes.len());
+    let xml = builder.xml_text();
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<BMAConfig>\r\n\t<ProductList>\r\n"),
+        "{xml}"
+    );
+    for line in [
+        "\t\t\t<RebootByAT>1</RebootByAT>\r\n",
+        "\t\t\t<NVBackup backup=\"0\"/>\r\n",
+        "\t\t\t<Chips enable=\"0\">\r\n\t\t\t\t<ChipItem id=\"0x2222\" name=\"L2\"/>\r\n\t\t\t\t<ChipItem id=\"0x7777\" name=\"L7\"/>\r\n\t\t\t</Chips>\r\n",
+        "\t\t\t\t\t<Base>0x8000c0</Base>\r\n\t\t\t\t\t<Size>0xff40</Size>\r\n",
+        "\t\t\t\t\t<Size>0x220000</Size>\r\n",
+    ] {
+        assert!(xml.contains(line), "{line:?} in {xml}");
+    }
+    assert!(xml.ends_with("\t\t</Scheme>\r\n\t</SchemeList>\r\n</BMAConfig>\r\n"));
+    assert!(!xml.replace("\r\n", "").contains('\n'), "every line ends with CRLF");
 }
 
 #[test]
@@ -142,12 +219,16 @@ fn missing_fdl_is_a_problem() {
 
 #[test]
 fn scheme_parsing() {
-    let s = parse_scheme(PacBuilder::ec200u_eu().with_nv_steps().xml_text().as_bytes()).unwrap();
+    let mut builder = PacBuilder::ec200u_eu().with_nv_steps();
+    builder.files[0].description = "fdl1.img & more".into();
+    let s = parse_scheme(builder.xml_text().as_bytes()).unwrap();
     assert_eq!(s.product.as_deref(), Some("UIX8910_MODEM"));
     assert!(s.nv_backup);
     assert_eq!(s.nv_items.len(), 2);
-    assert_eq!(s.files[0].base, Some(0x8000C0));
+    assert_eq!((s.files[0].base, s.files[0].size), (Some(0x8000C0), Some(0xFF40)));
     assert_eq!(s.files[0].description.as_deref(), Some("fdl1.img & more"));
+    assert_eq!((s.files[0].flag.as_deref(), s.files[0].check_flag.as_deref()), (Some("1"), Some("1")));
+    assert_eq!(s.files[5].kind, "CODE", "pacgen's PhaseCheck step is CODE");
     let utf16: Vec<u8> = [0xFF, 0xFE]
         .into_iter()
         .chain("<BMAConfig><SchemeList><Scheme><File><ID>A</ID><Block><Base>16</Base></Block></File></Scheme></SchemeList></BMAConfig>".encode_utf16().flat_map(u16::to_le_bytes))

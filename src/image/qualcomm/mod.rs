@@ -15,6 +15,7 @@ pub mod md5sum;
 pub mod mibib;
 mod partitions;
 pub mod rawprogram;
+pub mod user_table;
 pub mod xml;
 
 use std::collections::{HashMap, HashSet};
@@ -76,6 +77,8 @@ fn keeper(lay: &Layout) -> impl Fn(&str) -> Keep + use<> {
             Keep::Whole(md5sum::MAX_MD5_TXT)
         } else if rel == "contents.xml" || rel == "update/partition_nand.xml" {
             Keep::Whole(xml::MAX_XML_SIZE)
+        } else if rel == "update/partition.mbn" {
+            Keep::Prefix(user_table::MAX_SIZE as usize)
         } else if let Some(name) = in_firehose {
             if layout::is_rawprogram(name) || layout::is_patch(name) {
                 Keep::Whole(xml::MAX_XML_SIZE)

@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 
 use super::layout::{self, Layout};
 use super::rawprogram::{self, Step, StepKind};
-use super::{contents, erases, mibib};
+use super::{contents, erases, mibib, user_table};
 use crate::identity::NandGeometry;
 use crate::image::scan::Scan;
 use crate::image::{ImageError, Inspection, Member, Partition};
@@ -73,12 +73,32 @@ pub(super) fn read(
             geometry.named(g, &rel, shown)?;
         }
         match mibib::parse_mibib(scanned.kept.get(&path).map(Vec::as_slice).unwrap_or_default()) {
-            Ok(m) => geometry.page_from_mibib(m.page_size, &rel, shown)?,
+            Ok(m) => {
+                geometry.page_from_mibib(m.page_size, &rel, shown)?;
+                if let Some(crc) = m.crc.filter(|c| c.stored != c.computed) {
+                    ins.problems.push(format!(
+                        "{rel}: the MIBIB's CRC page stores {:#010x}, its first two pages give {:#010x}: the table was edited after it was built",
+                        crc.stored, crc.computed
+                    ));
+                }
+            }
             Err(e) => ins.problems.push(format!("{rel}: not a MIBIB partition table: {e}")),
         }
     }
+    check_user_table(lay, scanned, ins);
     ins.nand = geometry.result();
     Ok(())
+}
+
+/// Notes an `update/partition.mbn` that is not a user partition table (the streaming path's
+/// copy of the layout; fwguard flashes through Firehose and does not use it).
+fn check_user_table(lay: &Layout, scanned: &Scan, ins: &mut Inspection) {
+    let path = format!("{}/partition.mbn", lay.update);
+    if let Some(bytes) = scanned.kept.get(&path)
+        && let Err(e) = user_table::parse_user_table(bytes)
+    {
+        ins.problems.push(format!("{}: not a user partition table: {e}", lay.relative(&path)));
+    }
 }
 
 /// Image file name (lower case) to the partitions it is written to, in order, from
@@ -133,6 +153,11 @@ fn partition_name(step: &Step, names: &NandNames, nth: Option<usize>) -> Option<
         return Some(l.clone());
     }
     let file = base_name(step.filename.as_deref()?);
+    // Packages write the MIBIB from update/firehose/partition_complete_<geometry>.mbn, while
+    // partition_nand.xml names update/partition.mbn as its image.
+    if layout::is_mibib(file) {
+        return Some("mibib".to_string());
+    }
     let all = names.get(&file.to_ascii_lowercase())?;
     match nth {
         Some(n) => all.get(n).or(all.last()).cloned(),

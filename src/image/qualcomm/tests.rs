@@ -312,3 +312,101 @@ proptest! {
         let _ = super::rawprogram::parse_steps(&parts.concat());
     }
 }
+
+#[test]
+fn the_builder_writes_the_files_of_a_real_package() {
+    // Structure checked against the EG25-G package of Biktorgj/quectel_eg25_recovery (branch
+    // EG25GGBR07A08M2G_30.006.30.006): md5.txt framed by VERSION:1.0 / FILE:START / FILE:END
+    // with CRLF, upper-case MD5s and a line for the absent upgrade\targetfiles.zip; the MIBIB
+    // written by partition_complete_<geometry>.mbn; two patches on it; NON-HLOS.ubi carrying
+    // the revision in plain text.
+    use std::io::Read;
+
+    use crate::image::qualcomm::{md5sum, mibib, user_table};
+    let b = QualcommBuilder::ec25(REV);
+    let files = b.files().unwrap();
+    let bytes = |path: &str| {
+        let c = &files.iter().find(|(p, _)| p == &format!("{REV}/{path}")).unwrap_or_else(|| panic!("{path}")).1;
+        let mut v = Vec::new();
+        c.reader().read_to_end(&mut v).unwrap();
+        v
+    };
+    let md5 = String::from_utf8(bytes("md5.txt")).unwrap();
+    assert!(md5.starts_with("VERSION:1.0\r\nFILE:START\r\nFILE:\\contents.xml:"), "{md5}");
+    assert!(md5.ends_with("FILE:\\upgrade\\targetfiles.zip:222EAA53A6C111E7F2E248587D6EA079\r\nFILE:END\r\n"), "{md5}");
+    let parsed = md5sum::parse_md5_txt(&md5);
+    assert!(parsed.framed && parsed.unreadable.is_empty() && parsed.skipped.len() == 1);
+    for line in md5.lines().filter(|l| l.starts_with("FILE:\\")) {
+        let hash = line.rsplit(':').next().unwrap_or_default();
+        assert!(hash.len() == 32 && hash.bytes().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()), "{line}");
+    }
+
+    // The MIBIB: the layout in blocks, its CRC right, the last partition the one the first
+    // patch sizes (NUM_DISK_BLOCKS-<its offset>. at byte 16 + 28 x count - 8 of page 1).
+    let m = mibib::parse_mibib(&bytes("update/firehose/partition_complete_p4K_b256K.mbn")).unwrap();
+    assert_eq!((m.page_size, m.version, m.table_version), (4096, 4, 4));
+    let crc = m.crc.unwrap();
+    assert_eq!(crc.stored, crc.computed);
+    let last = m.entries.last().unwrap();
+    assert_eq!((last.name.as_str(), last.offset_blocks, last.length_blocks), ("0:system", 1204, 844));
+    assert_eq!(m.entries.iter().map(|e| u64::from(e.length_blocks)).sum::<u64>(), 2048, "contiguous over 512 MiB");
+    let patch = String::from_utf8(bytes("update/firehose/patch_p4K_b256K.xml")).unwrap();
+    let offset = 16 + m.entries.len() * 28 - 8;
+    assert!(
+        patch.contains(&format!("byte_offset=\"{offset}\"")) && patch.contains("value=\"NUM_DISK_BLOCKS-1204.\""),
+        "{patch}"
+    );
+    assert!(patch.contains("start_sector=\"3\"") && patch.contains("value=\"CRC32(0,8192)\""), "{patch}");
+    let steps = super::rawprogram::parse_steps(&patch).unwrap();
+    assert_eq!(steps.len(), 2);
+    let mib = bytes("update/firehose/partition_complete_p4K_b256K.mbn");
+    let at = 4096 + offset;
+    assert_eq!(u32::from_le_bytes(mib[at..at + 4].try_into().unwrap()), 844, "the patched field is the last length");
+
+    // partition.mbn: the user table of partition_nand.xml.
+    let t = user_table::parse_user_table(&bytes("update/partition.mbn")).unwrap();
+    assert_eq!((t.magic, t.version, t.entries.len()), (user_table::USER_MAGIC, 4, m.entries.len()));
+    assert_eq!((t.entries[0].size, t.entries[0].pad), (8, 2));
+    let nand = String::from_utf8(bytes("update/partition_nand.xml")).unwrap();
+    assert!(
+        nand.contains("<usr_part_magic1>0xAA7D1B9A</usr_part_magic1>")
+            && nand.contains("<partition_version length=\"4\">0x4</partition_version>")
+    );
+
+    // The main firmware image carries the revision in plain text.
+    let modem = bytes("update/NON-HLOS.ubi");
+    assert!(modem.windows(REV.len()).any(|w| w == REV.as_bytes()));
+}
+
+#[test]
+fn the_mibib_is_named_the_mibib() {
+    let ins = read(&QualcommBuilder::ec25(REV), Store::Folder).unwrap();
+    let mibib = ins.partitions.iter().find(|p| p.start == Some(640 * 4096)).unwrap();
+    assert_eq!(mibib.name, "mibib");
+    assert_eq!(mibib.file.as_deref(), Some("update/firehose/partition_complete_p4K_b256K.mbn"));
+}
+
+#[test]
+fn an_edited_mibib_and_a_damaged_user_table_are_noted() {
+    let b = QualcommBuilder::ec25(REV);
+    let files = b.files().unwrap();
+    let mut edited = b.clone();
+    edited.good_mibib = false;
+    edited.md5 = Md5Mode::Missing;
+    let mut mib = match &files.iter().find(|(p, _)| p.ends_with("partition_complete_p4K_b256K.mbn")).unwrap().1 {
+        Content::Bytes(v) => v.clone(),
+        other => panic!("{other:?}"),
+    };
+    mib[4096 + 16 + 20] ^= 1;
+    edited.extra.push(("update/firehose/partition_complete_p4K_b256K.mbn".into(), Content::Bytes(mib)));
+    edited.extra.push(("update/partition.mbn".into(), Content::text("not a table")));
+    let dir = tempfile::tempdir().unwrap();
+    let path = edited.write_folder(dir.path()).unwrap();
+    let ins = inspect(&path).unwrap();
+    assert!(ins.problems.iter().any(|p| p.contains("CRC page stores")), "{:?}", ins.problems);
+    assert!(
+        ins.problems.iter().any(|p| p.contains("update/partition.mbn: not a user partition table")),
+        "{:?}",
+        ins.problems
+    );
+}

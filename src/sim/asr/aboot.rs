@@ -1,7 +1,7 @@
 //! The simulated module's aboot command layer: the boot ROM and `preboot.img` (getvar,
 //! download, verify, call/nop), with `flasher.img`'s own commands passed to [`Flasher`].
 //!
-//! Replies follow asr.md §4: `OKAY<value>`, `FAIL<reason>`, `DATA<8 hex digits>`, `INFO<text>`.
+//! Replies follow amitv87/asr_aboot `aboot.c`: `OKAY<value>`, `FAIL<reason>`, `DATA<8 hex digits>`, `INFO<text>`.
 //! The ROM answers `call` with an `INFO` line and `OKAY`, then the verified stage runs, prints
 //! its banner on the console ("Executing preboot application..." / "Executing flasher
 //! application...", then its version: strings of waybyte/logicromsdk
@@ -48,7 +48,7 @@ impl RomIdentity {
     /// The ROM of `profile`'s chip: ASR1601 (Crane) "2019.01.15" (amitv87/asr_aboot), ASR1603
     /// (CraneG/CraneM) "2020.07.30" with version 0.5 (waybyte/logicromsdk
     /// `lib/asr160x/pack/download.json`), and otherwise the CraneL template "2022.11.06", version
-    /// 0.6 (asr.md §4: which string an EC800M's ROM really returns is not confirmed). The
+    /// 0.6 (which string an EC800M's ROM really returns is not confirmed by a public source). The
     /// ASR1601's product is "arom" (waybyte/platform-logicrom `asrutils.py` accepts
     /// "arom|arom-tiny"); the version of its ROM is not recorded.
     pub fn for_profile(profile: &Profile) -> RomIdentity {

@@ -81,7 +81,7 @@ impl Flasher {
         }
     }
 
-    /// Probes the chip against the flash information table (asr.md §6.5, §7).
+    /// Probes the chip against the flash information table (waybyte/logicromsdk:lib/asr160x/pack/flashinfo_8M.bin; https://github.com/FoxExe/ZX908/issues/8).
     fn probe(&mut self, image: &[u8], ctx: &mut DownloadContext<'_>, out: &mut Out<'_>) {
         self.chip = None;
         let info = match FlashInfo::parse(image, "flashinfo.bin") {

@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn the_8m_table_is_the_published_one() {
-        // The published file's CRC-32 (asr.md §6.4): the transcription is byte-exact.
+        // The published file's CRC-32 (waybyte/logicromsdk:lib/asr160x/pack/partition_8M.bin): the transcription is byte-exact.
         let bytes = fixture::partition_bin(&table_8m());
         let t = PartitionTable::parse(&bytes, "partition_8M.bin").unwrap();
         assert_eq!(t.crc, 0xF507_6037);

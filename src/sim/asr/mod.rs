@@ -24,7 +24,7 @@ use super::Profile;
 use super::download::{DownloadContext, DownloadMode, DownloadStep};
 use crate::device::Mode;
 
-/// How often the boot ROM sends its heartbeat `~}%H~` (asr.md §3: every 300 ms). The simulated
+/// How often the boot ROM sends its heartbeat `~}%H~` (amitv87/asr_aboot:ethos.c: every 300 ms). The simulated
 /// ROM starts once HELLO is answered (when the real one starts is not recorded; a heartbeat
 /// before the sync would land where amitv87/asr_aboot's detector looks for `UABT`).
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(300);

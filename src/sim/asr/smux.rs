@@ -1,7 +1,7 @@
 //! The module end of the SMUX link: answers the preamble, the `UABT` sync and HELLO, and hands
 //! aboot commands and data to the command layer.
 //!
-//! What it tolerates, for the published host tools (asr.md §9): the raw preamble `UUUU~` at any
+//! What it tolerates, for the published host tools (amitv87/asr_aboot:aboot.c): the raw preamble `UUUU~` at any
 //! time (also as the STDIO frame `UUUU` it becomes after an earlier delimiter), a host that
 //! skips the preamble and starts with its own `~UABT~` (annkirin/asr-flash), commands without
 //! any handshake in a stage that follows `call` (amitv87/asr_aboot and aboot-tiny never redo it),
@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn asr_aboot_handshake_bytes() {
-        // amitv87/asr_aboot on a pty (asr.md §5.3): UUUU~ twice, ~UABT~, HELLO 1024.
+        // amitv87/asr_aboot on a pty (amitv87/asr_aboot:aboot.c): UUUU~ twice, ~UABT~, HELLO 1024.
         let mut link = DeviceLink::default();
         assert_eq!(run(&mut link, b"UUUU~UUUU~").0, b"~UABT~~UABT~");
         assert_eq!(run(&mut link, b"~UABT~").0, b"~UABT~");
