@@ -76,6 +76,12 @@ impl Fault {
     pub fn is_simulated(&self) -> bool {
         !matches!(self, Fault::NakAt(_) | Fault::FlashId(_))
     }
+
+    /// Whether the simulator acts on this fault for a module of `platform`: the Unisoc download
+    /// protocols act on `nak-at` and `flash-id`.
+    pub fn is_simulated_on(&self, platform: super::profile::Platform) -> bool {
+        self.is_simulated() || platform == super::profile::Platform::Unisoc
+    }
 }
 
 impl fmt::Display for Fault {

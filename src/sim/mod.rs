@@ -23,6 +23,7 @@ mod flash;
 mod profile;
 mod server;
 mod sysfs;
+pub mod unisoc;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,0 +1,3 @@
+//! Flashing: the platform protocols, host side.
+
+pub mod unisoc;

@@ -1,0 +1,228 @@
+//! The host sessions against the simulated module, in process.
+
+use std::io::Cursor;
+
+use super::scheme::{Action, DownloadPlan, plan};
+use super::source::PacSource;
+use super::wire::bsl::{BslCommand, BslReply};
+use super::wire::payload::{LOGICAL_NV, LOGICAL_PHASECHECK, NOR_BASE_8910, StartData};
+use super::wire::pdl::{PdlCommand, PdlReply};
+use super::*;
+use crate::image::build::pac::{PacBuilder, PacFileSpec};
+use crate::image::pac::{PacFile, read_pac};
+use crate::sim::unisoc::Uis8910Download;
+use crate::sim::unisoc::layout::{Layout8910, initial_flash};
+use crate::sim::unisoc::link::InProcess;
+use crate::sim::{Fault, Faults, find};
+
+const NAME: &str = "8915DM_cat1_open_EC200UCNAAR03A04M08_merge.pac";
+
+fn module(faults: &[Fault]) -> InProcess {
+    let profile = find("ec200u-cn").unwrap();
+    let mut m = InProcess::new(Box::new(Uis8910Download::new()), profile, Faults::from_list(faults));
+    for (offset, bytes) in initial_flash(m.flash.size(), &m.profile.revision.clone(), &m.profile.imei.clone()) {
+        m.flash.write(offset, &bytes).unwrap();
+    }
+    m
+}
+
+fn quick() -> Timeouts {
+    Timeouts {
+        reply: std::time::Duration::from_millis(500),
+        erase: std::time::Duration::from_millis(500),
+        probe: std::time::Duration::from_millis(50),
+        attempts: 3,
+    }
+}
+
+fn package(builder: &PacBuilder) -> (Vec<u8>, PacFile, DownloadPlan) {
+    let bytes = builder.to_bytes();
+    let pac = read_pac(&mut Cursor::new(&bytes), NAME).unwrap();
+    let plan = plan(&pac, NAME).unwrap();
+    (bytes, pac, plan)
+}
+
+/// Boots the module to FDL2 with the package's loaders.
+fn boot<'t>(
+    m: &'t mut InProcess,
+    pac: &PacFile,
+    plan: &DownloadPlan,
+    bytes: &[u8],
+) -> Result<Fdl2Session<'t>, UnisocError> {
+    let mut src = PacSource::new(Cursor::new(bytes.to_vec()), NAME);
+    let fdl1 = src.entry_bytes(&pac.entries[plan.fdl1.entry], 1 << 20).unwrap();
+    let fdl2 = src.entry_bytes(&pac.entries[plan.fdl2.entry], 1 << 20).unwrap();
+    connect(
+        m,
+        plan.chip,
+        quick(),
+        Loader { address: plan.fdl1.address, len: plan.fdl1.len, data: &mut fdl1.as_slice() },
+        Loader { address: plan.fdl2.address, len: plan.fdl2.len, data: &mut fdl2.as_slice() },
+        &mut |_, _| {},
+    )
+}
+
+/// The thin loop over the plan, as the flashing core will run it: protected steps are left out,
+/// backups kept.
+fn run(fdl2: &mut Fdl2Session<'_>, pac: &PacFile, plan: &DownloadPlan, bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut src = PacSource::new(Cursor::new(bytes.to_vec()), NAME);
+    let mut backups = Vec::new();
+    for step in &plan.steps {
+        match &step.action {
+            Action::Backup { address, size } => {
+                let mut out = Vec::new();
+                fdl2.read(*address, 0, *size, &mut out, &mut |_, _| {}).unwrap();
+                backups.push((step.id.clone(), out));
+            }
+            _ if step.protected.is_some() => {}
+            Action::Erase { address, size } => fdl2.erase(*address, *size).unwrap(),
+            Action::Write { entry, address, size } => {
+                let mut data = src.entry(&pac.entries[*entry]).unwrap();
+                fdl2.write(*address, &mut data, *size, &step.id, &mut |_, _| {}).unwrap();
+            }
+            Action::WriteNv { .. } | Action::Skip { .. } | Action::Reset => {}
+        }
+    }
+    backups
+}
+
+#[test]
+fn a_pac_downloads_file_by_file_and_protected_areas_stay() {
+    let mut builder = PacBuilder::uis8910("EC200UCNAAR03A04M08");
+    builder = builder.with_nv_steps();
+    builder.files.push(PacFileSpec::operation("ERASE_BOOT", "EraseFlash", 0x6000_0000));
+    builder.files.push(PacFileSpec::file("APPIMG", "appimg.bin", "CODE", 0x6023_0000, vec![0xA5; 0x1801]));
+    let (bytes, pac, plan) = package(&builder);
+    let mut m = module(&[]);
+    let layout = Layout8910::new(m.flash.size());
+    let nv_before = m.flash.read(layout.nv.offset, layout.nv.len as usize).unwrap();
+    let pc_before = m.flash.read(layout.phasecheck.offset, 0x100).unwrap();
+
+    let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
+    let backups = run(&mut fdl2, &pac, &plan, &bytes);
+    let log = fdl2.normal_reset().unwrap();
+    assert!(log.iter().any(|l| l.contains("VER") || l.contains("INCOMPATIBLE_PARTITION")), "{log:?}");
+    assert_eq!(m.resets(), 1);
+
+    for spec in builder.files.iter().filter(|f| !f.data.is_empty() && (NOR_BASE_8910..0xFE00_0000).contains(&f.address))
+    {
+        let at = u64::from(spec.address - NOR_BASE_8910);
+        assert_eq!(m.flash.read(at, spec.data.len()).unwrap(), spec.data, "{}", spec.id);
+    }
+    // The odd-sized files were padded by one byte on the wire; nothing was written past them.
+    let ap = &builder.files[3];
+    assert_eq!(ap.data.len() % 2, 1);
+    assert_eq!(m.flash.read(0x10000 + ap.data.len() as u64, 1).unwrap(), [0xFF]);
+    assert_eq!(m.flash.read(layout.nv.offset, layout.nv.len as usize).unwrap(), nv_before);
+    assert_eq!(m.flash.read(layout.phasecheck.offset, 0x100).unwrap(), pc_before);
+    let nv = &backups.iter().find(|(id, _)| id == "NV").unwrap().1;
+    assert_eq!(nv[..], nv_before[..0x400]);
+    let pc = &backups.iter().find(|(id, _)| id == "PhaseCheck").unwrap().1;
+    assert_eq!(pc, &pc_before);
+}
+
+#[test]
+fn nv_is_taken_sealed_only() {
+    let (bytes, pac, plan) = package(&PacBuilder::uis8910("EC200UCNAAR03A04M08"));
+    let mut m = module(&[]);
+    let layout = Layout8910::new(m.flash.size());
+    let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
+    let image = crate::sim::unisoc::layout::module_nv("861234000000999");
+    fdl2.write_nv(LOGICAL_NV, image.clone(), &mut |_, _| {}).unwrap();
+    let mut back = Vec::new();
+    fdl2.read(LOGICAL_NV, 0, image.len() as u32, &mut back, &mut |_, _| {}).unwrap();
+    assert_eq!(back[2..], image[2..]);
+    drop(fdl2);
+    assert_eq!(m.flash.read(layout.nv.offset + 2, image.len() - 2).unwrap(), image[2..]);
+
+    // Without the checksum FDL2 refuses NV.
+    let mut m = module(&[]);
+    let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
+    let err = fdl2
+        .bsl()
+        .expect(
+            BslCommand::StartData,
+            StartData::address(LOGICAL_NV, 8, None).encode(),
+            &[BslReply::Ack],
+            quick().reply,
+            &String::new,
+        )
+        .unwrap_err();
+    assert!(matches!(err, UnisocError::Refused { reply: BslReply::NotVerify, .. }), "{err}");
+    // Sealed wrongly: refused at END_DATA.
+    let start = StartData::address(LOGICAL_NV, 4, Some(1)).encode();
+    fdl2.bsl().expect(BslCommand::StartData, start, &[BslReply::Ack], quick().reply, &String::new).unwrap();
+    fdl2.bsl().expect(BslCommand::MidstData, vec![0; 4], &[BslReply::Ack], quick().reply, &String::new).unwrap();
+    let err =
+        fdl2.bsl().expect(BslCommand::EndData, vec![], &[BslReply::Ack], quick().reply, &String::new).unwrap_err();
+    assert!(matches!(err, UnisocError::Refused { reply: BslReply::VerifyError, .. }), "{err}");
+}
+
+#[test]
+fn what_fdl2_refuses_is_named() {
+    let (bytes, pac, plan) = package(&PacBuilder::uis8910("EC200UCNAAR03A04M08"));
+    let mut m = module(&[]);
+    let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
+    let err = fdl2.write(0x6080_0000, &mut [0u8; 4].as_slice(), 4, "beyond", &mut |_, _| {}).unwrap_err();
+    assert!(
+        matches!(err, UnisocError::Refused { reply: BslReply::DownDestError, command: BslCommand::StartData, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("DOWN_DEST_ERROR") && err.to_string().contains("beyond"), "{err}");
+    let err = fdl2.write(0x6001_0000, &mut [0u8; 2].as_slice(), 4, "short", &mut |_, _| {}).unwrap_err();
+    assert!(matches!(err, UnisocError::Source { .. }), "{err}");
+    let err = fdl2.read(0x2000_0000, 0, 16, &mut Vec::new(), &mut |_, _| {}).unwrap_err();
+    assert!(matches!(err, UnisocError::Refused { reply: BslReply::DownDestError, .. }), "{err}");
+    fdl2.erase(0x6023_0000, 0x1000).unwrap();
+    fdl2.erase(super::wire::payload::LOGICAL_ERASE_NV, 0).unwrap();
+    let mut pc = Vec::new();
+    fdl2.read(LOGICAL_PHASECHECK, 0, 0x100, &mut pc, &mut |_, _| {}).unwrap();
+    assert!(pc.starts_with(b"SP09"));
+}
+
+#[test]
+fn the_flash_extent_is_what_the_gate_can_compare() {
+    let (bytes, pac, plan) = package(&PacBuilder::uis8910("EC200UCNAAR03A04M08"));
+    let sizes = [1 << 20, 2 << 20, 4 << 20, 8 << 20, 16 << 20, 32 << 20];
+    let mut m = module(&[]);
+    let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
+    assert_eq!(fdl2.probe_extent(NOR_BASE_8910, &sizes).unwrap(), FlashExtent::Ends(8 << 20));
+    let id = crate::identity::FlashId::parse("20 50 16").unwrap();
+    let mut m = module(&[Fault::FlashId(id)]);
+    let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
+    assert_eq!(fdl2.probe_extent(NOR_BASE_8910, &sizes).unwrap(), FlashExtent::Ends(4 << 20));
+    assert!(matches!(fdl2.probe_extent(NOR_BASE_8910, &sizes[..2]).unwrap(), FlashExtent::Unknown(_)));
+}
+
+#[test]
+fn nak_at_refuses_the_nth_packet_at_every_stage() {
+    let (bytes, pac, plan) = package(&PacBuilder::uis8910("EC200UCNAAR03A04M08"));
+    // 1: CONNECT; 2: START_DATA; 3: the first MID_DATA.
+    let mut m = module(&[Fault::NakAt(3)]);
+    let err = boot(&mut m, &pac, &plan, &bytes).err().unwrap();
+    assert!(
+        matches!(err, UnisocError::RomRefused { command: PdlCommand::MidData, reply: PdlReply::VerifyError }),
+        "{err}"
+    );
+    // FDL1 is 0x900 bytes: CONNECT, START, 2 MID, END, EXEC = 6 packets; then CHANGE_BAUD (7), START (8).
+    let mut m = module(&[Fault::NakAt(8)]);
+    let err = boot(&mut m, &pac, &plan, &bytes).err().unwrap();
+    assert!(
+        matches!(
+            err,
+            UnisocError::Refused { stage: "FDL1", command: BslCommand::StartData, reply: BslReply::VerifyError, .. }
+        ),
+        "{err}"
+    );
+    assert!(!err.is_link_failure());
+}
+
+#[test]
+fn a_cut_link_is_a_link_failure() {
+    let (bytes, pac, plan) = package(&PacBuilder::uis8910("EC200UCNAAR03A04M08"));
+    // Replies are 12 bytes in the ROM stage: the link goes away inside the third.
+    let mut m = module(&[Fault::DropAt(30)]);
+    let err = boot(&mut m, &pac, &plan, &bytes).err().unwrap();
+    assert!(err.is_link_failure(), "{err}");
+    assert!(matches!(err, UnisocError::Disconnected { .. } | UnisocError::Timeout { .. }), "{err}");
+}
