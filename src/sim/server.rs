@@ -341,6 +341,11 @@ impl Server {
             }
             self.enter_download();
         } else if reset {
+            // The answer to the reset command goes out before the module leaves.
+            self.flush(Instant::now() + self.faults.slow);
+            if self.dropped {
+                return;
+            }
             self.enter_normal();
         }
     }

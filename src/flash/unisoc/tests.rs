@@ -226,3 +226,74 @@ fn a_cut_link_is_a_link_failure() {
     assert!(err.is_link_failure(), "{err}");
     assert!(matches!(err, UnisocError::Disconnected { .. } | UnisocError::Timeout { .. }), "{err}");
 }
+
+/// Over real pseudo-terminals: `AT+QDOWNLOAD=1` re-enumerates the module as 0525:a4a7, discovery
+/// finds its download port, the host flashes a PAC through it, and NORMAL_RESET brings the module
+/// back with its AT port.
+#[test]
+fn over_a_pseudo_terminal_after_qdownload() {
+    use crate::device::{Mode, SerialTransport, Session, SessionOptions, SysPaths, UsbTable, ports};
+    use crate::sim::{SimOptions, spawn};
+    use std::time::{Duration, Instant};
+
+    let (bytes, pac, plan) = package(&PacBuilder::uis8910("EC200UCNAAR03A04M08"));
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let opts = SimOptions { root: Some(dir.path().join("root")), state: Some(state.clone()), ..SimOptions::default() };
+    let sim = spawn(find("ec200u-cn").unwrap(), opts).unwrap();
+    let session_opts = SessionOptions { deadline: Duration::from_secs(10), ..SessionOptions::default() };
+    let mut at = Session::open(sim.port(), &session_opts).unwrap();
+    at.sync().unwrap();
+    assert!(at.command("AT+QDOWNLOAD=1").unwrap().result.is_ok());
+    drop(at);
+
+    let paths = SysPaths { sysfs: dir.path().join("root/sys"), dev: dir.path().join("root/dev") };
+    let find_mode = |mode: Mode| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let modules = ports::discover_in(&paths, UsbTable::builtin().unwrap()).unwrap();
+            if let Some(m) = modules.into_iter().find(|m| m.mode == mode) {
+                return m;
+            }
+            assert!(Instant::now() < deadline, "the module did not come back in {mode}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let module = find_mode(Mode::Unisoc);
+    let port = module.download_port().expect("a download port").path.clone();
+    let mut link = SerialTransport::open(&port, 115_200).unwrap();
+    let mut fdl2 = boot_over(&mut link, &pac, &plan, &bytes).unwrap();
+    let backups = run(&mut fdl2, &pac, &plan, &bytes);
+    assert_eq!(backups.len(), 1, "PhaseCheck only: this package has no NV");
+    fdl2.normal_reset().unwrap();
+    drop(link);
+
+    // Back in normal mode (which port is AT is the USB table's to say for 2c7c:0901).
+    let back = find_mode(Mode::At);
+    assert_eq!(back.usb_id(), crate::device::UsbId::new(0x2c7c, 0x0901));
+    sim.shutdown().unwrap();
+    let flash = std::fs::read(state.join("flash.bin")).unwrap();
+    let ap = &PacBuilder::uis8910("EC200UCNAAR03A04M08").files[3];
+    assert_eq!(&flash[0x10000..0x10000 + ap.data.len()], ap.data.as_slice());
+}
+
+fn boot_over<'t>(
+    link: &'t mut dyn crate::device::Transport,
+    pac: &PacFile,
+    plan: &DownloadPlan,
+    bytes: &[u8],
+) -> Result<Fdl2Session<'t>, UnisocError> {
+    let mut src = PacSource::new(Cursor::new(bytes.to_vec()), NAME);
+    let mut fdl1 = src.entry(&pac.entries[plan.fdl1.entry]).unwrap();
+    let mut fdl1_bytes = Vec::new();
+    std::io::Read::read_to_end(&mut fdl1, &mut fdl1_bytes).unwrap();
+    let fdl2 = src.entry_bytes(&pac.entries[plan.fdl2.entry], 1 << 20).unwrap();
+    connect(
+        link,
+        plan.chip,
+        Timeouts::default(),
+        Loader { address: plan.fdl1.address, len: plan.fdl1.len, data: &mut fdl1_bytes.as_slice() },
+        Loader { address: plan.fdl2.address, len: plan.fdl2.len, data: &mut fdl2.as_slice() },
+        &mut |_, _| {},
+    )
+}
