@@ -140,7 +140,9 @@ impl PacBuilder {
         format!("{}.xml", self.product_name)
     }
 
-    /// The XML scheme text.
+    /// The XML scheme text. `<Block>` carries no `id`, as in the UIS8910 PACs RDA's generator
+    /// writes (openLuat/Luat_CSDK_Air724U `tools/pacgen.py`): with an id, amitv87/unisoc_dloader
+    /// downloads by partition name, which the 8910 FDL2 does not have.
     pub fn xml_text(&self) -> String {
         if self.damage.contains(&PacDamage::BadXml) {
             return "<BMAConfig><ProductList><Product name=\"x\"></ProductList></BMAConfig>".into();
@@ -162,7 +164,7 @@ impl PacBuilder {
         x += &format!("  <Scheme name=\"{name}\">\n");
         for f in &self.files {
             x += &format!(
-                "   <File><ID>{id}</ID><IDAlias>{id}</IDAlias><Type>{}</Type><Block id=\"{id}\"><Base>{:#x}</Base><Size>{:#x}</Size></Block><Flag>1</Flag><CheckFlag>1</CheckFlag><Description>{} &amp; more</Description></File>\n",
+                "   <File><ID>{id}</ID><IDAlias>{id}</IDAlias><Type>{}</Type><Block><Base>{:#x}</Base><Size>{:#x}</Size></Block><Flag>1</Flag><CheckFlag>1</CheckFlag><Description>{} &amp; more</Description></File>\n",
                 escape(f.kind.as_str()),
                 f.address,
                 f.data.len(),
