@@ -10,6 +10,8 @@
 //! | [`fdl`] | the FDLs | [`Fdl1Session`] loads FDL2; [`Fdl2Session`] writes, reads, erases, resets |
 //! | [`scheme`] | a PAC's download scheme as ordered steps (pure) | [`scheme::plan`] |
 //! | [`source`] | a PAC entry's bytes, streamed from the package | [`source::PacSource`] |
+//! | [`run`] | one planned step on FDL2 | [`run::apply`] |
+//! | [`nv`] | NV item images; keeping the module's items | [`nv::merge`] |
 //!
 //! The byte formats both sides share (the simulated module uses the same codecs) are in
 //! [`wire`]. [`connect`] runs the boot stages of a chip and returns FDL2, ready for the flash
@@ -27,7 +29,9 @@ pub mod bsl;
 pub mod error;
 pub mod fdl;
 pub mod link;
+pub mod nv;
 pub mod pdl;
+pub mod run;
 pub mod scheme;
 pub mod source;
 #[cfg(test)]

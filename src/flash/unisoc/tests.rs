@@ -62,28 +62,34 @@ fn boot<'t>(
     )
 }
 
-/// The thin loop over the plan, as the flashing core will run it: protected steps are left out,
-/// backups kept.
-fn run(fdl2: &mut Fdl2Session<'_>, pac: &PacFile, plan: &DownloadPlan, bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+/// The thin loop over the plan, as the flashing core will run it: protected steps are left out
+/// unless `allow_protected`, backups kept.
+fn run_plan(
+    fdl2: &mut Fdl2Session<'_>,
+    pac: &PacFile,
+    plan: &DownloadPlan,
+    bytes: &[u8],
+    allow_protected: bool,
+) -> Vec<(String, Vec<u8>)> {
     let mut src = PacSource::new(Cursor::new(bytes.to_vec()), NAME);
-    let mut backups = Vec::new();
+    let mut backups: Vec<(String, Vec<u8>)> = Vec::new();
     for step in &plan.steps {
-        match &step.action {
-            Action::Backup { address, size } => {
-                let mut out = Vec::new();
-                fdl2.read(*address, 0, *size, &mut out, &mut |_, _| {}).unwrap();
-                backups.push((step.id.clone(), out));
-            }
-            _ if step.protected.is_some() => {}
-            Action::Erase { address, size } => fdl2.erase(*address, *size).unwrap(),
-            Action::Write { entry, address, size } => {
-                let mut data = src.entry(&pac.entries[*entry]).unwrap();
-                fdl2.write(*address, &mut data, *size, &step.id, &mut |_, _| {}).unwrap();
-            }
-            Action::WriteNv { .. } | Action::Skip { .. } | Action::Reset => {}
+        let is_backup = matches!(step.action, Action::Backup { .. });
+        if step.protected.is_some() && !is_backup && !allow_protected {
+            continue;
+        }
+        let nv = backups.iter().find(|(id, _)| id == "NV").map(|(_, b)| b.clone());
+        match super::run::apply(fdl2, step, pac, &mut src, nv.as_deref(), &mut |_, _| {}).unwrap() {
+            super::run::Applied::Read(b) => backups.push((step.id.clone(), b)),
+            super::run::Applied::ResetPending => break,
+            _ => {}
         }
     }
     backups
+}
+
+fn run(fdl2: &mut Fdl2Session<'_>, pac: &PacFile, plan: &DownloadPlan, bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    run_plan(fdl2, pac, plan, bytes, false)
 }
 
 #[test]
@@ -296,4 +302,103 @@ fn boot_over<'t>(
         Loader { address: plan.fdl2.address, len: plan.fdl2.len, data: &mut fdl2.as_slice() },
         &mut |_, _| {},
     )
+}
+
+#[test]
+fn nv_is_rewritten_keeping_the_module_items_only_when_allowed() {
+    use crate::sim::unisoc::layout::{imei_bcd, nv_image};
+    let mut builder = PacBuilder::uis8910("EC200UCNAAR03A04M08").with_nv_steps();
+    let package_nv = nv_image(&[(5, imei_bcd("999999999999999")), (2, vec![0xCA; 64])]);
+    builder.files.iter_mut().filter(|f| f.id == "NV").for_each(|f| f.data = package_nv.clone());
+    let (bytes, pac, plan) = package(&builder);
+    let nv_step = plan.steps.iter().find(|s| matches!(s.action, Action::WriteNv { .. })).unwrap();
+    assert_eq!(nv_step.protected, Some(crate::image::protected::Area::Nv));
+    let mut m = module(&[]);
+    let layout = Layout8910::new(m.flash.size());
+    let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
+    run_plan(&mut fdl2, &pac, &plan, &bytes, true);
+    drop(fdl2);
+    let nv = m.flash.read(layout.nv.offset, package_nv.len()).unwrap();
+    let items = &super::nv::parse(&nv, "x").unwrap().lists[0];
+    let imei = items.iter().find(|i| i.id == 5).unwrap();
+    assert_eq!(&nv[imei.data..imei.data + imei.len], imei_bcd("861234000000052").as_slice(), "the IMEI is kept");
+    let cal = items.iter().find(|i| i.id == 2).unwrap();
+    assert_eq!(&nv[cal.data..cal.data + cal.len], &[0xCA; 64], "the rest is the package's");
+}
+
+#[test]
+fn plans_follow_the_scheme() {
+    let mut builder = PacBuilder::uis8910("EC200UCNAAR03A04M08").with_nv_steps();
+    builder.files.push(PacFileSpec::operation("PhaseCheck", "CODE", LOGICAL_PHASECHECK));
+    builder.files.push(PacFileSpec::operation("FMT_FSSYS", "EraseFlash", 0xFE00_0006));
+    builder.files.push(PacFileSpec::operation("ERASE_BOOT", "EraseFlash", 0x6000_0000));
+    let (_, _, plan) = package(&builder);
+    let ids: Vec<(&str, &str)> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let kind = match &s.action {
+                Action::Backup { .. } => "backup",
+                Action::Erase { .. } => "erase",
+                Action::Write { .. } => "write",
+                Action::WriteNv { .. } => "write-nv",
+                Action::Skip { .. } => "skip",
+                Action::Reset => "reset",
+            };
+            (s.id.as_str(), kind)
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("NV", "backup"),
+            ("PhaseCheck", "backup"),
+            ("BOOT", "write"),
+            ("AP", "write"),
+            ("ERASE_NV", "skip"),
+            ("NV", "write-nv"),
+            ("PhaseCheck", "skip"),
+            ("FMT_FSSYS", "skip"),
+            ("ERASE_BOOT", "erase"),
+            ("RESET", "reset"),
+        ]
+    );
+    assert_eq!(plan.fdl1.address, 0x8000C0);
+    assert_eq!(plan.fdl2.address, 0x81_0000);
+    let protected: Vec<&str> = plan.steps.iter().filter(|s| s.protected.is_some()).map(|s| s.id.as_str()).collect();
+    assert_eq!(protected, ["NV", "PhaseCheck", "ERASE_NV", "NV", "PhaseCheck"]);
+}
+
+#[test]
+fn uis8850_plans_erase_the_boot_loader_first_and_write_it_last() {
+    let mut builder = PacBuilder::uis8910("EC800GCNLDR01A01M04");
+    builder.product_name = "UIS8850_MODEM".into();
+    builder.product_version = "8850 MODULE".into();
+    builder.files = vec![
+        PacFileSpec::file("FDL", "fdl1.img", "FDL", 0x0080_0000, vec![1; 0x400]),
+        PacFileSpec::file("FDL2", "fdl2.img", "FDL2", 0x0081_0000, vec![2; 0x400]),
+        PacFileSpec::file("SPL", "spl.img", "CODE", 0x6000_0000, vec![3; 0x400]),
+        PacFileSpec::file("AP", "ap.img", "CODE", 0x6001_0000, vec![4; 0x400]),
+        PacFileSpec::operation("ERASE_SPL", "EraseFlash", 0x6000_0000),
+        PacFileSpec::operation("BOOT", "EraseFlash", 0x6000_0000),
+    ];
+    let (_, _, plan) = package(&builder);
+    assert_eq!(plan.chip, Chip::Uis8850);
+    let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["ERASE_SPL", "AP", "BOOT", "SPL", "RESET"]);
+    builder.files.push(PacFileSpec::operation("MYSTERY", "Whatever", 0x6040_0000));
+    let bytes = builder.to_bytes();
+    let pac = read_pac(&mut Cursor::new(&bytes), NAME).unwrap();
+    let err = plan_of(&pac).unwrap_err();
+    assert!(matches!(err, UnisocError::NotSupported { .. }) && err.to_string().contains("MYSTERY"), "{err}");
+    builder.product_name = "UDX710_MODEM".into();
+    builder.product_version = "udx710-module".into();
+    let bytes = builder.to_bytes();
+    let pac = read_pac(&mut Cursor::new(&bytes), NAME).unwrap();
+    let err = plan_of(&pac).unwrap_err();
+    assert!(matches!(err, UnisocError::NotSupported { .. }) && err.to_string().contains("UIS710"), "{err}");
+}
+
+fn plan_of(pac: &PacFile) -> Result<DownloadPlan, UnisocError> {
+    plan(pac, NAME)
 }
