@@ -3,6 +3,7 @@
 mod cli;
 mod database;
 mod engine;
+mod flash_unisoc;
 mod grammar;
 mod image;
 mod live;

@@ -56,34 +56,34 @@ impl Uis8910Download {
     }
 
     fn feed_rom(&mut self, input: &[u8], ctx: &mut DownloadContext<'_>, out: &mut Vec<u8>) -> Option<Vec<u8>> {
-        let events = match &mut self.stage {
-            Stage::Rom { decoder, .. } => decoder.push(input),
+        match &mut self.stage {
+            Stage::Rom { decoder, .. } => decoder.extend(input),
             Stage::Loader { .. } => return None,
-        };
-        for event in events {
+        }
+        loop {
+            let Stage::Rom { decoder, .. } = &mut self.stage else { return None };
             // The ROM ignores bytes that are no packet.
+            let event = decoder.next_event()?;
             let PdlEvent::Packet(body) = event else { continue };
-            let code = if self.nak(ctx) {
-                PdlReply::VerifyError
-            } else {
-                let Stage::Rom { rom, .. } = &mut self.stage else { return None };
-                match PdlRequest::parse(&body) {
-                    Err(_) => PdlReply::InvalidCmd,
-                    Ok(req) => match rom.handle(&req) {
-                        RomOutcome::Reply(code) => code,
-                        RomOutcome::Exec => {
-                            out.extend(encode_reply(PdlReply::Ack));
-                            let Stage::Rom { decoder, .. } = &mut self.stage else { return None };
-                            let rest = decoder.take_pending();
-                            self.stage = Stage::Loader { port: BslPort::new(Check::Sum), fdl: Fdl::new() };
-                            return Some(rest);
-                        }
-                    },
-                }
+            if self.nak(ctx) {
+                out.extend(encode_reply(PdlReply::VerifyError));
+                continue;
+            }
+            let Stage::Rom { rom, decoder } = &mut self.stage else { return None };
+            let code = match PdlRequest::parse(&body) {
+                Err(_) => PdlReply::InvalidCmd,
+                Ok(req) => match rom.handle(&req) {
+                    RomOutcome::Reply(code) => code,
+                    RomOutcome::Exec => {
+                        out.extend(encode_reply(PdlReply::Ack));
+                        let rest = decoder.take_pending();
+                        self.stage = Stage::Loader { port: BslPort::new(Check::Sum), fdl: Fdl::new() };
+                        return Some(rest);
+                    }
+                },
             };
             out.extend(encode_reply(code));
         }
-        None
     }
 
     fn feed_loader(&mut self, input: &[u8], ctx: &mut DownloadContext<'_>, out: &mut Vec<u8>) -> bool {

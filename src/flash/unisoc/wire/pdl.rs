@@ -200,38 +200,43 @@ impl PdlDecoder {
 
     /// Takes received bytes; returns what they complete.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<PdlEvent> {
+        self.extend(bytes);
+        std::iter::from_fn(|| self.next_event()).collect()
+    }
+
+    /// Buffers received bytes without decoding them (see [`PdlDecoder::next_event`]).
+    pub fn extend(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
-        let mut events = Vec::new();
-        loop {
-            let start = self.buf.iter().position(|&b| b == TAG).unwrap_or(self.buf.len());
-            if start > 0 {
-                self.buf.drain(..start);
-                events.push(PdlEvent::Skipped { bytes: start, why: "no packet tag (0xAE)".into() });
-            }
-            if self.buf.len() < HEADER_LEN {
-                break;
-            }
-            let n = le32(&self.buf[1..5]) as usize;
-            let bad = if self.buf[5] != FLOW_ID {
-                Some(format!("flow id {:#04x}, expected {FLOW_ID:#04x}", self.buf[5]))
-            } else if n > MAX_BODY {
-                Some(format!("declared length {n} is more than {MAX_BODY}"))
-            } else {
-                None
-            };
-            if let Some(why) = bad {
-                self.buf.drain(..1);
-                events.push(PdlEvent::Skipped { bytes: 1, why });
-                continue;
-            }
-            if self.buf.len() < HEADER_LEN + n {
-                break;
-            }
-            let body = self.buf[HEADER_LEN..HEADER_LEN + n].to_vec();
-            self.buf.drain(..HEADER_LEN + n);
-            events.push(PdlEvent::Packet(body));
+    }
+
+    /// The next packet or skipped run from what is buffered, if one is complete.
+    pub fn next_event(&mut self) -> Option<PdlEvent> {
+        let start = self.buf.iter().position(|&b| b == TAG).unwrap_or(self.buf.len());
+        if start > 0 {
+            self.buf.drain(..start);
+            return Some(PdlEvent::Skipped { bytes: start, why: "no packet tag (0xAE)".into() });
         }
-        events
+        if self.buf.len() < HEADER_LEN {
+            return None;
+        }
+        let n = le32(&self.buf[1..5]) as usize;
+        let bad = if self.buf[5] != FLOW_ID {
+            Some(format!("flow id {:#04x}, expected {FLOW_ID:#04x}", self.buf[5]))
+        } else if n > MAX_BODY {
+            Some(format!("declared length {n} is more than {MAX_BODY}"))
+        } else {
+            None
+        };
+        if let Some(why) = bad {
+            self.buf.drain(..1);
+            return Some(PdlEvent::Skipped { bytes: 1, why });
+        }
+        if self.buf.len() < HEADER_LEN + n {
+            return None;
+        }
+        let body = self.buf[HEADER_LEN..HEADER_LEN + n].to_vec();
+        self.buf.drain(..HEADER_LEN + n);
+        Some(PdlEvent::Packet(body))
     }
 }
 
