@@ -67,7 +67,7 @@ pub fn for_profile(profile: &Profile) -> Box<dyn DownloadMode> {
         .and_then(|id| UsbTable::builtin().ok()?.lookup(id.vid, id.pid).map(|e| e.mode))
         .filter(|mode| mode.is_download());
     if profile.platform == Platform::Unisoc && listed.is_none_or(|m| m == Mode::Unisoc) {
-        if super::unisoc::simulates(&profile.chipset) {
+        if super::unisoc::simulates(profile) {
             return Box::new(super::unisoc::Uis8910Download::new());
         }
         return Box::new(Unimplemented { mode: Mode::Unisoc });

@@ -77,10 +77,10 @@ impl Fault {
         !matches!(self, Fault::NakAt(_) | Fault::FlashId(_))
     }
 
-    /// Whether the simulator acts on this fault for a module of `platform`: the Unisoc download
+    /// Whether the simulator acts on this fault for `profile`: the simulated UIS8910 download
     /// protocols act on `nak-at` and `flash-id`.
-    pub fn is_simulated_on(&self, platform: super::profile::Platform) -> bool {
-        self.is_simulated() || platform == super::profile::Platform::Unisoc
+    pub fn is_simulated_on(&self, profile: &super::profile::Profile) -> bool {
+        self.is_simulated() || super::unisoc::simulates(profile)
     }
 }
 

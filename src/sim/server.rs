@@ -107,7 +107,7 @@ pub(crate) struct Server {
 impl Server {
     /// Creates the pseudo-terminals, the flash store and the `--root` tree.
     pub(crate) fn new(profile: Profile, options: &SimOptions) -> Result<Server, SimError> {
-        if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated_on(profile.platform)) {
+        if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated_on(&profile)) {
             return Err(SimError::NotSimulated { spec: fault.to_string() });
         }
         let faults = Faults::from_list(&options.faults);

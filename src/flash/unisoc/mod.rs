@@ -5,6 +5,7 @@
 //!
 //! | file | layer | session |
 //! |---|---|---|
+//! | [`enter`] | `AT+QDOWNLOAD=1` and the download USB ids | [`enter::request_download_mode`] |
 //! | [`pdl`] | the 8910 boot ROM's PDL packets | [`PdlSession`]: CONNECT, load FDL1, EXEC |
 //! | [`bsl`] | BSL frames to a BSL boot ROM (8850) or an FDL | [`BslSession`]: check-baud, CONNECT, download, EXEC |
 //! | [`fdl`] | the FDLs | [`Fdl1Session`] loads FDL2; [`Fdl2Session`] writes, reads, erases, resets |
@@ -26,6 +27,7 @@
 //! ```
 
 pub mod bsl;
+pub mod enter;
 pub mod error;
 pub mod fdl;
 pub mod link;

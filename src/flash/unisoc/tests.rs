@@ -402,3 +402,93 @@ fn uis8850_plans_erase_the_boot_loader_first_and_write_it_last() {
 fn plan_of(pac: &PacFile) -> Result<DownloadPlan, UnisocError> {
     plan(pac, NAME)
 }
+
+/// A stand-in for a BSL boot ROM (CRC-16 frames, as the UIS8850's), for the host's 8850 path:
+/// check-baud, CONNECT and a START/MIDST/END/EXEC of FDL1, then the simulated FDL1 and FDL2.
+/// The 8850 itself is not simulated (its ROM's answers are not recorded); this checks the
+/// host's side of the published sequence only.
+struct BslRomDouble {
+    port: crate::sim::unisoc::bsl::BslPort,
+    fdl: Option<crate::sim::unisoc::fdl::Fdl>,
+    image: Vec<u8>,
+    seen: Vec<BslCommand>,
+}
+
+impl crate::sim::download::DownloadMode for BslRomDouble {
+    fn mode(&self) -> crate::device::Mode {
+        crate::device::Mode::Unisoc
+    }
+
+    fn start(&mut self, _ctx: &mut crate::sim::download::DownloadContext<'_>) -> Vec<u8> {
+        Vec::new()
+    }
+
+    fn feed(
+        &mut self,
+        input: &[u8],
+        ctx: &mut crate::sim::download::DownloadContext<'_>,
+    ) -> crate::sim::download::DownloadStep {
+        use crate::sim::unisoc::bsl::{BslPort, Incoming};
+        use crate::sim::unisoc::fdl::FdlOutcome;
+        let mut output = Vec::new();
+        for item in self.port.receive(input) {
+            let (code, payload) = match item {
+                Incoming::CheckBaud if self.fdl.is_none() => (BslReply::Ver, b"SPRD3\0".to_vec()),
+                Incoming::CheckBaud => (BslReply::Ver, b"Spreadtrum Boot Block version 1.2\0".to_vec()),
+                Incoming::Frame(frame) => {
+                    self.seen.push(frame.command());
+                    match self.fdl.as_mut() {
+                        Some(fdl) => match fdl.handle(&frame, ctx) {
+                            FdlOutcome::Reply(c, p) => (c, p),
+                            FdlOutcome::StartFdl2(c) | FdlOutcome::Reset(c) => (c, Vec::new()),
+                        },
+                        None => match frame.command() {
+                            BslCommand::MidstData => {
+                                self.image.extend_from_slice(&frame.payload);
+                                (BslReply::Ack, Vec::new())
+                            }
+                            BslCommand::ExecData => {
+                                let ack = self.port.reply(BslReply::Ack, Vec::new());
+                                output.extend(ack);
+                                self.fdl = Some(crate::sim::unisoc::fdl::Fdl::new());
+                                self.port = BslPort::new(wire::check::Check::Sum);
+                                continue;
+                            }
+                            _ => (BslReply::Ack, Vec::new()),
+                        },
+                    }
+                }
+                _ => (BslReply::VerifyError, Vec::new()),
+            };
+            output.extend(self.port.reply(code, payload));
+        }
+        crate::sim::download::DownloadStep { output, reset: false }
+    }
+}
+
+#[test]
+fn the_uis8850_path_follows_the_published_sequence() {
+    let profile = find("ec200u-cn").unwrap();
+    let double = BslRomDouble {
+        port: crate::sim::unisoc::bsl::BslPort::new(wire::check::Check::Crc16),
+        fdl: None,
+        image: Vec::new(),
+        seen: Vec::new(),
+    };
+    let mut m = InProcess::new(Box::new(double), profile, Faults::default());
+    let fdl1: Vec<u8> = (0..0x455u32).map(|i| i as u8).collect();
+    let mut fdl2 = crate::flash::unisoc::wire::payload::UIMAGE_MAGIC.to_vec();
+    fdl2.resize(0x901, 0x22);
+    let session = connect(
+        &mut m,
+        Chip::Uis8850,
+        quick(),
+        Loader { address: 0x5000, len: fdl1.len() as u32, data: &mut fdl1.as_slice() },
+        Loader { address: 0x81_0000, len: fdl2.len() as u32, data: &mut fdl2.as_slice() },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let log = session.log().join("\n");
+    assert!(log.contains("the boot ROM: VER \"SPRD3\"") && log.contains("FDL1: VER"), "{log}");
+    assert!(log.contains("FDL1: EXEC_DATA answered INCOMPATIBLE_PARTITION"), "{log}");
+}

@@ -145,8 +145,12 @@ impl DownloadMode for Uis8910Download {
     }
 }
 
-/// Whether the simulator speaks `chipset`'s download protocol (the UIS8910 family only: the
-/// UIS8850's ROM answers and flash map are not recorded).
-pub fn simulates(chipset: &str) -> bool {
-    chipset.to_ascii_uppercase().contains("8910")
+/// Whether the simulator speaks `profile`'s download protocol: a Unisoc module on the UIS8910
+/// (by its chipset, or for a module described by hand by its model). The UIS8850's ROM answers
+/// and flash map are not recorded, so it is not simulated.
+pub fn simulates(profile: &crate::sim::Profile) -> bool {
+    profile.platform == crate::sim::Platform::Unisoc
+        && (profile.chipset.to_ascii_uppercase().contains("8910")
+            || (profile.chipset == "unknown"
+                && crate::image::pac::describe::chip_of_model(&profile.model) == Some("8910")))
 }
