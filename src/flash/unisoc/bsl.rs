@@ -43,6 +43,7 @@ pub struct BslSession<'t> {
     raws: VecDeque<Raw>,
     check: Check,
     stage: Stage,
+    rx: Vec<u8>,
 }
 
 /// How a download pads an odd chunk.
@@ -63,7 +64,7 @@ impl<'t> BslSession<'t> {
     }
 
     pub(crate) fn from_link(link: Link<'t>, check: Check, stage: Stage) -> BslSession<'t> {
-        BslSession { link, deframer: Deframer::new(), raws: VecDeque::new(), check, stage }
+        BslSession { link, deframer: Deframer::new(), raws: VecDeque::new(), check, stage, rx: vec![0; 16 * 1024] }
     }
 
     /// Who is answering.
@@ -232,7 +233,6 @@ impl<'t> BslSession<'t> {
     /// The next frame within `wait`, log frames noted and skipped; `None` when none came.
     fn receive(&mut self, wait: Duration, during: &str) -> Result<Option<Frame>, UnisocError> {
         let deadline = Instant::now() + wait;
-        let mut buf = vec![0u8; 16 * 1024];
         loop {
             while let Some(raw) = self.raws.pop_front() {
                 let Raw::Frame(raw) = raw else {
@@ -252,11 +252,11 @@ impl<'t> BslSession<'t> {
                 }
                 return Ok(Some(frame));
             }
-            let n = self.link.read_until(&mut buf, deadline, during)?;
+            let n = self.link.read_until(&mut self.rx, deadline, during)?;
             if n == 0 {
                 return Ok(None);
             }
-            let raws = self.deframer.push(&buf[..n]);
+            let raws = self.deframer.push(&self.rx[..n]);
             self.raws.extend(raws);
         }
     }

@@ -83,6 +83,18 @@ impl<'t> Fdl1Session<'t> {
     }
 }
 
+/// The NOR sizes [`Fdl2Session::storage`] probes: 1 to 32 MiB.
+pub const NOR_SIZES: [u64; 6] = [1 << 20, 2 << 20, 4 << 20, 8 << 20, 16 << 20, 32 << 20];
+
+/// What FDL2 shows about the module's storage, for the gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageReport {
+    /// The JEDEC flash id: always `None` on the 8910 and 8850, whose FDLs have no query for it.
+    pub flash_id: Option<crate::identity::FlashId>,
+    /// Where reads of the NOR flash stop.
+    pub extent: FlashExtent,
+}
+
 /// What the host can tell about the flash's size from FDL2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlashExtent {
@@ -249,6 +261,12 @@ impl<'t> Fdl2Session<'t> {
             Some(size) => format!("reads past {size:#x} bytes are answered: the loader does not refuse them"),
             None => "no size was probed".into(),
         }))
+    }
+
+    /// What the module shows about its storage: no flash id (see the module documentation) and
+    /// the extent of the NOR flash at `base` (0x60000000 on the 8910), probed over [`NOR_SIZES`].
+    pub fn storage(&mut self, base: u32) -> Result<StorageReport, UnisocError> {
+        Ok(StorageReport { flash_id: None, extent: self.probe_extent(base, &NOR_SIZES)? })
     }
 
     /// NORMAL_RESET: the module leaves download mode and boots from flash. Returns the log.

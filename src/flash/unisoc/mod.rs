@@ -44,7 +44,7 @@ use std::io::Read;
 
 pub use bsl::{BslSession, Stage};
 pub use error::UnisocError;
-pub use fdl::{Chip, Fdl1Session, Fdl2Session, FlashExtent};
+pub use fdl::{Chip, Fdl1Session, Fdl2Session, FlashExtent, NOR_SIZES, StorageReport};
 pub use link::Timeouts;
 pub use pdl::PdlSession;
 

@@ -193,6 +193,8 @@ fn the_flash_extent_is_what_the_gate_can_compare() {
     let mut m = module(&[]);
     let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
     assert_eq!(fdl2.probe_extent(NOR_BASE_8910, &sizes).unwrap(), FlashExtent::Ends(8 << 20));
+    let report = fdl2.storage(NOR_BASE_8910).unwrap();
+    assert_eq!((report.flash_id, report.extent), (None, FlashExtent::Ends(8 << 20)));
     let id = crate::identity::FlashId::parse("20 50 16").unwrap();
     let mut m = module(&[Fault::FlashId(id)]);
     let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
