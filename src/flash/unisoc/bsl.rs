@@ -132,7 +132,7 @@ impl<'t> BslSession<'t> {
         self.receive(wait, &during)?.ok_or_else(|| UnisocError::Timeout {
             during,
             waited: wait,
-            received: usize::from(!self.deframer.is_idle()),
+            received: self.deframer.pending(),
         })
     }
 

@@ -303,6 +303,11 @@ impl Deframer {
         self.body.is_empty()
     }
 
+    /// Raw bytes of the frame in progress.
+    pub fn pending(&self) -> usize {
+        self.body.len()
+    }
+
     /// Bytes dropped before any delimiter was seen, so far.
     pub fn skipped(&self) -> usize {
         self.skipped
