@@ -11,6 +11,7 @@
 pub mod db;
 pub mod device;
 pub mod engine;
+pub mod flash;
 pub mod history;
 pub mod identity;
 pub mod image;

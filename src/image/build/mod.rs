@@ -10,6 +10,7 @@ pub mod asr;
 pub mod binpkg;
 pub mod memory;
 pub mod pac;
+pub mod programmer;
 pub mod qualcomm;
 pub mod quecpython;
 pub mod zip;

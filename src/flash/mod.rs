@@ -1,0 +1,3 @@
+//! Guarded flashing: one folder of protocol code per platform.
+
+pub mod qualcomm;
