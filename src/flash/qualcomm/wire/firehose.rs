@@ -245,7 +245,8 @@ mod tests {
     fn target_messages_parse() {
         let log = parse_message(&log("INFO: Calling handler for program")).unwrap();
         assert_eq!(log, Message::Log("INFO: Calling handler for program".into()));
-        match parse_message(&response(false, Some(true), &[("MaxPayloadSizeToTargetInBytes", "8192".into())])).unwrap() {
+        match parse_message(&response(false, Some(true), &[("MaxPayloadSizeToTargetInBytes", "8192".into())])).unwrap()
+        {
             Message::Response(r) => {
                 assert!(!r.ack);
                 assert_eq!(r.rawmode, Some(true));

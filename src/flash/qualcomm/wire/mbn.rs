@@ -129,7 +129,11 @@ impl ElfHeader {
         }
         let need = if class64 { EHDR64_LEN } else { EHDR32_LEN };
         if bytes.len() < need {
-            return Err(MbnError::Truncated { what: "the ELF header".into(), end: need as u64, len: bytes.len() as u64 });
+            return Err(MbnError::Truncated {
+                what: "the ELF header".into(),
+                end: need as u64,
+                len: bytes.len() as u64,
+            });
         }
         let h = if class64 {
             ElfHeader {
@@ -269,9 +273,13 @@ impl HashTable {
         if code_size as usize != want {
             return Err(bad(format!("{code_size} bytes of hashes for {phnum} program headers ({want} expected)")));
         }
-        let end = HASH_HEADER_LEN as u64 + u64::from(code_size) + u64::from(signature_size) + u64::from(cert_chain_size);
+        let end =
+            HASH_HEADER_LEN as u64 + u64::from(code_size) + u64::from(signature_size) + u64::from(cert_chain_size);
         if end > bytes.len() as u64 {
-            return Err(bad(format!("hashes, signature and certificates end at {end}, the segment at {}", bytes.len())));
+            return Err(bad(format!(
+                "hashes, signature and certificates end at {end}, the segment at {}",
+                bytes.len()
+            )));
         }
         let hashes = bytes[HASH_HEADER_LEN..HASH_HEADER_LEN + want]
             .chunks(32)
@@ -300,7 +308,7 @@ pub struct Mbn {
 }
 
 fn slice<'a>(image: &'a [u8], offset: u64, len: u64, what: &str) -> Result<&'a [u8], MbnError> {
-    let end = offset.checked_add(len).unwrap_or(u64::MAX);
+    let end = offset.saturating_add(len);
     if end > image.len() as u64 {
         return Err(MbnError::Truncated { what: what.to_string(), end, len: image.len() as u64 });
     }

@@ -75,10 +75,9 @@ impl SectorExpr {
         let blocks = disk.total_sectors / disk.sectors_per_block.max(1);
         match self {
             SectorExpr::At(n) => Ok(n),
-            SectorExpr::SectorsFromEnd(n) => disk
-                .total_sectors
-                .checked_sub(n)
-                .ok_or_else(|| format!("NUM_DISK_SECTORS-{n} is before the start of a {}-sector disk", disk.total_sectors)),
+            SectorExpr::SectorsFromEnd(n) => disk.total_sectors.checked_sub(n).ok_or_else(|| {
+                format!("NUM_DISK_SECTORS-{n} is before the start of a {}-sector disk", disk.total_sectors)
+            }),
             SectorExpr::BlocksFromEnd(n) => blocks
                 .checked_sub(n)
                 .ok_or_else(|| format!("NUM_DISK_BLOCKS-{n} is before the start of a {blocks}-block disk")),
@@ -152,7 +151,9 @@ impl Patch {
         };
         let size_in_bytes = num("size_in_bytes")?;
         if !(1..=MAX_PATCH_BYTES).contains(&size_in_bytes) {
-            return Err(format!("<patch> size_in_bytes=\"{size_in_bytes}\": a patch writes 1 to {MAX_PATCH_BYTES} bytes"));
+            return Err(format!(
+                "<patch> size_in_bytes=\"{size_in_bytes}\": a patch writes 1 to {MAX_PATCH_BYTES} bytes"
+            ));
         }
         let start = text("start_sector")?;
         let value = text("value")?;
@@ -259,7 +260,10 @@ mod tests {
         assert_eq!(SectorExpr::parse("NUM_DISK_SECTORS-33."), Some(SectorExpr::SectorsFromEnd(33)));
         assert_eq!(SectorExpr::parse("NUM_DISK_SECTORS-1"), Some(SectorExpr::SectorsFromEnd(1)));
         assert_eq!(SectorExpr::parse("0x10"), Some(SectorExpr::At(16)));
-        assert_eq!(PatchValue::parse("CRC32(NUM_DISK_SECTORS-33.,4096)").map(|v| v.text()).as_deref(), Some("CRC32(NUM_DISK_SECTORS-33.,4096)"));
+        assert_eq!(
+            PatchValue::parse("CRC32(NUM_DISK_SECTORS-33.,4096)").map(|v| v.text()).as_deref(),
+            Some("CRC32(NUM_DISK_SECTORS-33.,4096)")
+        );
         for bad in ["NUM_DISK_SECTORS", "NUM_DISK_SECTORS-x.", "CRC32(1)", "CRC32(1,2", "-1", ""] {
             assert_eq!(PatchValue::parse(bad), None, "{bad}");
         }

@@ -103,7 +103,9 @@ impl Command {
             Command::Hello | Command::HelloResp => 0x30,
             Command::ReadData => 0x14,
             Command::EndImageTx | Command::ExecuteResp | Command::MemoryDebug | Command::MemoryRead => 0x10,
-            Command::Done | Command::Reset | Command::ResetResp | Command::CmdReady | Command::ResetStateMachine => 0x08,
+            Command::Done | Command::Reset | Command::ResetResp | Command::CmdReady | Command::ResetStateMachine => {
+                0x08
+            }
             Command::DoneResp | Command::SwitchMode | Command::Execute | Command::ExecuteData => 0x0C,
             Command::MemoryDebug64 | Command::MemoryRead64 => 0x18,
             Command::ReadData64 => 0x20,
