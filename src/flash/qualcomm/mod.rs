@@ -2,4 +2,13 @@
 //! DIAG switch into emergency download (EDL), the boot ROM's Sahara protocol to upload the
 //! Firehose programmer, and Firehose to read, erase and write the flash.
 
+pub mod diag;
+pub mod edl;
+mod error;
+pub mod link;
+pub mod sahara;
 pub mod wire;
+
+pub use error::QualcommError;
+pub mod firehose;
+pub mod nand_order;
