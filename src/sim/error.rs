@@ -24,10 +24,10 @@ pub enum SimError {
         /// What is wrong.
         reason: String,
     },
-    /// A fault that only the download protocols act on, which are not simulated yet.
+    /// A fault that only a download protocol acts on, on a platform whose protocol is not
+    /// simulated yet.
     #[error(
-        "fault {spec:?}: not simulated yet: the download protocols come with the flashing core; nak-at and \
-         flash-id act there"
+        "fault {spec:?}: not simulated yet on this platform: nak-at and flash-id act on Qualcomm's Firehose so far"
     )]
     NotSimulated {
         /// The fault, in spec form.
@@ -58,11 +58,11 @@ impl SimError {
             }
             SimError::Profile(_) => "check --model, --revision, --flash-id and --platform",
             SimError::Fault { .. } => {
-                "faults: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES (nak-at=N and flash-id=HEX \
-                 come with the download protocols)"
+                "faults: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES, and on Qualcomm modules nak-at=N \
+                 and flash-id=HEX"
             }
             SimError::NotSimulated { .. } => {
-                "leave the fault out for now; silent, garbage, flood, slow=MS, boot=MS and drop-at=BYTES work"
+                "leave the fault out for this module; silent, garbage, flood, slow=MS, boot=MS and drop-at=BYTES work on every platform"
             }
             SimError::Pty(_) => "the system may be out of pseudo-terminals (see /proc/sys/kernel/pty/max)",
             SimError::Crashed(_) => "this is a bug in fwguard sim: please report it with the command line used",

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::error::SimError;
+use super::profile::Platform;
 use crate::identity::FlashId;
 
 /// The longest `slow=` or `boot=` delay, in milliseconds: a day.
@@ -24,7 +25,8 @@ pub enum Fault {
     Boot(Duration),
     /// `drop-at=BYTES`: the link goes away after the module has sent this many bytes.
     DropAt(u64),
-    /// `nak-at=N`: the download protocol refuses its N-th packet (used by the download modes).
+    /// `nak-at=N`: the download protocol refuses its N-th command (Qualcomm: the N-th Firehose
+    /// command, counting `configure`, is NAKed).
     NakAt(u64),
     /// `flash-id=HEX`: the boot loader reports this flash ID instead of the profile's.
     FlashId(FlashId),
@@ -70,11 +72,15 @@ impl Fault {
 }
 
 impl Fault {
-    /// Whether the simulator acts on this fault yet. `nak-at` and `flash-id` belong to the
-    /// download protocols, which are not simulated yet; until they are, a run with either is
-    /// refused rather than silently ignoring it.
-    pub fn is_simulated(&self) -> bool {
-        !matches!(self, Fault::NakAt(_) | Fault::FlashId(_))
+    /// Whether the simulator acts on this fault for a module of `platform`. `nak-at` and
+    /// `flash-id` belong to the download protocols: Qualcomm's Firehose acts on them; on a
+    /// platform whose protocol is not simulated yet a run with either is refused rather than
+    /// silently ignoring it.
+    pub fn is_simulated(&self, platform: Platform) -> bool {
+        match self {
+            Fault::NakAt(_) | Fault::FlashId(_) => platform == Platform::Qualcomm,
+            _ => true,
+        }
     }
 }
 
@@ -158,7 +164,8 @@ mod tests {
             let fault = Fault::parse(spec).unwrap();
             assert_eq!(fault.to_string(), spec);
             let download = spec.starts_with("nak-at") || spec.starts_with("flash-id");
-            assert_eq!(fault.is_simulated(), !download, "{spec}");
+            assert_eq!(fault.is_simulated(Platform::Asr), !download, "{spec}");
+            assert!(fault.is_simulated(Platform::Qualcomm), "{spec}");
         }
     }
 }

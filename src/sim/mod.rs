@@ -3,7 +3,8 @@
 //! The module has one pseudo-terminal per USB interface of its profile. The AT port answers AT as
 //! the real module does (echo until `ATE0`, `\r\n` framing, boot URCs that also arrive between
 //! commands, `ERROR` and `+CME ERROR: n`, quirks such as a missing `AT+QGMR`); the modem port also
-//! takes AT; a Qualcomm DIAG port listens for the download switch; other ports stay silent.
+//! takes AT; a Qualcomm DIAG port answers the build-id query and the download switch; other ports
+//! stay silent.
 //! `AT+QDOWNLOAD=1` (ASR, Unisoc, Eigencomm) or the DIAG switch (Qualcomm) moves the module into
 //! its platform's [`download::DownloadMode`], the slot where the download protocols go.
 //!
@@ -19,9 +20,12 @@ mod at_mode;
 pub mod download;
 mod error;
 mod fault;
-mod flash;
+pub mod firmware;
+pub mod loopback;
 mod profile;
+pub mod qualcomm;
 mod server;
+mod storage;
 mod sysfs;
 
 use std::path::{Path, PathBuf};
@@ -32,8 +36,10 @@ use std::thread::JoinHandle;
 pub use at_mode::{AtEvent, AtMachine};
 pub use error::SimError;
 pub use fault::{Fault, Faults};
-pub use flash::FlashStore;
+pub use firmware::{Boot, SimFirmware};
+pub use loopback::Loopback;
 pub use profile::{FlashSpec, Platform, Profile, Quirk, SecbootQuery, builtin, find};
+pub use storage::FlashStore;
 pub use sysfs::{SysfsTree, TreeDevice, TreePort};
 
 /// How to run a simulated module.
@@ -110,8 +116,9 @@ impl Drop for SimHandle {
 }
 
 /// Starts `profile` on a thread. Pseudo-terminals, `--state` and `--root` are set up before this
-/// returns, so the port can be opened at once. A fault the simulator does not act on yet
-/// (`nak-at`, `flash-id`) is refused with [`SimError::NotSimulated`].
+/// returns, so the port can be opened at once. A fault the simulator does not act on for the
+/// profile's platform (`nak-at`, `flash-id` outside Qualcomm) is refused with
+/// [`SimError::NotSimulated`].
 pub fn spawn(profile: Profile, options: SimOptions) -> Result<SimHandle, SimError> {
     let server = server::Server::new(profile, &options)?;
     let port = server.port_path();

@@ -19,11 +19,13 @@ use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 
 use super::SimOptions;
 use super::at_mode::{AtEvent, AtMachine};
-use super::download::{DiagListener, DownloadContext, DownloadMode, for_profile};
+use super::download::{DownloadContext, DownloadMode, DownloadStep, for_profile};
 use super::error::SimError;
 use super::fault::Faults;
-use super::flash::FlashStore;
+use super::firmware::{self, Boot, SimFirmware};
 use super::profile::{Platform, Profile};
+use super::qualcomm::DiagPort;
+use super::storage::FlashStore;
 use super::sysfs::{SysfsTree, TreeDevice, TreePort};
 use crate::device::{Mode, Role, UsbId, UsbTable};
 
@@ -59,8 +61,8 @@ fn open_pty() -> Result<Pty, SimError> {
 enum Handler {
     /// AT in normal mode (the AT port; the modem port, which also takes AT).
     At(AtMachine),
-    /// The DIAG port in normal mode.
-    Diag(DiagListener),
+    /// The DIAG port in normal mode (Qualcomm).
+    Diag(DiagPort),
     /// A port that answers nothing (NMEA in the simulator; every other port in download mode).
     Silent,
     /// The download mode, on the port it re-enumerated with.
@@ -83,9 +85,11 @@ impl SimPort {
     }
 }
 
-/// A running simulated module.
 /// How many tty numbers each hub port's module takes (`--usb-port 2` starts at ttyUSB8).
 const TTYS_PER_USB_PORT: usize = 8;
+
+/// How long a due reset waits for the answers still queued to be read.
+const RESET_GRACE: Duration = Duration::from_secs(2);
 
 pub(crate) struct Server {
     profile: Arc<Profile>,
@@ -97,6 +101,11 @@ pub(crate) struct Server {
     usb_port: u8,
     tree: Option<SysfsTree>,
     flash: FlashStore,
+    /// What the flash holds and boots into.
+    firmware: Box<dyn SimFirmware>,
+    /// A reset that is due (a programmer's `<power>` with a delay), and whether it goes back to
+    /// download mode whatever the flash holds.
+    reset_at: Option<(Instant, bool)>,
     boot_at: Option<Instant>,
     sent: u64,
     dropped: bool,
@@ -107,15 +116,30 @@ pub(crate) struct Server {
 impl Server {
     /// Creates the pseudo-terminals, the flash store and the `--root` tree.
     pub(crate) fn new(profile: Profile, options: &SimOptions) -> Result<Server, SimError> {
-        if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated()) {
+        if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated(profile.platform)) {
             return Err(SimError::NotSimulated { spec: fault.to_string() });
         }
         let faults = Faults::from_list(&options.faults);
-        let profile = Arc::new(profile);
-        let flash = match &options.state {
+        let mut profile = profile;
+        let mut flash = match &options.state {
             Some(dir) => FlashStore::open_state(dir, profile.flash.size)?,
             None => FlashStore::in_memory(profile.flash.size),
         };
+        let firmware = firmware::for_platform(profile.platform);
+        if flash.is_fresh() {
+            let what = flash.path().map_or_else(|| PathBuf::from("flash"), PathBuf::from);
+            firmware
+                .preload(&profile, &mut flash)
+                .map_err(|e| SimError::files(what, format!("installing firmware: {e}")))?;
+        }
+        // Power-on: the module boots from what its flash holds.
+        let boot = firmware.boot(&profile, &flash);
+        if let Boot::Normal { revision } = &boot
+            && *revision != profile.revision
+        {
+            profile.set_revision(revision);
+        }
+        let profile = Arc::new(profile);
         let mut ports = Vec::new();
         for &(_, role) in &profile.interfaces {
             ports.push(SimPort {
@@ -135,6 +159,8 @@ impl Server {
             usb_port: options.usb_port.max(1),
             tree: None,
             flash,
+            firmware,
+            reset_at: None,
             boot_at: None,
             sent: 0,
             dropped: false,
@@ -144,6 +170,9 @@ impl Server {
         };
         server.boot_at = Some(Instant::now() + server.faults.boot);
         server.write_tree(Mode::At)?;
+        if let Boot::Download { .. } = boot {
+            server.enter_download();
+        }
         Ok(server)
     }
 
@@ -226,6 +255,13 @@ impl Server {
             }
             self.wait_for_input();
             let now = Instant::now();
+            if let Some((due, to_download)) = self.reset_at
+                && now >= due
+                && (self.ports.iter().all(|p| p.out.is_empty()) || now >= due + RESET_GRACE)
+            {
+                self.reset_at = None;
+                self.reset_module(to_download);
+            }
             if self.boot_at.is_some_and(|t| now >= t) {
                 self.boot_at = None;
                 self.boot(now);
@@ -258,7 +294,13 @@ impl Server {
     fn wait_for_input(&self) {
         let mut fds: Vec<PollFd<'_>> =
             self.ports.iter().map(|p| PollFd::new(p.pty.master.as_fd(), PollFlags::POLLIN)).collect();
-        let due = self.ports.iter().filter_map(|p| p.out.front().map(|(t, _)| *t)).chain(self.boot_at).min();
+        let due = self
+            .ports
+            .iter()
+            .filter_map(|p| p.out.front().map(|(t, _)| *t))
+            .chain(self.boot_at)
+            .chain(self.reset_at.map(|(t, _)| t))
+            .min();
         let mut wait = Duration::from_millis(20);
         if let Some(t) = due {
             wait = wait.min(t.saturating_duration_since(Instant::now()));
@@ -289,7 +331,7 @@ impl Server {
         }
         let slow = now + self.faults.slow;
         let mut enter_download = false;
-        let mut reset = false;
+        let mut reset: Option<DownloadStep> = None;
         match &mut self.ports[i].handler {
             Handler::At(_) if self.faults.flood => {
                 // Endless output instead of answers, once the first command arrives.
@@ -311,11 +353,12 @@ impl Server {
                     }
                 }
             }
-            Handler::Diag(listener) => {
-                if let Some(echo) = listener.feed(input) {
-                    self.ports[i].send_at(now, echo);
-                    enter_download = true;
+            Handler::Diag(port) => {
+                let reply = port.feed(input, &self.profile);
+                if !reply.output.is_empty() {
+                    self.ports[i].send_at(slow, reply.output);
                 }
+                enter_download = reply.enter_download;
             }
             Handler::Silent => {}
             Handler::Download(mode) => {
@@ -325,11 +368,16 @@ impl Server {
                     flash_id: self.faults.flash_id.as_ref().or(self.profile.flash_id.as_ref()),
                     faults: &self.faults,
                 };
-                let step = mode.feed(input, &mut ctx);
+                let mut step = mode.feed(input, &mut ctx);
                 if !step.output.is_empty() {
-                    self.ports[i].send_at(slow, step.output);
+                    self.ports[i].send_at(slow, std::mem::take(&mut step.output));
                 }
-                reset = step.reset;
+                if let Some((pause, bytes)) = step.later.take() {
+                    self.ports[i].send_at(slow + pause, bytes);
+                }
+                if step.reset {
+                    reset = Some(step);
+                }
             }
         }
         if enter_download {
@@ -340,8 +388,39 @@ impl Server {
                 return;
             }
             self.enter_download();
-        } else if reset {
-            self.enter_normal();
+        } else if let Some(step) = reset {
+            self.schedule_reset(step.reset_delay, step.reset_to_download);
+        }
+    }
+
+    /// A programmer asked for a reset: the module resets `delay` later, once its answer has gone
+    /// out (`drop-at` may cut the link in it).
+    fn schedule_reset(&mut self, delay: Duration, to_download: bool) {
+        self.reset_at = Some((Instant::now() + self.faults.slow + delay, to_download));
+    }
+
+    /// The module resets and boots from its flash: normal mode, reporting the revision the
+    /// flash holds, when the boot loader is intact; its download mode when it is not (or when
+    /// `to_download`). This is the one reset path of the simulator.
+    pub(crate) fn reset_module(&mut self, to_download: bool) {
+        if self.dropped || self.ports.is_empty() {
+            return;
+        }
+        let boot = if to_download {
+            Boot::Download { reason: "reset to download mode".into() }
+        } else {
+            self.firmware.boot(&self.profile, &self.flash)
+        };
+        match boot {
+            Boot::Normal { revision } => {
+                if revision != self.profile.revision {
+                    let mut profile = (*self.profile).clone();
+                    profile.set_revision(&revision);
+                    self.profile = Arc::new(profile);
+                }
+                self.enter_normal();
+            }
+            Boot::Download { .. } => self.enter_download(),
         }
     }
 
@@ -352,6 +431,8 @@ impl Server {
         if self.dropped || self.ports.get(self.primary).is_none() {
             return;
         }
+        self.boot_at = None;
+        self.reset_at = None;
         let mut mode = for_profile(&self.profile);
         let mut ctx = DownloadContext {
             profile: &self.profile,
@@ -477,7 +558,7 @@ fn normal_handler(profile: &Arc<Profile>, role: Role) -> Handler {
     match role {
         Role::At => Handler::At(AtMachine::new(Arc::clone(profile), true)),
         Role::Modem => Handler::At(AtMachine::new(Arc::clone(profile), false)),
-        Role::Diag if profile.platform == Platform::Qualcomm => Handler::Diag(DiagListener::default()),
+        Role::Diag if profile.platform == Platform::Qualcomm => Handler::Diag(DiagPort::default()),
         _ => Handler::Silent,
     }
 }

@@ -12,3 +12,5 @@ pub mod wire;
 pub use error::QualcommError;
 pub mod firehose;
 pub mod nand_order;
+#[cfg(test)]
+mod tests;

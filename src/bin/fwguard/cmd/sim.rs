@@ -42,8 +42,9 @@ pub struct Args {
     /// sharing one --root its own.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16), requires = "root")]
     pub usb_port: u8,
-    /// Inject a fault: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES. Repeatable.
-    /// (nak-at=N and flash-id=HEX come with the download protocols; until then they are refused.)
+    /// Inject a fault: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES; on Qualcomm modules
+    /// also nak-at=N (the N-th Firehose command is NAKed) and flash-id=HEX (another NAND id in
+    /// getstorageinfo). Repeatable.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
 }

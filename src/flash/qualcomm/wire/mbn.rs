@@ -342,6 +342,13 @@ impl Mbn {
         Ok(())
     }
 
+    /// Checks only the first program header's bytes (the ELF and program headers) against
+    /// their hash.
+    pub fn verify_headers(&self, image: &[u8]) -> Result<(), MbnError> {
+        let first = Mbn { phdrs: self.phdrs.iter().take(1).copied().collect(), ..self.clone() };
+        first.verify(image)
+    }
+
     /// The segments a boot ROM loads.
     pub fn loaded(&self) -> impl Iterator<Item = &ProgramHeader> {
         self.phdrs.iter().filter(|p| p.is_loaded())

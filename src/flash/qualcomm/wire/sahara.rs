@@ -304,10 +304,16 @@ impl Status {
     pub const INVALID_PDHR_SIZE: Status = Status(0x0F);
     /// 0x12: a segment would load outside the memory this chip loads images into.
     pub const INVALID_DEST_ADDR: Status = Status(0x12);
+    /// 0x13: the image's sizes do not fit (a segment beyond what the target loads).
+    pub const INVALID_IMG_HDR_DATA_SIZE: Status = Status(0x13);
     /// 0x14: not an ELF image for this chip.
     pub const INVALID_ELF_HDR: Status = Status(0x14);
+    /// 0x15: the host reported an error (HELLO_RESP with a status other than 0).
+    pub const UNKNOWN_HOST_ERROR: Status = Status(0x15);
     /// 0x18: the host asked for a mode the target does not offer.
     pub const INVALID_HOST_MODE: Status = Status(0x18);
+    /// 0x1B: the target has no memory debug (crash dump) mode now.
+    pub const MEMORY_DEBUG_NOT_SUPPORTED: Status = Status(0x1B);
     /// 0x1C: SWITCH_MODE to a mode that cannot be switched to.
     pub const INVALID_MODE_SWITCH: Status = Status(0x1C);
     /// 0x1F: the client command is not supported.
