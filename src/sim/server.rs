@@ -15,7 +15,7 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, poll};
 use nix::pty::{PtyMaster, grantpt, posix_openpt, ptsname_r, unlockpt};
-use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+use nix::sys::termios::{FlushArg, SetArg, cfmakeraw, tcflush, tcgetattr, tcsetattr};
 
 use super::SimOptions;
 use super::at_mode::{AtEvent, AtMachine};
@@ -33,7 +33,7 @@ use crate::device::{Mode, Role, UsbId, UsbTable};
 /// simulator holds the slave open too, so the master never sees a hang-up between clients.
 struct Pty {
     master: PtyMaster,
-    _slave: File,
+    slave: File,
     path: PathBuf,
 }
 
@@ -54,7 +54,7 @@ fn open_pty() -> Result<Pty, SimError> {
     let mut t = tcgetattr(&slave).map_err(|e| fail("tcgetattr", e))?;
     cfmakeraw(&mut t);
     tcsetattr(&slave, SetArg::TCSANOW, &t).map_err(|e| fail("tcsetattr", e))?;
-    Ok(Pty { master, _slave: slave, path: PathBuf::from(name) })
+    Ok(Pty { master, slave, path: PathBuf::from(name) })
 }
 
 /// What serves one port.
@@ -88,8 +88,11 @@ impl SimPort {
 /// How many tty numbers each hub port's module takes (`--usb-port 2` starts at ttyUSB8).
 const TTYS_PER_USB_PORT: usize = 8;
 
-/// How long a due reset waits for the answers still queued to be read.
+/// How long a due reset waits at most for the answers still queued to go out.
 const RESET_GRACE: Duration = Duration::from_secs(2);
+/// How long the module lets the host read its last answer before it resets (a real target
+/// resets after its USB transfer completed; a pseudo-terminal does not tell when it was read).
+const RESET_SETTLE: Duration = Duration::from_millis(200);
 
 pub(crate) struct Server {
     profile: Arc<Profile>,
@@ -100,12 +103,14 @@ pub(crate) struct Server {
     /// The hub port the module is plugged into (bus id `1-N`).
     usb_port: u8,
     tree: Option<SysfsTree>,
+    /// The mode the module is enumerated in.
+    usb_mode: Mode,
     flash: FlashStore,
     /// What the flash holds and boots into.
     firmware: Box<dyn SimFirmware>,
-    /// A reset that is due (a programmer's `<power>` with a delay), and whether it goes back to
-    /// download mode whatever the flash holds.
-    reset_at: Option<(Instant, bool)>,
+    /// A reset that is due (a programmer's `<power>` with a delay): when, whether it goes back to
+    /// download mode whatever the flash holds, and the latest it may wait for output to drain.
+    reset_at: Option<(Instant, bool, Instant)>,
     boot_at: Option<Instant>,
     sent: u64,
     dropped: bool,
@@ -158,6 +163,7 @@ impl Server {
             root: options.root.clone(),
             usb_port: options.usb_port.max(1),
             tree: None,
+            usb_mode: Mode::At,
             flash,
             firmware,
             reset_at: None,
@@ -176,10 +182,12 @@ impl Server {
         Ok(server)
     }
 
-    /// The path to print: the `--root` device node of the AT port, else its pseudo-terminal.
+    /// The path to print: the `--root` device node of the AT port (of the download port, when
+    /// the module came up in its download mode), else its pseudo-terminal.
     pub(crate) fn port_path(&self) -> PathBuf {
         let pty = &self.ports[self.primary].pty.path;
         match &self.tree {
+            Some(tree) if self.usb_mode.is_download() => tree.dev_path(&self.tty_names(self.usb_mode)[0]),
             Some(tree) => tree.dev_path(&self.tty_names(Mode::At)[self.primary]),
             None => pty.clone(),
         }
@@ -201,6 +209,7 @@ impl Server {
 
     /// (Re)writes the `--root` tree for the module in `mode`.
     fn write_tree(&mut self, mode: Mode) -> Result<(), SimError> {
+        self.usb_mode = mode;
         let Some(root) = self.root.clone() else {
             return Ok(());
         };
@@ -255,12 +264,15 @@ impl Server {
             }
             self.wait_for_input();
             let now = Instant::now();
-            if let Some((due, to_download)) = self.reset_at
+            if let Some((due, to_download, latest)) = self.reset_at
                 && now >= due
-                && (self.ports.iter().all(|p| p.out.is_empty()) || now >= due + RESET_GRACE)
             {
-                self.reset_at = None;
-                self.reset_module(to_download);
+                if self.ports.iter().any(|p| !p.out.is_empty()) && now < latest {
+                    self.reset_at = Some((now + RESET_SETTLE, to_download, latest));
+                } else {
+                    self.reset_at = None;
+                    self.reset_module(to_download);
+                }
             }
             if self.boot_at.is_some_and(|t| now >= t) {
                 self.boot_at = None;
@@ -299,7 +311,7 @@ impl Server {
             .iter()
             .filter_map(|p| p.out.front().map(|(t, _)| *t))
             .chain(self.boot_at)
-            .chain(self.reset_at.map(|(t, _)| t))
+            .chain(self.reset_at.map(|(t, _, _)| t))
             .min();
         let mut wait = Duration::from_millis(20);
         if let Some(t) = due {
@@ -396,7 +408,16 @@ impl Server {
     /// A programmer asked for a reset: the module resets `delay` later, once its answer has gone
     /// out (`drop-at` may cut the link in it).
     fn schedule_reset(&mut self, delay: Duration, to_download: bool) {
-        self.reset_at = Some((Instant::now() + self.faults.slow + delay, to_download));
+        let due = Instant::now() + self.faults.slow + delay + RESET_SETTLE;
+        self.reset_at = Some((due, to_download, due + RESET_GRACE));
+    }
+
+    /// The module left the bus: what its primary port had sent but the host had not read is
+    /// gone (a new USB device starts with nothing queued).
+    fn discard_unread(&self) {
+        if let Some(port) = self.ports.get(self.primary) {
+            let _ = tcflush(&port.pty.slave, FlushArg::TCIFLUSH);
+        }
     }
 
     /// The module resets and boots from its flash: normal mode, reporting the revision the
@@ -433,6 +454,7 @@ impl Server {
         }
         self.boot_at = None;
         self.reset_at = None;
+        self.discard_unread();
         let mut mode = for_profile(&self.profile);
         let mut ctx = DownloadContext {
             profile: &self.profile,
@@ -464,6 +486,7 @@ impl Server {
         if self.dropped || self.ports.is_empty() {
             return;
         }
+        self.discard_unread();
         for (k, port) in self.ports.iter_mut().enumerate() {
             port.out.clear();
             port.role = self.profile.interfaces.get(k).map(|(_, r)| *r).unwrap_or(Role::Unknown);

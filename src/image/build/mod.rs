@@ -1,7 +1,8 @@
 //! Fixture builders: real-format packages made from code, for tests, benchmarks, the simulator
 //! and flashing tests: Qualcomm ([`qualcomm`], folder, zip, 7z), ASR ([`asr`]), QuecPython
 //! ([`quecpython`]), Unisoc PAC ([`pac`]) and Eigencomm ([`binpkg`]) packages with good and
-//! damaged variants; [`zip`] writes zips, hostile ones included.
+//! damaged variants; [`programmer`] builds boot images (Firehose programmers, NAND boot
+//! loaders); [`zip`] writes zips, hostile ones included.
 //!
 //! Large files are generated while they are written ([`Content::Filler`]), so a 256 MB fixture
 //! never sits in memory.
@@ -31,6 +32,16 @@ pub enum Content {
         /// Seed; the same seed gives the same bytes.
         seed: u64,
     },
+    /// `stamp` (e.g. a revision in plain text, as real modem images carry it), then filler up to
+    /// `len` bytes in all.
+    Stamped {
+        /// The bytes at the start.
+        stamp: Vec<u8>,
+        /// Length in bytes (at least the stamp's).
+        len: u64,
+        /// The filler's seed.
+        seed: u64,
+    },
 }
 
 impl Content {
@@ -44,6 +55,7 @@ impl Content {
         match self {
             Content::Bytes(b) => b.len() as u64,
             Content::Filler { len, .. } => *len,
+            Content::Stamped { stamp, len, .. } => (*len).max(stamp.len() as u64),
         }
     }
 
@@ -58,6 +70,12 @@ impl Content {
             Content::Bytes(b) => Box::new(b.as_slice()),
             Content::Filler { len, seed } => {
                 Box::new(Filler { left: *len, state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 })
+            }
+            Content::Stamped { stamp, len, seed } => {
+                let rest = len.saturating_sub(stamp.len() as u64);
+                Box::new(
+                    stamp.as_slice().chain(Filler { left: rest, state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 }),
+                )
             }
         }
     }

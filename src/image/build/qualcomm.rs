@@ -1,6 +1,9 @@
 //! Quectel Qualcomm packages built from code, in the layout of `qualcomm.md` §6.1: the
 //! EC25-E 512 MiB NAND layout of §5, with options for geometry, revision, files, md5.txt and
-//! damaged variants.
+//! damaged variants. The programmer is a real MDM9607 Firehose programmer image, `sbl1.mbn` a
+//! NAND boot loader and `NON-HLOS.ubi` carries the revision in plain text, so the simulated
+//! module accepts, boots and reports what the package installs
+//! ([`super::programmer`]).
 
 use std::fs;
 use std::io::{self, Write};
@@ -9,6 +12,7 @@ use std::path::{Path, PathBuf};
 use sevenz_rust2::{ArchiveEntry, ArchiveWriter, EncoderConfiguration, EncoderMethod};
 
 use super::Content;
+use super::programmer::{self, Target};
 use crate::identity::NandGeometry;
 use crate::image::qualcomm::{md5sum, mibib};
 
@@ -187,11 +191,29 @@ impl QualcommBuilder {
         x
     }
 
+    /// The content of image `name` (seed `seed`): the boot loader is a NAND boot image the
+    /// simulated module boots, the modem image carries the revision in plain text (as real
+    /// `NON-HLOS.ubi` files do), the others are filler.
+    fn image(&self, name: &str, seed: u64) -> Content {
+        match name {
+            "sbl1.mbn" => {
+                let code = self.image_size.saturating_sub(0x4800).max(1024);
+                Content::Bytes(programmer::nand_sbl(Target::MDM9607, code))
+            }
+            "NON-HLOS.ubi" => Content::Stamped {
+                stamp: [&[0u8][..], self.revision.as_bytes(), &[0]].concat(),
+                len: self.image_size,
+                seed,
+            },
+            _ => Content::Filler { len: self.image_size, seed },
+        }
+    }
+
     /// Every file of the package, with paths relative to the storage root.
     pub fn files(&self) -> io::Result<Vec<(String, Content)>> {
         let mut files: Vec<(String, Content)> = Vec::new();
         for (i, name) in self.image_names().iter().enumerate() {
-            files.push((format!("update/{name}"), Content::Filler { len: self.image_size, seed: 100 + i as u64 }));
+            files.push((format!("update/{name}"), self.image(name, 100 + i as u64)));
         }
         for (i, name) in LOADERS.iter().enumerate() {
             files.push((format!("update/{name}"), Content::Filler { len: 2048, seed: 200 + i as u64 }));
@@ -202,7 +224,7 @@ impl QualcommBuilder {
         files.push(("update/partition_nand.xml".into(), Content::text(&self.partition_nand())));
         let fh = "update/firehose";
         if let Some(p) = &self.programmer {
-            files.push((format!("{fh}/{p}"), Content::Filler { len: 64 << 10, seed: 400 }));
+            files.push((format!("{fh}/{p}"), Content::Bytes(programmer::programmer(Target::MDM9607, 64 << 10))));
         }
         files.push((format!("{fh}/{}", self.rawprogram_name()), Content::text(&self.rawprogram())));
         files.push((
