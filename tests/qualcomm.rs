@@ -168,3 +168,68 @@ fn an_erased_boot_loader_comes_back_in_edl_also_after_a_power_cycle() {
     drop(transport);
     sim.finish();
 }
+
+/// Every Qualcomm fuzz seed (fuzz/seeds/qc_*/*) through the parsers its target exercises, on
+/// stable, host and device side.
+#[test]
+fn fuzz_seeds_never_panic_in_the_qualcomm_parsers() {
+    use fwguard::flash::qualcomm::firehose::StorageInfo;
+    use fwguard::flash::qualcomm::sahara::trim_pk_hash;
+    use fwguard::flash::qualcomm::wire::diag::BuildId;
+    use fwguard::flash::qualcomm::wire::firehose::{Message, Splitter, parse_message};
+    use fwguard::flash::qualcomm::wire::hdlc::{Decoder, Frame};
+    use fwguard::flash::qualcomm::wire::mbn::Mbn;
+    use fwguard::flash::qualcomm::wire::patch::parse_patches;
+    use fwguard::flash::qualcomm::wire::sahara::Packet;
+    use fwguard::sim::Faults;
+    use fwguard::sim::qualcomm::firehose::FirehoseTarget;
+    use fwguard::sim::qualcomm::firmware::Geometry;
+    use fwguard::sim::qualcomm::nand::Nand;
+    use fwguard::sim::qualcomm::sahara::SaharaTarget;
+    use fwguard::sim::qualcomm::{DiagPort, chip, identity};
+
+    let profile = fwguard::sim::find("ec25-e").unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let mut n = 0;
+    for dir in
+        std::fs::read_dir(&root).unwrap().flatten().filter(|d| d.file_name().to_string_lossy().starts_with("qc_"))
+    {
+        for file in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            let data = std::fs::read(file.path()).unwrap();
+            let mut d = Decoder::default();
+            for f in d.feed(&data) {
+                if let Frame::Good(p) = f {
+                    let _ = BuildId::decode(&p);
+                }
+            }
+            let _ = DiagPort::default().feed(&data, &profile);
+            let _ = (Packet::decode(&data), trim_pk_hash(&data));
+            let mut rom = SaharaTarget::new(chip::MDM9607, identity(&profile));
+            rom.hello();
+            for piece in data.chunks(23) {
+                rom.feed(piece);
+            }
+            let mut s = Splitter::new(4096);
+            s.push(&data);
+            let mut logs = Vec::new();
+            while let Some(Ok(m)) = s.next_message() {
+                if let Ok(Message::Log(t)) = parse_message(&m) {
+                    logs.push(t);
+                }
+            }
+            let _ = StorageInfo::from_log(logs.iter().map(String::as_str)).map(|i| i.nand_id());
+            let _ = parse_patches(&String::from_utf8_lossy(&data));
+            let geometry = Geometry { page: 2048, pages_per_block: 64, pages: 64 * 16 };
+            let mut flash = FlashStore::in_memory(geometry.page * geometry.pages);
+            let mut programmer = FirehoseTarget::new(chip::MDM9607, Nand { geometry }, None, 1);
+            for piece in data.chunks(97) {
+                programmer.feed(piece, &mut flash, &Faults::default());
+            }
+            if let Ok(m) = Mbn::parse(&data) {
+                let _ = m.verify(&data);
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 20, "{n} seeds");
+}

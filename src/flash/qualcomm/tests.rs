@@ -325,3 +325,67 @@ fn a_silent_diag_port_times_out_naming_the_wait() {
     assert!(err.to_string().contains("waiting for the echo of the download switch"), "{err}");
     drop(module);
 }
+
+mod robustness {
+    use proptest::prelude::*;
+
+    use super::super::firehose::StorageInfo;
+    use super::super::wire::firehose::{Message, Splitter, parse_message};
+    use super::super::wire::hdlc::Decoder;
+    use super::super::wire::mbn::Mbn;
+    use super::super::wire::patch::parse_patches;
+    use super::super::wire::sahara::Packet;
+    use crate::sim::qualcomm::firehose::FirehoseTarget;
+    use crate::sim::qualcomm::firmware::Geometry;
+    use crate::sim::qualcomm::nand::Nand;
+    use crate::sim::qualcomm::sahara::SaharaTarget;
+    use crate::sim::qualcomm::{DiagPort, chip, identity};
+    use crate::sim::{Faults, FlashStore, find};
+
+    /// Bytes that look like the protocols often enough to go deep: protocol fragments mixed
+    /// with noise.
+    fn wire() -> impl Strategy<Value = Vec<u8>> {
+        let fragments = prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..64),
+            Just(b"<?xml version=\"1.0\" ?><data><program SECTOR_SIZE_IN_BYTES=\"2048\" num_partition_sectors=\"2\" start_sector=\"0\"/></data>".to_vec()),
+            Just(b"<data><erase SECTOR_SIZE_IN_BYTES=\"2048\" num_partition_sectors=\"64\" start_sector=\"64\"/></data>".to_vec()),
+            Just(b"<data><patch SECTOR_SIZE_IN_BYTES=\"2048\" byte_offset=\"2047\" filename=\"DISK\" size_in_bytes=\"8\" start_sector=\"NUM_DISK_SECTORS-1.\" value=\"CRC32(0,99999999)\"/></data>".to_vec()),
+            Just(Packet::HelloResp { version: 2, compatible: 1, status: super::Status::SUCCESS, mode: crate::flash::qualcomm::wire::sahara::Mode(0) }.encode()),
+            Just(Packet::Execute { command: crate::flash::qualcomm::wire::sahara::ClientCommand(3) }.encode()),
+            Just(vec![0x7E, 0x7C, 0x93, 0x49, 0x7E]),
+        ];
+        proptest::collection::vec(fragments, 0..8).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn no_parser_on_either_side_panics(data in wire()) {
+            let profile = find("ec25-e").unwrap();
+            let _ = Decoder::default().feed(&data);
+            let _ = DiagPort::default().feed(&data, &profile);
+            let _ = Packet::decode(&data);
+            let mut rom = SaharaTarget::new(chip::MDM9607, identity(&profile));
+            rom.hello();
+            for piece in data.chunks(13) {
+                rom.feed(piece);
+            }
+            let mut s = Splitter::new(4096);
+            s.push(&data);
+            while let Some(Ok(m)) = s.next_message() {
+                if let Ok(Message::Log(t)) = parse_message(&m) {
+                    let _ = StorageInfo::from_log([t.as_str()]);
+                }
+            }
+            let _ = parse_patches(&String::from_utf8_lossy(&data));
+            let _ = Mbn::parse(&data).map(|m| m.verify(&data));
+            let geometry = Geometry { page: 2048, pages_per_block: 64, pages: 64 * 8 };
+            let mut flash = FlashStore::in_memory(geometry.page * geometry.pages);
+            let mut programmer = FirehoseTarget::new(chip::MDM9607, Nand { geometry }, None, 1);
+            for piece in data.chunks(31) {
+                programmer.feed(piece, &mut flash, &Faults::default());
+            }
+        }
+    }
+}
