@@ -336,4 +336,46 @@ mod tests {
         drop((at, diag));
         assert_dropped_cleanly(sim, dir.path());
     }
+
+    #[test]
+    fn drop_inside_the_sahara_hello_stops_the_upload() {
+        use crate::device::{SerialTransport, Transport};
+        use crate::flash::qualcomm::link::Link;
+        use crate::flash::qualcomm::sahara::{SaharaOptions, SaharaSession};
+        let profile = find("ec25-e").unwrap();
+        let boot = AtMachine::new(Arc::new(profile.clone()), true).boot_output();
+        // The boot output, the DIAG echo (7 bytes), then 20 bytes of the 48-byte HELLO.
+        let drop_at = (boot.len() + 7 + 20) as u64;
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SimOptions {
+            root: Some(dir.path().to_path_buf()),
+            faults: vec![Fault::DropAt(drop_at)],
+            ..SimOptions::default()
+        };
+        let sim = spawn(profile, opts).unwrap();
+        let mut at = SerialTransport::open(sim.port(), 115_200).unwrap();
+        assert_eq!(read_exactly(&mut at, boot.len()), boot);
+        let mut diag = SerialTransport::open(&dir.path().join("dev/ttyUSB0"), 115_200).unwrap();
+        diag.send(&DIAG_DOWNLOAD_SWITCH_BYTES).unwrap();
+        assert_eq!(read_exactly(&mut diag, 7), DIAG_DOWNLOAD_SWITCH_BYTES);
+        drop((at, diag));
+        // The EDL port is the AT port's pseudo-terminal: open it there, before the tree is gone.
+        let mut edl = SerialTransport::open(sim.pty(), 115_200).unwrap();
+        let mut link = Link::new(&mut edl);
+        let options = SaharaOptions { hello_timeout: Duration::from_secs(2), nudge: false, ..SaharaOptions::default() };
+        let err = SaharaSession::connect(&mut link, options).err().expect("the link went away inside HELLO");
+        assert!(
+            matches!(
+                err,
+                crate::flash::qualcomm::QualcommError::Io { .. }
+                    | crate::flash::qualcomm::QualcommError::Timeout { .. }
+            ),
+            "{err}"
+        );
+        drop(link);
+        drop(edl);
+        assert_dropped_cleanly(sim, dir.path());
+    }
+
+    const DIAG_DOWNLOAD_SWITCH_BYTES: [u8; 7] = download::DIAG_DOWNLOAD_SWITCH;
 }
