@@ -18,6 +18,7 @@ const SLICE: Duration = Duration::from_millis(200);
 pub struct Link<'t> {
     transport: &'t mut dyn Transport,
     pending: Vec<u8>,
+    buf: Box<[u8]>,
     /// Bytes sent and received, for the session's report.
     sent: u64,
     received: u64,
@@ -26,7 +27,7 @@ pub struct Link<'t> {
 impl<'t> Link<'t> {
     /// A link over `transport`.
     pub fn new(transport: &'t mut dyn Transport) -> Link<'t> {
-        Link { transport, pending: Vec::new(), sent: 0, received: 0 }
+        Link { transport, pending: Vec::new(), buf: vec![0u8; READ_CHUNK].into_boxed_slice(), sent: 0, received: 0 }
     }
 
     /// Bytes sent so far.
@@ -69,9 +70,8 @@ impl<'t> Link<'t> {
     /// Reads what arrives within `wait` into the buffer; returns how many bytes came (0 when
     /// nothing did).
     pub fn fill(&mut self, wait: Duration, doing: &str) -> Result<usize, QualcommError> {
-        let mut buf = vec![0u8; READ_CHUNK];
-        let n = self.transport.read_within(&mut buf, wait).map_err(|e| QualcommError::io(doing, e))?;
-        self.pending.extend_from_slice(&buf[..n]);
+        let n = self.transport.read_within(&mut self.buf, wait).map_err(|e| QualcommError::io(doing, e))?;
+        self.pending.extend_from_slice(&self.buf[..n]);
         self.received += n as u64;
         Ok(n)
     }
