@@ -353,15 +353,15 @@ mod tests {
             ..SimOptions::default()
         };
         let sim = spawn(profile, opts).unwrap();
+        // The EDL port is the AT port's pseudo-terminal: held open from the start, since the link
+        // goes away as soon as the module has sent 20 bytes of its HELLO.
         let mut at = SerialTransport::open(sim.port(), 115_200).unwrap();
         assert_eq!(read_exactly(&mut at, boot.len()), boot);
         let mut diag = SerialTransport::open(&dir.path().join("dev/ttyUSB0"), 115_200).unwrap();
         diag.send(&DIAG_DOWNLOAD_SWITCH_BYTES).unwrap();
         assert_eq!(read_exactly(&mut diag, 7), DIAG_DOWNLOAD_SWITCH_BYTES);
-        drop((at, diag));
-        // The EDL port is the AT port's pseudo-terminal: open it there, before the tree is gone.
-        let mut edl = SerialTransport::open(sim.pty(), 115_200).unwrap();
-        let mut link = Link::new(&mut edl);
+        drop(diag);
+        let mut link = Link::new(&mut at);
         let options = SaharaOptions { hello_timeout: Duration::from_secs(2), nudge: false, ..SaharaOptions::default() };
         let err = SaharaSession::connect(&mut link, options).err().expect("the link went away inside HELLO");
         assert!(
@@ -373,7 +373,7 @@ mod tests {
             "{err}"
         );
         drop(link);
-        drop(edl);
+        drop(at);
         assert_dropped_cleanly(sim, dir.path());
     }
 
