@@ -81,7 +81,7 @@ fn program_throughput(c: &mut Criterion) {
     let entry = edl::enter_edl(&paths, table, &module, DiagOptions::default(), Duration::from_secs(10)).expect("EDL");
     let mut port = SerialTransport::open(&entry.edl.port.path, 115_200).expect("EDL port");
     let mut link = Link::new(&mut port);
-    let sahara = SaharaSession::connect(&mut link, SaharaOptions::default()).expect("HELLO");
+    let mut sahara = SaharaSession::connect(&mut link, SaharaOptions::default()).expect("HELLO");
     sahara.upload(&programmer(Target::MDM9607, 64 << 10), &mut |_, _| {}).expect("upload");
     drop(FirehoseSession::connect(&mut link, options()).expect("configure"));
 

@@ -143,7 +143,7 @@ fn an_erased_boot_loader_comes_back_in_edl_also_after_a_power_cycle() {
     {
         let mut transport = SerialTransport::open(&entry.edl.port.path, 115_200).unwrap();
         let mut link = Link::new(&mut transport);
-        let sahara = SaharaSession::connect(&mut link, SaharaOptions::default()).unwrap();
+        let mut sahara = SaharaSession::connect(&mut link, SaharaOptions::default()).unwrap();
         let programmer = fwguard::image::build::programmer::programmer(
             fwguard::image::build::programmer::Target::MDM9607,
             16 * 1024,

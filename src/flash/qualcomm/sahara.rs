@@ -263,8 +263,9 @@ impl<'l, 't> SaharaSession<'l, 't> {
 
     /// Uploads `image` (the programmer) in image-transfer mode, serving every READ_DATA and
     /// READ_DATA_64 until END_IMAGE_TX, then DONE. `progress` gets the bytes served so far and
-    /// the image's length. On success the programmer runs and the link carries Firehose.
-    pub fn upload(mut self, image: &[u8], progress: &mut dyn FnMut(u64, u64)) -> Result<Upload, QualcommError> {
+    /// the image's length. On success the programmer runs and the link carries Firehose: drop
+    /// this session (after taking its [`log`](Self::log)) and open a `FirehoseSession`.
+    pub fn upload(&mut self, image: &[u8], progress: &mut dyn FnMut(u64, u64)) -> Result<Upload, QualcommError> {
         ElfHeader::parse(image).map_err(QualcommError::Programmer)?;
         self.hello_resp(Mode::IMAGE_TX_PENDING)?;
         let total = image.len() as u64;

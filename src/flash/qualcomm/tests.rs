@@ -33,7 +33,7 @@ fn prog() -> Vec<u8> {
 
 /// Uploads the programmer and opens Firehose on `module`.
 fn firehose<'l, 't>(link: &'l mut Link<'t>) -> FirehoseSession<'l, 't> {
-    let sahara = SaharaSession::connect(link, quick_sahara()).unwrap();
+    let mut sahara = SaharaSession::connect(link, quick_sahara()).unwrap();
     sahara.upload(&prog(), &mut |_, _| {}).unwrap();
     FirehoseSession::connect(link, quick_firehose()).unwrap()
 }
@@ -93,7 +93,7 @@ fn the_boot_rom_refuses_programmers_for_other_chips_by_status() {
     for (image, want) in cases {
         let mut module = Loopback::for_profile(find("ec25-e").unwrap()).unwrap();
         let mut link = Link::new(&mut module);
-        let sahara = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+        let mut sahara = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
         match sahara.upload(&image, &mut |_, _| {}) {
             Err(e @ QualcommError::SaharaRefused { status, .. }) => {
                 assert_eq!(status, want, "{e}");
@@ -105,7 +105,7 @@ fn the_boot_rom_refuses_programmers_for_other_chips_by_status() {
     // Not an ELF at all: refused here, before anything is sent.
     let mut module = Loopback::for_profile(find("ec25-e").unwrap()).unwrap();
     let mut link = Link::new(&mut module);
-    let sahara = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+    let mut sahara = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
     assert!(matches!(sahara.upload(b"MZ not an ELF", &mut |_, _| {}), Err(QualcommError::Programmer(_))));
 }
 
@@ -115,13 +115,13 @@ fn secure_boot_needs_a_signed_programmer() {
     profile.secure_boot = true;
     let mut module = Loopback::for_profile(profile.clone()).unwrap();
     let mut link = Link::new(&mut module);
-    let s = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+    let mut s = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
     let err = s.upload(&prog(), &mut |_, _| {}).unwrap_err();
     assert!(matches!(err, QualcommError::SaharaRefused { status: Status::IMAGE_AUTH_FAILURE, .. }), "{err}");
     let signed = MbnBuilder::new(Target::MDM9607, 13).signature(256).build();
     let mut module = Loopback::for_profile(profile).unwrap();
     let mut link = Link::new(&mut module);
-    let s = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+    let mut s = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
     s.upload(&signed, &mut |_, _| {}).unwrap();
 }
 
@@ -233,7 +233,7 @@ fn nak_at_is_retried_once_and_then_named() {
 
     let mut module = Loopback::with_faults(profile, &[Fault::NakAt(3)]).unwrap();
     let mut link = Link::new(&mut module);
-    let sahara = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+    let mut sahara = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
     sahara.upload(&prog(), &mut |_, _| {}).unwrap();
     let options = FirehoseOptions { nak_retries: 0, ..quick_firehose() };
     let mut fh = FirehoseSession::connect(&mut link, options).unwrap();

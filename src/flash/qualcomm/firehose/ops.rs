@@ -282,8 +282,8 @@ impl FirehoseSession<'_, '_> {
     }
 
     /// `<power>`: the target ACKs, waits `delay_s` seconds, and resets (or powers off). The link
-    /// goes away; nothing more can be sent.
-    pub fn power(mut self, action: Power, delay_s: u32) -> Result<(), QualcommError> {
+    /// goes away: send nothing more (take the [`log`](Self::log), then drop the session).
+    pub fn power(&mut self, action: Power, delay_s: u32) -> Result<(), QualcommError> {
         self.command_acked(
             "power",
             &[("value", action.value().into()), ("DelayInSeconds", delay_s.to_string())],
