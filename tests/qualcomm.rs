@@ -84,6 +84,8 @@ fn flash_over_pseudo_terminals_found_through_discovery() {
     // Normal mode, found through discovery; DIAG switch; back as 05c6:9008 on the same bus.
     let module = wait_for(&root, Mode::At);
     let table = UsbTable::builtin().unwrap();
+    let not_yet = edl::wait_for_edl(&paths(&root), table, None, Duration::from_millis(300)).unwrap_err();
+    assert!(not_yet.to_string().contains("1-1 2c7c:0125 at [ttyUSB0 ttyUSB1 ttyUSB2 ttyUSB3]"), "{not_yet}");
     let entry = edl::enter_edl(&paths(&root), table, &module, DiagOptions::default(), Duration::from_secs(10)).unwrap();
     assert_eq!(entry.build_id.unwrap().software_revision, "EC25EFAR06A17M4G");
     let EdlPort { module: edl_module, port } = entry.edl;

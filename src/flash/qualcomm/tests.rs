@@ -65,6 +65,23 @@ fn sahara_reads_the_chip_and_uploads_the_programmer() {
 }
 
 #[test]
+fn no_common_sahara_version_is_refused_naming_both() {
+    use super::link::tests::Stingy;
+    use super::wire::sahara::{Mode, Packet};
+    let hello = Packet::Hello { version: 5, compatible: 4, max_command_len: 0x400, mode: Mode(0) }.encode();
+    let mut t = Stingy::new(&hello, 64);
+    let mut link = Link::new(&mut t);
+    let err = SaharaSession::connect(&mut link, quick_sahara()).err().unwrap();
+    assert!(matches!(err, QualcommError::SaharaVersion { device_version: 5, device_compatible: 4, .. }), "{err}");
+    assert!(err.to_string().contains("versions 4 to 5") && err.to_string().contains("1 to 3"), "{err}");
+    // A newer target that still speaks an older version is answered in the newest both speak.
+    let hello = Packet::Hello { version: 5, compatible: 2, max_command_len: 0x400, mode: Mode(0) }.encode();
+    let mut t = Stingy::new(&hello, 64);
+    let mut link = Link::new(&mut t);
+    assert_eq!(SaharaSession::connect(&mut link, quick_sahara()).unwrap().version(), 3);
+}
+
+#[test]
 fn the_boot_rom_refuses_programmers_for_other_chips_by_status() {
     let cases: [(Vec<u8>, Status); 4] = [
         (programmer::programmer(Target::AARCH64_OTHER, 8192), Status::INVALID_ELF_HDR),
