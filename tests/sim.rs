@@ -249,11 +249,12 @@ fn sim_fault_boot_is_waited_for() {
 }
 
 #[test]
-fn sim_download_faults_are_refused_until_simulated() {
-    // nak-at and flash-id act in the download protocols; accepting them now would be a lie.
+fn sim_download_faults_act_on_qualcomm_and_are_refused_elsewhere() {
+    // nak-at and flash-id act in Qualcomm's Firehose; accepting them where no download protocol
+    // is simulated yet would be a lie.
     for fault in ["flash-id=20:41:17", "nak-at=3"] {
         let out = Command::new(assert_cmd::cargo::cargo_bin("fwguard"))
-            .args(["sim", "ec25-e", "--fault", fault])
+            .args(["sim", "ec800m-cn-la", "--fault", fault])
             .stdin(Stdio::null())
             .output()
             .expect("runs");
@@ -261,12 +262,15 @@ fn sim_download_faults_are_refused_until_simulated() {
         assert!(out.stdout.is_empty(), "{fault}: no port is printed");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains(
-                "not simulated yet: the download protocols come with the flashing core; nak-at and flash-id act there"
-            ) && stderr.contains("hint: "),
+            stderr.contains("not simulated yet on this platform: nak-at and flash-id act on Qualcomm's Firehose")
+                && stderr.contains("hint: "),
             "{fault}: {stderr}"
         );
         assert!(stderr.contains(fault.split('=').next().unwrap_or(fault)), "{fault}: {stderr}");
+
+        let sim = Sim::start(&["ec25-e", "--fault", fault]);
+        assert!(sim.port.starts_with("/dev/pts"), "{fault}: {}", sim.port.display());
+        sim.finish();
     }
 }
 

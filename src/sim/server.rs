@@ -399,6 +399,12 @@ impl Server {
             if self.dropped {
                 return;
             }
+            // The answer of AT+QDOWNLOAD=1 is on the port that becomes the download port: it stays
+            // for the host to read. After the DIAG switch, what is left unread there is stale
+            // normal-mode output a real module would take with it.
+            if i != self.primary {
+                self.discard_unread();
+            }
             self.enter_download();
         } else if let Some(step) = reset {
             self.schedule_reset(step.reset_delay, step.reset_to_download);
@@ -441,7 +447,10 @@ impl Server {
                 }
                 self.enter_normal();
             }
-            Boot::Download { .. } => self.enter_download(),
+            Boot::Download { .. } => {
+                self.discard_unread();
+                self.enter_download();
+            }
         }
     }
 
@@ -454,7 +463,6 @@ impl Server {
         }
         self.boot_at = None;
         self.reset_at = None;
-        self.discard_unread();
         let mut mode = for_profile(&self.profile);
         let mut ctx = DownloadContext {
             profile: &self.profile,
