@@ -19,6 +19,7 @@ fn generated_family(n: usize) -> FamilyFile {
         memory: Some(memory.into()),
         nand: None,
         flash_chips: vec!["204117".into(), "C86017".into()],
+        chip_list: Some("vendor".into()),
         source: "generated".into(),
     };
     FamilyFile {
@@ -45,11 +46,14 @@ fn generated_family(n: usize) -> FamilyFile {
             to: format!("{model}CNLAR03Axx"),
             allows: vec!["cross-baseline".into()],
             note: None,
+            floor: None,
+            hazard: None,
             source: "generated".into(),
         }],
         known_bad: vec![],
         anti_rollback: vec![],
         signed: vec![],
+        streams: vec![],
     }
 }
 

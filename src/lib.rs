@@ -8,12 +8,15 @@
 
 #![warn(missing_docs)]
 
+pub mod acquire;
 pub mod db;
 pub mod device;
+pub mod diagnostic;
 pub mod engine;
 pub mod flash;
 pub mod history;
 pub mod identity;
 pub mod image;
+pub mod platform;
 pub mod rules;
 pub mod sim;

@@ -72,8 +72,13 @@ fn a_raised_version_changes_version_and_hash() {
     let home = TempDir::new().unwrap();
     let rules = copy_rules(home.path());
     let text = std::fs::read_to_string(rules.join("database.toml")).unwrap();
-    let raised = text.replacen("version = 1", "version = 2", 1);
-    assert_ne!(text, raised, "database.toml holds `version = 1`");
+    let current: u32 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("version = "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("database.toml holds `version = <n>`");
+    let next = current + 1;
+    let raised = text.replacen(&format!("version = {current}"), &format!("version = {next}"), 1);
     std::fs::write(rules.join("database.toml"), raised).unwrap();
     let out = home.path().join("v2.db");
     assert_eq!(
@@ -84,7 +89,7 @@ fn a_raised_version_changes_version_and_hash() {
     let (_, builtin, _) = run(home.path(), &["db", "info", "--json"]);
     let (i, b): (serde_json::Value, serde_json::Value) =
         (serde_json::from_str(&info).unwrap(), serde_json::from_str(&builtin).unwrap());
-    assert_eq!(i["version"], 2);
+    assert_eq!(i["version"], next);
     assert_ne!(i["sha256"], b["sha256"]);
 }
 

@@ -82,3 +82,137 @@ proptest! {
         check_report(&judge(&device, &image, db()))?;
     }
 }
+
+/// A build of a product the built-in rules list, with every field set: (product, memory, app
+/// stream head, baseline range). The app streams are ones each family's builds use.
+fn full_build() -> impl Strategy<Value = (String, u8, u8, Option<u8>, Option<(String, u16)>)> {
+    let product = prop_oneof![
+        Just(("EC25EFA", "M4G", "20", 1u8..9)),
+        Just(("EC25EUGA", "M4G", "01", 1..9)),
+        Just(("EM12GPA", "M4G", "01", 1..3)),
+        Just(("EG25GGB", "M2G", "01", 1..8)),
+        Just(("RM520NGLAA", "M4G", "01", 1..4)),
+        Just(("EC200UCNAA", "M08", "", 1..4)),
+        Just(("BG95M3LA", "", "01", 1..3)),
+        Just(("EM120RGLAP", "M4G", "20", 1..3)),
+    ];
+    product.prop_flat_map(|(p, m, app, baselines)| {
+        let app = if app.is_empty() {
+            Just(None).boxed()
+        } else {
+            (1u16..100).prop_map(move |n| Some((app.to_string(), n))).boxed()
+        };
+        (Just(format!("{p}|{m}")), baselines, 2u8..30, prop::option::of(2u8..9), app)
+    })
+}
+
+fn build_text(pm: &str, baseline: u8, minor: u8, infix: Option<u8>, app: Option<&(String, u16)>) -> String {
+    let (p, m) = pm.split_once('|').unwrap();
+    let mut s = format!("{p}R{baseline:02}A{minor:02}");
+    if let Some(v) = infix {
+        s.push_str(&format!("V{v:02}"));
+    }
+    s.push_str(m);
+    if let Some((head, n)) = app {
+        s.push_str(&format!("_{head}.{n:03}.{head}.{n:03}"));
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Issue 13, item 6: a candidate lower than the installed build in any one field (baseline,
+    /// minor, `V<nn>`, app version), or missing a field the installed build names, is never allowed.
+    #[test]
+    fn a_lower_candidate_never_passes_silently((pm, baseline, minor, infix, app) in full_build(), field in 0usize..6) {
+        let installed = build_text(&pm, baseline, minor, infix, app.as_ref());
+        let lower = match field {
+            0 => build_text(&pm, baseline - 1, minor, infix, app.as_ref()),
+            1 => build_text(&pm, baseline, minor - 1, infix, app.as_ref()),
+            2 => match infix {
+                Some(v) => build_text(&pm, baseline, minor, Some(v - 1), app.as_ref()),
+                None => build_text(&pm, baseline, minor - 1, None, app.as_ref()),
+            },
+            3 => match &app {
+                Some((head, n)) => build_text(&pm, baseline, minor, infix, Some(&(head.clone(), n - 1))),
+                None => build_text(&pm, baseline, minor - 1, infix, None),
+            },
+            // A field the installed build names and the candidate does not.
+            4 if app.is_some() => build_text(&pm, baseline, minor, infix, None),
+            4 | 5 if infix.is_some() => build_text(&pm, baseline, minor, None, app.as_ref()),
+            _ => build_text(&pm, baseline, minor - 1, infix, None),
+        };
+        let device = DeviceFacts { revision: installed.clone(), ..DeviceFacts::default() };
+        let image = ImageFacts { name: lower.clone(), ..ImageFacts::default() };
+        let r = judge(&device, &image, db());
+        check_report(&r)?;
+        prop_assert!(r.verdict != Verdict::Allow, "{installed} -> {lower} passed: {:?}", r.findings);
+        prop_assert!(r.findings.iter().any(|f| f.severity >= Severity::Warn), "{installed} -> {lower}: {:?}", r.findings);
+    }
+
+    /// A DFOTA delta applies only to the build it was made from: a source that differs from the
+    /// installed build in any field is refused.
+    #[test]
+    fn a_delta_from_another_build_is_refused((pm, baseline, minor, infix, app) in full_build(), field in 0usize..3) {
+        let installed = build_text(&pm, baseline, minor, infix, app.as_ref());
+        let source = match (field, &app) {
+            (0, _) => build_text(&pm, baseline, minor - 1, infix, app.as_ref()),
+            (1, Some((head, n))) => build_text(&pm, baseline, minor, infix, Some(&(head.clone(), n - 1))),
+            _ => build_text(&pm, baseline, minor, infix.map(|v| v + 1).or(Some(1)), app.as_ref()),
+        };
+        let target = build_text(&pm, baseline, minor + 1, infix, app.as_ref());
+        let device = DeviceFacts { revision: installed.clone(), ..DeviceFacts::default() };
+        let image = ImageFacts { name: format!("{source}-{target}.zip"), ..ImageFacts::default() };
+        let r = judge(&device, &image, db());
+        check_report(&r)?;
+        prop_assert_eq!(r.verdict, Verdict::Block, "{} on {}: {:?}", image.name, installed, r.findings);
+        prop_assert!(r.findings.iter().any(|f| f.rule == "delta-source-mismatch"), "{:?}", r.findings);
+    }
+
+    /// Switching between a tagged and an untagged build, or between tags, is refused; switching
+    /// between a test build and a release warns.
+    #[test]
+    fn tags_and_test_builds_are_judged((pm, baseline, minor, infix, app) in full_build(),
+        tag in prop_oneof![Just("LNV"), Just("JP"), Just("MSFT"), Just("SKT")],
+        test in prop_oneof![Just("TP"), Just("BETA0308"), Just("BETA_20240624A")]) {
+        let plain = build_text(&pm, baseline, minor, infix, None);
+        let app_suffix = app.as_ref().map(|(h, n)| format!("_{h}.{n:03}.{h}.{n:03}")).unwrap_or_default();
+        let device = DeviceFacts { revision: format!("{plain}_{tag}{app_suffix}"), ..DeviceFacts::default() };
+        let untagged = ImageFacts { name: format!("{plain}{app_suffix}"), ..ImageFacts::default() };
+        let r = judge(&device, &untagged, db());
+        check_report(&r)?;
+        prop_assert_eq!(r.verdict, Verdict::Block, "{:?}", r.findings);
+        prop_assert!(r.findings.iter().any(|f| f.rule == "build-tag-change"), "{:?}", r.findings);
+
+        let device = DeviceFacts { revision: format!("{plain}{app_suffix}"), ..DeviceFacts::default() };
+        let beta = ImageFacts { name: format!("{plain}_{test}{app_suffix}"), ..ImageFacts::default() };
+        let r = judge(&device, &beta, db());
+        check_report(&r)?;
+        prop_assert!(r.verdict != Verdict::Allow, "{:?}", r.findings);
+        prop_assert!(r.findings.iter().any(|f| f.rule == "flavour-switch"), "{:?}", r.findings);
+        prop_assert!(!r.findings.iter().any(|f| f.rule == "reinstall"), "a test build is not the release: {:?}", r.findings);
+    }
+}
+
+#[test]
+fn advice_that_names_no_value_comes_from_the_policy() {
+    // One source for "what to do": a finding whose advice does not depend on what was seen
+    // carries the policy's hint (what `fwguard explain` prints), not a second wording of it.
+    let device = DeviceFacts {
+        model: Some("EC25".into()),
+        revision: "EC25EFAR06A17M4G_20.200.20.200".into(),
+        ..DeviceFacts::default()
+    };
+    let cases = [
+        ("EC25EFAR06A17M4G_20.200.20.200", "reinstall"),
+        ("EC25EFAR06A16M4G_20.200.20.200", "downgrade"),
+        ("XX99ZZR01A01M4G", "unknown-image"),
+        ("not a revision", "malformed-revision"),
+    ];
+    for (to, rule) in cases {
+        let report = judge(&device, &ImageFacts { name: to.into(), ..ImageFacts::default() }, db());
+        let finding = report.findings.iter().find(|f| f.rule == rule).unwrap_or_else(|| panic!("{to}: {report:?}"));
+        assert_eq!(finding.hint, db().policy(rule).unwrap().hint, "{to}");
+    }
+}

@@ -26,13 +26,15 @@ fn paths(root: &Path) -> SysPaths {
     SysPaths { sysfs: root.join("sys"), dev: root.join("dev") }
 }
 
-/// Waits until discovery shows exactly one module, in `mode`.
+/// Waits until discovery shows exactly one module, in `mode`, with the port that mode speaks on
+/// (the tree is rewritten when the module re-enumerates; a look in the middle sees part of it).
 fn wait_for(root: &Path, mode: Mode) -> Module {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let modules = device::discover_in(&paths(root), UsbTable::builtin().unwrap()).unwrap();
         if let [m] = modules.as_slice()
             && m.mode == mode
+            && (m.at_port().is_some() || m.download_port().is_some())
         {
             return m.clone();
         }

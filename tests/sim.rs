@@ -321,7 +321,10 @@ fn sim_root_is_discovered() {
     let modules = device::discover_in(&paths, UsbTable::builtin().expect("table")).expect("discover");
     assert_eq!(modules.len(), 1, "{modules:#?}");
     let m = &modules[0];
-    assert_eq!((m.usb_id().to_string().as_str(), m.mode, m.platform.as_str()), ("2c7c:0125", Mode::At, "qualcomm"));
+    assert_eq!(
+        (m.usb_id().to_string().as_str(), m.mode, m.platform),
+        ("2c7c:0125", Mode::At, Some(fwguard::platform::Platform::Qualcomm))
+    );
     assert_eq!(m.ports.iter().map(|p| p.role).collect::<Vec<_>>(), [Role::Diag, Role::Nmea, Role::At, Role::Modem]);
     assert_eq!(m.at_port().map(|p| p.path.clone()), Some(sim.port.clone()));
 

@@ -2,7 +2,9 @@
 
 mod cli;
 mod database;
+mod discovery;
 mod engine;
+mod flash;
 mod grammar;
 mod image;
 mod live;

@@ -14,6 +14,7 @@ use super::transport::Transport;
 use super::usb::{Mode, Role};
 use crate::engine::DeviceFacts;
 use crate::identity::revision_from_at_text;
+use crate::platform::Platform;
 
 /// Which command gave the revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,8 +48,9 @@ pub struct UsbInfo {
     pub usb_id: String,
     /// Normal mode or which download mode.
     pub mode: Mode,
-    /// The platform of the id.
-    pub platform: String,
+    /// The platform of the id; `None` (printed `other`) for a USB bridge chip.
+    #[serde(serialize_with = "super::usb::serialize_usb_platform")]
+    pub platform: Option<Platform>,
     /// The USB device's bus name, e.g. `1-1`.
     pub bus_id: String,
     /// The port's interface number.

@@ -60,25 +60,28 @@ pub fn describe(m: &Module) -> String {
     format!("  {} {} {} {}: {}", m.bus_id, m.usb_id(), m.mode, m.models.join("/"), ports.join(", "))
 }
 
-/// The one attached module and its AT port.
-pub fn locate_at_port(paths: &SysPaths, table: &UsbTable) -> Result<(Module, PathBuf), LocateError> {
+/// The one attached module, in whatever mode it is.
+pub fn locate_module(paths: &SysPaths, table: &UsbTable) -> Result<Module, LocateError> {
     let mut modules = discover_in(paths, table)?;
     match modules.len() {
         0 => Err(LocateError::None { sysfs: paths.sysfs.clone() }),
-        1 => {
-            let m = modules.remove(0);
-            if m.mode.is_download() {
-                return Err(LocateError::InDownloadMode { module: describe(&m).trim().to_string(), mode: m.mode });
-            }
-            match m.at_port().map(|p| p.path.clone()) {
-                Some(p) => Ok((m, p)),
-                None => Err(LocateError::NoAtPort {
-                    module: describe(&m).trim().to_string(),
-                    reason: "no source gives the interface layout of this USB id".into(),
-                }),
-            }
-        }
+        1 => Ok(modules.remove(0)),
         _ => Err(LocateError::Several(modules.iter().map(describe).collect())),
+    }
+}
+
+/// The one attached module and its AT port.
+pub fn locate_at_port(paths: &SysPaths, table: &UsbTable) -> Result<(Module, PathBuf), LocateError> {
+    let m = locate_module(paths, table)?;
+    if m.mode.is_download() {
+        return Err(LocateError::InDownloadMode { module: describe(&m).trim().to_string(), mode: m.mode });
+    }
+    match m.at_port().map(|p| p.path.clone()) {
+        Some(p) => Ok((m, p)),
+        None => Err(LocateError::NoAtPort {
+            module: describe(&m).trim().to_string(),
+            reason: "no source gives the interface layout of this USB id".into(),
+        }),
     }
 }
 
@@ -134,7 +137,8 @@ mod tests {
     #[test]
     fn unknown_layout_says_name_the_port() {
         let dir = tempfile::tempdir().unwrap();
-        let paths = attach(dir.path(), 0x2c7c, 0x0901, &[(2, "ttyUSB0")]);
+        // 2c7c:0903 (EC801E-CN): the option driver binds it, but no public source gives its layout.
+        let paths = attach(dir.path(), 0x2c7c, 0x0903, &[(2, "ttyUSB0")]);
         let err = locate_at_port(&paths, UsbTable::builtin().unwrap()).unwrap_err();
         assert!(matches!(err, LocateError::NoAtPort { .. }), "{err}");
         assert!(err.hint().contains("--port"), "{}", err.hint());

@@ -24,7 +24,7 @@ pub mod usb;
 
 pub use error::DeviceError;
 pub use identify::{DeviceReport, RevisionSource, UsbInfo, identify, identify_session, identify_with};
-pub use locate::{LocateError, describe, locate_at_port};
+pub use locate::{LocateError, describe, locate_at_port, locate_module};
 pub use ports::{Module, Port, PortsError, SysPaths, discover, discover_in};
 pub use session::{Exchange, Reply, Session, SessionOptions};
 pub use transport::{SerialTransport, Transport};

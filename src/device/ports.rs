@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Serialize, Serializer};
 
 use super::usb::{Mode, Role, UsbId, UsbTable, UsbTableError};
+use crate::platform::Platform;
 
 /// Where sysfs and the device nodes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +64,9 @@ pub struct Module {
     pub pid: u16,
     /// Normal mode or which download mode.
     pub mode: Mode,
-    /// The platform the id belongs to.
-    pub platform: String,
+    /// The platform the id belongs to; `None` (printed `other`) for a USB bridge chip.
+    #[serde(serialize_with = "super::usb::serialize_usb_platform")]
+    pub platform: Option<Platform>,
     /// The modules the USB table lists for the id.
     pub models: Vec<String>,
     /// Its ttys, by interface number.
@@ -157,7 +159,7 @@ pub fn discover_in(paths: &SysPaths, table: &UsbTable) -> Result<Vec<Module>, Po
                 vid: found.vid,
                 pid: found.pid,
                 mode: entry.mode,
-                platform: entry.platform.clone(),
+                platform: entry.platform,
                 models: entry.modules.clone(),
                 ports: vec![port],
             }),
@@ -298,7 +300,8 @@ mod tests {
     #[test]
     fn undocumented_layout_has_unknown_roles() {
         let dir = tempfile::tempdir().unwrap();
-        tree(dir.path(), "2c7c", "0901", &[(2, "ttyUSB0")]);
+        // 2c7c:0903 (EC801E-CN): no public source gives its layout.
+        tree(dir.path(), "2c7c", "0903", &[(2, "ttyUSB0")]);
         let modules = discover_in(&paths(dir.path()), UsbTable::builtin().unwrap()).unwrap();
         assert_eq!(modules[0].ports[0].role, Role::Unknown);
         assert!(modules[0].at_port().is_none());

@@ -7,74 +7,12 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
+pub use crate::platform::Mode;
+use crate::platform::Platform;
 use crate::rules::model::UsbFile;
 
 /// The table as shipped, `rules/usb.toml`.
 pub const USB_TOML: &str = include_str!("../../rules/usb.toml");
-
-/// What a module is doing, as its USB id tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Normal mode: AT, DIAG and NMEA ports.
-    At,
-    /// Qualcomm emergency download (Sahara, then Firehose).
-    Edl,
-    /// ASR AROM boot ROM download.
-    Arom,
-    /// Unisoc ROM download (PDL) or SPRD diag.
-    Unisoc,
-    /// ASR/Marvell WTPTP download.
-    Wtptp,
-    /// Android fastboot.
-    Fastboot,
-    /// Qualcomm crash dump.
-    Dump,
-    /// Eigencomm download.
-    Eigencomm,
-}
-
-impl Mode {
-    /// Parses the table's spelling.
-    pub fn parse(text: &str) -> Option<Mode> {
-        Some(match text {
-            "at" => Mode::At,
-            "edl" => Mode::Edl,
-            "arom" => Mode::Arom,
-            "unisoc" => Mode::Unisoc,
-            "wtptp" => Mode::Wtptp,
-            "fastboot" => Mode::Fastboot,
-            "dump" => Mode::Dump,
-            "eigencomm" => Mode::Eigencomm,
-            _ => return None,
-        })
-    }
-
-    /// The table's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::At => "at",
-            Mode::Edl => "edl",
-            Mode::Arom => "arom",
-            Mode::Unisoc => "unisoc",
-            Mode::Wtptp => "wtptp",
-            Mode::Fastboot => "fastboot",
-            Mode::Dump => "dump",
-            Mode::Eigencomm => "eigencomm",
-        }
-    }
-
-    /// Whether this is a download (or recovery) mode.
-    pub fn is_download(self) -> bool {
-        self != Mode::At
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A USB vendor and product id, written `2c7c:0125` (four lower-case hex digits each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -176,8 +114,8 @@ pub struct UsbEntry {
     pub pid: u16,
     /// Normal mode or which download mode.
     pub mode: Mode,
-    /// `qualcomm`, `asr`, `unisoc`, `eigencomm`, `mediatek` or `other`.
-    pub platform: String,
+    /// The chip platform; `None` for `other` (a USB bridge chip that is no module platform).
+    pub platform: Option<Platform>,
     /// The modules seen with this id.
     pub modules: Vec<String>,
     /// Interface number to role, where a source states it.
@@ -209,7 +147,17 @@ pub struct UsbTable {
     entries: Vec<UsbEntry>,
 }
 
-const PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek", "other"];
+pub use crate::platform::{OTHER_PLATFORM, parse_usb_platform};
+
+/// The USB table's spelling of a platform: its name, or [`OTHER_PLATFORM`].
+pub fn usb_platform_name(platform: Option<Platform>) -> &'static str {
+    platform.map_or(OTHER_PLATFORM, Platform::as_str)
+}
+
+/// Serializes an optional USB platform as the table spells it (`other` for none).
+pub(crate) fn serialize_usb_platform<S: serde::Serializer>(p: &Option<Platform>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(usb_platform_name(*p))
+}
 
 impl UsbTable {
     /// The table built into fwguard.
@@ -234,9 +182,8 @@ impl UsbTable {
             };
             let mode =
                 Mode::parse(&id.mode).ok_or_else(|| UsbTableError(format!("{at}: unknown mode {:?}", id.mode)))?;
-            if !PLATFORMS.contains(&id.platform.as_str()) {
-                return Err(UsbTableError(format!("{at}: unknown platform {:?}", id.platform)));
-            }
+            let platform = parse_usb_platform(&id.platform)
+                .ok_or_else(|| UsbTableError(format!("{at}: unknown platform {:?}", id.platform)))?;
             if id.source.trim().is_empty() {
                 return Err(UsbTableError(format!("{at}: no source")));
             }
@@ -250,15 +197,7 @@ impl UsbTable {
             if entries.iter().any(|e| e.vid == vid && e.pid == pid) {
                 return Err(UsbTableError(format!("{at}: listed twice")));
             }
-            entries.push(UsbEntry {
-                vid,
-                pid,
-                mode,
-                platform: id.platform,
-                modules: id.modules,
-                interfaces,
-                source: id.source,
-            });
+            entries.push(UsbEntry { vid, pid, mode, platform, modules: id.modules, interfaces, source: id.source });
         }
         Ok(UsbTable { entries })
     }
@@ -283,7 +222,8 @@ mod tests {
         let t = UsbTable::builtin().unwrap();
         let ec25 = t.lookup(0x2c7c, 0x0125).unwrap();
         assert_eq!(ec25.mode, Mode::At);
-        assert_eq!(ec25.platform, "qualcomm");
+        assert_eq!(ec25.platform, Some(Platform::Qualcomm));
+        assert_eq!(t.lookup(0x10c4, 0xea70).unwrap().platform, None);
         assert_eq!(ec25.role(0), Role::Diag);
         assert_eq!(ec25.role(2), Role::At);
         assert_eq!(ec25.role(9), Role::Unknown);

@@ -11,22 +11,17 @@ pub(crate) fn identity(ctx: &mut Ctx<'_>, facts: &DeviceFacts, image: &ImageFact
         let norm = normalise_model(model);
         let same_family = ctx.db.family_for(&norm).is_some_and(|f| f.family.id == dev.family.family.id);
         if !same_family || !dev.product.code.starts_with(&norm) {
-            ctx.add(
+            ctx.add_policy(
                 "identity-conflict",
                 format!(
                     "ATI says the model is {model:?}, but the revision {} is for product {} ({})",
                     dev.text, dev.product.code, dev.family.family.name
                 ),
-                "check that the revision was read from this module; a module whose ATI and revision disagree was flashed with a foreign image before".into(),
             );
         }
     }
     if let Some(claimed) = &image.name_conflict {
-        ctx.add(
-            "identity-conflict",
-            format!("the package's name and content disagree: {claimed}"),
-            "the package was renamed or repacked: get it again from the vendor".into(),
-        );
+        ctx.add_policy("identity-conflict", format!("the package's name and content disagree: {claimed}"));
     }
 }
 
@@ -118,13 +113,12 @@ pub(crate) fn flash(
 ) -> bool {
     let Some(id) = &facts.flash_id else {
         if dev.family.family.flash_id_distinguishes {
-            ctx.add(
+            ctx.add_policy(
                 "flash-id-unverified",
                 format!(
                     "{} variants differ in their flash chip and the module's flash ID is unknown",
                     dev.family.family.name
                 ),
-                "give --flash-id (read it from the bootloader) or check the module's label".into(),
             );
         }
         return false;
@@ -137,10 +131,19 @@ pub(crate) fn flash(
     if !accepted.is_empty() && !accepted.contains(&id.hex()) {
         let listed: Vec<String> =
             accepted.iter().map(|h| FlashId::parse(h).map(|f| chip_label(ctx, &f)).unwrap_or(h.clone())).collect();
+        // A list from a third-party table or a teardown may simply lack a chip the vendor fits.
+        let incomplete = match (image.flash_chips.is_some(), img.product.chip_list.as_deref()) {
+            (false, Some(kind)) if kind != "vendor" => format!(
+                "; the database's list for {} comes from {} and may be incomplete, so the chip may still be one the image accepts: check the package's own flash table",
+                img.product.code,
+                if kind == "teardown" { "a teardown of a few modules" } else { "a third-party table" }
+            ),
+            _ => String::new(),
+        };
         ctx.add(
             "flash-chip-mismatch",
             format!(
-                "the module's flash is {}; the image for {} accepts only {} (per {from})",
+                "the module's flash is {}; the image for {} accepts only {} (per {from}){incomplete}",
                 chip_label(ctx, id),
                 img.product.code,
                 listed.join(", ")

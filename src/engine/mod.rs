@@ -4,10 +4,14 @@
 //! means refused: what cannot be identified blocks.
 
 mod builds;
+mod cases;
 mod facts;
+mod guards;
 mod hardware;
+mod order;
 mod report;
 mod resolve;
+mod steps;
 
 pub use facts::{DeviceFacts, ImageFacts};
 pub use report::{DatabaseSummary, DeviceSummary, Finding, ImageSummary, Report, Verdict};
@@ -15,33 +19,7 @@ pub use report::{DatabaseSummary, DeviceSummary, Finding, ImageSummary, Report, 
 use crate::db::Database;
 use crate::rules::model::Severity;
 
-/// Every rule id the engine can report.
-pub const RULE_IDS: &[&str] = &[
-    "malformed-revision",
-    "unknown-device",
-    "unknown-image",
-    "identity-conflict",
-    "product-mismatch",
-    "memory-mismatch",
-    "flash-chip-mismatch",
-    "flash-id-unverified",
-    "installed-version-unknown",
-    "cross-baseline",
-    "app-stream-change",
-    "anti-rollback",
-    "downgrade",
-    "flavour-switch",
-    "known-bad",
-    "secure-boot",
-    "abnormal-installed-version",
-    "delta-source-mismatch",
-    "calibration-erase",
-    "package-problem",
-    "reinstall",
-];
-
-/// The rule ids an explicit `[[step]]` in `rules/` may allow.
-pub const OVERRIDABLE_RULES: &[&str] = &["cross-baseline", "app-stream-change", "downgrade", "flavour-switch"];
+pub use crate::rules::{OVERRIDABLE_RULES, RULE_IDS};
 
 /// Collects findings, taking severity and source from the policy.
 pub(crate) struct Ctx<'a> {
@@ -50,7 +28,20 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// Adds a finding of a policy rule, with the policy's severity and source.
+    /// Adds a finding of a policy rule, with the policy's severity, source and hint: the one
+    /// source of "what to do" for findings whose advice does not depend on the values seen.
+    fn add_policy(&mut self, rule: &str, message: String) {
+        let hint = self.policy_hint(rule);
+        self.add(rule, message, hint);
+    }
+
+    /// The policy's "what to do" for a rule id.
+    fn policy_hint(&self, rule: &str) -> String {
+        self.db.policy(rule).map(|p| p.hint.clone()).unwrap_or_else(|| format!("see `fwguard explain {rule}`"))
+    }
+
+    /// Adds a finding of a policy rule, with the policy's severity and source and a hint that
+    /// names the values seen (the policy's hint says the same in general terms).
     fn add(&mut self, rule: &str, message: String, hint: String) {
         let source = self.db.policy(rule).map(|p| p.source.clone()).unwrap_or_else(|| "fwguard verdict policy".into());
         self.add_sourced(rule, message, source, hint);
@@ -74,8 +65,22 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Judges a module and an image against a database.
+/// What the person asking allows beyond the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JudgeOptions {
+    /// `--allow-protected`: a package that writes calibration, NV or IMEI areas is warned about
+    /// instead of refused (`calibration-erase`). Only for a deliberate factory re-provisioning
+    /// with this module's own calibration backed up.
+    pub allow_protected: bool,
+}
+
+/// Judges a module and an image against a database, with the default options.
 pub fn judge(device: &DeviceFacts, image: &ImageFacts, db: &Database) -> Report {
+    judge_with(device, image, db, &JudgeOptions::default())
+}
+
+/// Judges a module and an image against a database.
+pub fn judge_with(device: &DeviceFacts, image: &ImageFacts, db: &Database, options: &JudgeOptions) -> Report {
     let mut ctx = Ctx { db, findings: Vec::new() };
     let (device_summary, dev) = resolve::device(&mut ctx, device);
     let (image_summary, img) = resolve::image(&mut ctx, image);
@@ -106,7 +111,7 @@ pub fn judge(device: &DeviceFacts, image: &ImageFacts, db: &Database) -> Report 
         if dev.family.family.id == img.family.family.id {
             builds::compare(&mut ctx, dev, img);
         }
-        builds::guards(&mut ctx, device, image, dev, img);
+        guards::check(&mut ctx, device, image, dev, img, options);
     }
     let mut findings = ctx.findings;
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));

@@ -29,6 +29,19 @@ pub(crate) struct ImageSide<'a> {
     pub product: &'a Product,
 }
 
+/// What the database knows about a product code it does not list: its family, when a model of one
+/// is a prefix of the code, or nothing.
+fn unlisted(ctx: &Ctx<'_>, code: &str) -> String {
+    match ctx.db.family_for(code) {
+        Some(f) => format!(
+            "is not a listed product of family {} ({}, {}): the family is known, but no public evidence for this \
+             product code was recorded, so nothing about its memory, layout or streams can be checked",
+            f.family.name, f.family.platform, f.family.chipset
+        ),
+        None => format!("is in no family of database v{}", ctx.db.version()),
+    }
+}
+
 fn did_you_mean(ctx: &Ctx<'_>, code: &str) -> String {
     let s = ctx.db.suggest(code);
     if s.is_empty() { String::new() } else { format!(" (did you mean {}?)", s.join(" or ")) }
@@ -44,11 +57,7 @@ pub(crate) fn device<'a>(ctx: &mut Ctx<'a>, facts: &DeviceFacts) -> (DeviceSumma
     let text = match revision_from_at_text(&facts.revision) {
         Ok(t) => t,
         Err(e) => {
-            ctx.add(
-                "malformed-revision",
-                format!("the module's revision could not be read: {e}"),
-                "give what AT+QGMR answers, e.g. EC25EFAR06A17M4G_20.200.20.200".into(),
-            );
+            ctx.add_policy("malformed-revision", format!("the module's revision could not be read: {e}"));
             return (summary, None);
         }
     };
@@ -56,11 +65,7 @@ pub(crate) fn device<'a>(ctx: &mut Ctx<'a>, facts: &DeviceFacts) -> (DeviceSumma
     let revision = match Revision::parse(&text) {
         Ok(r) => r,
         Err(e) => {
-            ctx.add(
-                "malformed-revision",
-                format!("the module's {e}"),
-                "give the full AT+QGMR answer, e.g. EC25EFAR06A17M4G_20.200.20.200".into(),
-            );
+            ctx.add_policy("malformed-revision", format!("the module's {e}"));
             return (summary, None);
         }
     };
@@ -75,14 +80,13 @@ pub(crate) fn device<'a>(ctx: &mut Ctx<'a>, facts: &DeviceFacts) -> (DeviceSumma
         return (summary, Some(DeviceSide { revision: None, text, family, product }));
     }
     let code = revision.product().to_string();
-    ctx.add(
+    ctx.add_policy(
         "unknown-device",
         format!(
-            "the module's product code {code:?} (from revision {text}) is in no family of database v{}{}",
-            ctx.db.version(),
+            "the module's product code {code:?} (from revision {text}) {}{}",
+            unlisted(ctx, &code),
             did_you_mean(ctx, &code)
         ),
-        "check the revision; if the module is real, add its family to rules/ and publish a new database".into(),
     );
     (summary, None)
 }
@@ -92,11 +96,7 @@ pub(crate) fn image<'a>(ctx: &mut Ctx<'a>, facts: &ImageFacts) -> (ImageSummary,
     let mut name = match ImageName::parse(&facts.name) {
         Ok(n) => n,
         Err(e) => {
-            ctx.add(
-                "malformed-revision",
-                format!("the image's {e}"),
-                "name the image by its revision (EC25EFAR06A18M4G_20.201.20.201) or its package file name".into(),
-            );
+            ctx.add_policy("malformed-revision", format!("the image's {e}"));
             return (summary, None);
         }
     };
@@ -111,15 +111,14 @@ pub(crate) fn image<'a>(ctx: &mut Ctx<'a>, facts: &ImageFacts) -> (ImageSummary,
             (summary, Some(ImageSide { name, family, product }))
         }
         None => {
-            ctx.add(
+            ctx.add_policy(
                 "unknown-image",
                 format!(
-                    "the image's product code {code:?} (from {}) is in no family of database v{}{}",
+                    "the image's product code {code:?} (from {}) {}{}",
                     name.raw,
-                    ctx.db.version(),
+                    unlisted(ctx, &code),
                     did_you_mean(ctx, &code)
                 ),
-                "check the image name; if the product is real, add it to rules/ and publish a new database".into(),
             );
             (summary, None)
         }

@@ -1,12 +1,15 @@
 //! The app version suffix of a revision (`20.200.20.200`, `01.001.02`, `A0.004.A0.004`,
-//! `01.001V03.01.001V03`) and its stream (`20.2xx`).
+//! `01.001V03.01.001V03`, and the short `01.004` fwupd reports for EM05-G) and its stream
+//! (`20.2xx`).
 
 use std::cmp::Ordering;
 use std::fmt;
 
-/// An app version: three or four dot-separated fields, `MM.mmm.AA.aaa` (modem, AP).
+/// An app version: two to four dot-separated fields, `MM.mmm.AA.aaa` (modem, AP).
 ///
 /// A field is two or three letters or digits, optionally followed by a `V<nn>` test-build marker.
+/// The two-field form (`EM05GFAR07A03M1G_01.004`) is the short version fwupd shows for USB data
+/// cards (fwupd/fwupd pull request 4227); it names the modem part only.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AppVersion {
     fields: Vec<String>,
@@ -16,7 +19,7 @@ impl AppVersion {
     /// Parses an app version; `None` when the text is not one.
     pub fn parse(text: &str) -> Option<AppVersion> {
         let fields: Vec<&str> = text.split('.').collect();
-        if !(3..=4).contains(&fields.len()) || !fields.iter().all(|f| valid_field(f)) {
+        if !(2..=4).contains(&fields.len()) || !fields.iter().all(|f| valid_field(f)) {
             return None;
         }
         // The first field is two characters and the second has three digits, as in every real string.
@@ -42,6 +45,23 @@ impl AppVersion {
     pub fn stream(&self) -> String {
         let hundreds = self.fields[1].chars().next().unwrap_or('0');
         format!("{}.{}xx", self.fields[0], hundreds)
+    }
+
+    /// Compares the fields both versions carry, in order; a short form (`01.004`) equals the full
+    /// form it abbreviates (`01.004.01.004`). Use this to order builds; [`Ord`] stays total.
+    pub fn cmp_shared(&self, other: &AppVersion) -> Ordering {
+        for (a, b) in self.fields.iter().zip(&other.fields) {
+            match field_cmp(a, b) {
+                Ordering::Equal => continue,
+                o => return o,
+            }
+        }
+        Ordering::Equal
+    }
+
+    /// Whether the two name the same app version on every field both carry.
+    pub fn same_as(&self, other: &AppVersion) -> bool {
+        self.cmp_shared(other) == Ordering::Equal
     }
 
     /// ModemManager's "abnormal" marker: a four-field version whose AP part reads `00.000`.
@@ -98,7 +118,7 @@ mod tests {
 
     #[test]
     fn real_forms_parse() {
-        for s in ["20.200.20.200", "01.001.02", "A0.004.A0.004", "01.001V03.01.001V03", "30.005.30.005"] {
+        for s in ["20.200.20.200", "01.001.02", "A0.004.A0.004", "01.001V03.01.001V03", "30.005.30.005", "01.004"] {
             let v = AppVersion::parse(s).unwrap_or_else(|| panic!("{s}"));
             assert_eq!(v.to_string(), s);
         }
@@ -115,7 +135,7 @@ mod tests {
 
     #[test]
     fn rejects_non_versions() {
-        for s in ["1.0.8.12", "20.200", "OCPU", "20.200.20.200.1", "20.2000.20.200", "", "20..20.200"] {
+        for s in ["1.0.8.12", "20.2", "1.004", "OCPU", "20.200.20.200.1", "20.2000.20.200", "", "20..20.200"] {
             assert!(AppVersion::parse(s).is_none(), "{s}");
         }
     }
@@ -124,6 +144,16 @@ mod tests {
     fn abnormal_marker() {
         assert!(AppVersion::parse("01.016.00.000").unwrap().is_abnormal());
         assert!(!AppVersion::parse("01.016.01.016").unwrap().is_abnormal());
+    }
+
+    #[test]
+    fn short_form_equals_the_full_form_on_shared_fields() {
+        let short = AppVersion::parse("01.004").unwrap();
+        let full = AppVersion::parse("01.004.01.004").unwrap();
+        assert!(short.same_as(&full));
+        assert_ne!(short, full);
+        assert_eq!(short.cmp_shared(&AppVersion::parse("01.005.01.005").unwrap()), Ordering::Less);
+        assert_eq!(short.stream(), "01.0xx");
     }
 
     #[test]

@@ -12,8 +12,23 @@ pub struct AtTextError {
     pub reason: String,
 }
 
-/// Prefixes that some firmware puts before the revision.
-const ANSWER_PREFIXES: &[&str] = &["REVISION:", "+QGMR:", "+CGMR:", "+GMR:"];
+/// Prefixes that some firmware puts before the revision, and the labels of fwupd's device list
+/// (`fwupdmgr get-devices`: "Current version:", in German "Aktuelle Version:").
+const ANSWER_PREFIXES: &[&str] =
+    &["REVISION:", "+QGMR:", "+CGMR:", "+GMR:", "CURRENT VERSION:", "AKTUELLE VERSION:", "VERSION:"];
+
+/// Drops what surrounds a revision in fwupd's output: the tree drawing before the label, and
+/// the carrier configuration version fwupd appends (`EG25GGBR07A08M2G - 05010820`,
+/// fwupd/fwupd pull request 4076).
+fn strip_fwupd_decoration(line: &str) -> &str {
+    let line = line.trim_start_matches(|c: char| c == '│' || c == '├' || c == '└' || c == '─' || c.is_whitespace());
+    match line.rsplit_once(" - ") {
+        Some((rev, carrier)) if !carrier.is_empty() && carrier.trim().bytes().all(|c| c.is_ascii_digit()) => {
+            rev.trim_end()
+        }
+        _ => line,
+    }
+}
 
 /// Known unsolicited result codes and status lines that are never the answer.
 const NOISE: &[&str] = &["RDY", "APP RDY", "OK", "QUECTEL", "POWERED DOWN", "NORMAL POWER DOWN"];
@@ -24,7 +39,7 @@ pub fn revision_from_at_text(raw: &str) -> Result<String, AtTextError> {
     let err = |reason: &str| AtTextError { input: shown.clone(), reason: reason.to_string() };
     let mut answers = Vec::new();
     let mut tagged = Vec::new();
-    for line in raw.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()) {
+    for line in raw.split(['\r', '\n']).map(str::trim).map(strip_fwupd_decoration).filter(|l| !l.is_empty()) {
         let upper = line.to_ascii_uppercase();
         if upper == "ERROR" || upper.starts_with("+CME ERROR") || upper.starts_with("+CMEERROR") {
             return Err(err(&format!("the module answered {line:?}")));
@@ -78,6 +93,9 @@ mod tests {
             ("ATI\r\r\nQuectel\r\nBG95-M3\r\nRevision: BG95M3LAR02A03\r\n\r\nOK\r\n", "BG95M3LAR02A03"),
             ("+CGMR: EC200UCNAAR03A03M08\r\nOK", "EC200UCNAAR03A03M08"),
             ("  LTE01R06A04_VOLTE_C_SDK_A \n", "LTE01R06A04_VOLTE_C_SDK_A"),
+            ("│     Current version:    EM120RGLAPR02A07M4G_10.010.10.010", "EM120RGLAPR02A07M4G_10.010.10.010"),
+            ("│     Aktuelle Version:   EM160RGLAPR02A10M4G_01.213.01.213", "EM160RGLAPR02A10M4G_01.213.01.213"),
+            ("Version: EG25GGBR07A08M2G - 05010820", "EG25GGBR07A08M2G"),
         ];
         for (raw, want) in cases {
             assert_eq!(revision_from_at_text(raw).unwrap(), want, "{raw:?}");

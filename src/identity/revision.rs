@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! revision := product R<nn> A<nn> [V<nn>] [memory] { "_" tag }
-//! tag      := app version | OCPU | QPY | PY | OCPY | BETA<mmdd> | customer code
+//! tag      := app version | OCPU | QPY | PY | OCPY | test tag | customer code
+//! test tag := BETA | BETA<digits> | BETA_<yyyymmdd>[letter] | TP | TP<digits>
 //! ```
+//!
+//! Customer, carrier and OEM codes (`LNV`, `MSFT`, `JP`, `SKT`, `HJ`, `BT`, `VOLTE`, ...) are part
+//! of the build's identity: [`Revision::identity_tags`].
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -42,7 +46,7 @@ pub enum Tag {
     OpenCpu,
     /// `QPY`, `PY` or `OCPY`, kept as written.
     QuecPython(String),
-    /// `BETA` or `BETA<digits>`.
+    /// A test build: `BETA`, `BETA<digits>`, `BETA_<yyyymmdd>[letter]` (kept as one tag) or `TP`.
     Beta(String),
     /// A customer or feature code (`SKT`, `LNV`, `VOLTE`, `BT`, ...).
     Custom(String),
@@ -136,6 +140,15 @@ impl Revision {
         let mut parsed = Vec::new();
         if let Some(tags) = tags {
             for t in tags.split('_') {
+                // `BETA_20240624A`: the build date belongs to the test tag before it.
+                if let Some(Tag::Beta(b)) = parsed.last_mut()
+                    && b == "BETA"
+                    && is_build_date(t)
+                {
+                    b.push('_');
+                    b.push_str(t);
+                    continue;
+                }
                 parsed.push(parse_tag(t).map_err(err)?);
             }
             if parsed.iter().filter(|t| matches!(t, Tag::App(_))).count() > 1 {
@@ -204,9 +217,24 @@ impl Revision {
         }
     }
 
-    /// Whether a `BETA` tag marks a test build.
+    /// Whether a test tag (`BETA...`, `TP`) marks a test build.
     pub fn is_beta(&self) -> bool {
         self.tags.iter().any(|t| matches!(t, Tag::Beta(_)))
+    }
+
+    /// The customer, carrier and OEM codes (`LNV`, `MSFT`, `JP`, `SKT`, `BT`, ...), in order: part
+    /// of the build's identity, so builds whose codes differ are different builds. A bare version
+    /// number after a flavour (`_OCPU_V01`) is the flavour's version, not an identity code.
+    pub fn identity_tags(&self) -> Vec<&str> {
+        let version =
+            |c: &str| c.strip_prefix('V').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+        self.tags
+            .iter()
+            .filter_map(|t| match t {
+                Tag::Custom(c) if !version(c) => Some(c.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The core without tags: `EC25EFAR06A17M4G`, what ATI prints as `Revision:`.
@@ -222,17 +250,25 @@ impl Revision {
     }
 
     /// Orders two builds of one line by what makes one newer: baseline, minor, infix, app version.
-    /// A side without an app version compares equal on that field.
+    /// A side without an app version compares equal on that field, and app versions compare on
+    /// the fields both carry ([`AppVersion::cmp_shared`]). The engine's judgement, which also
+    /// says which fields it could not compare, is in `engine::order`.
     pub fn build_cmp(&self, other: &Revision) -> Ordering {
         self.baseline
             .cmp(&other.baseline)
             .then(self.minor.cmp(&other.minor))
             .then(self.infix.cmp(&other.infix))
             .then_with(|| match (self.app_version(), other.app_version()) {
-                (Some(a), Some(b)) => a.cmp(b),
+                (Some(a), Some(b)) => a.cmp_shared(b),
                 _ => Ordering::Equal,
             })
     }
+}
+
+/// `20240624` or `20240624A`: the build date of a `BETA_` test build.
+fn is_build_date(t: &str) -> bool {
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    digits == 8 && t.len() <= 9 && t[8..].bytes().all(|c| c.is_ascii_uppercase())
 }
 
 fn parse_tag(t: &str) -> Result<Tag, String> {
@@ -248,6 +284,7 @@ fn parse_tag(t: &str) -> Result<Tag, String> {
         "OCPU" => Tag::OpenCpu,
         "QPY" | "PY" | "OCPY" => Tag::QuecPython(t.to_string()),
         _ if t.starts_with("BETA") && t[4..].bytes().all(|c| c.is_ascii_digit()) => Tag::Beta(t.to_string()),
+        _ if t.starts_with("TP") && t[2..].bytes().all(|c| c.is_ascii_digit()) => Tag::Beta(t.to_string()),
         _ => Tag::Custom(t.to_string()),
     })
 }
@@ -312,6 +349,10 @@ mod tests {
         "EC20EQAR02A05V03",
         "EM05CEFCR08A16M1G_LNV",
         "EC600UCNLBR03A01M08_BT_OCPU_QPY_BETA1107",
+        "RM551EGL00AAR01A01M8G_BETA_20240624A_01.001.01.001",
+        "EM05GFAR07A03M1G_01.004",
+        "RM520NGLAAR03A03M4G_JP",
+        "RM550VGL01AAR01A02M8G_01.001.01.001",
     ];
 
     #[test]
@@ -337,6 +378,22 @@ mod tests {
         assert!(r.is_beta());
         assert_eq!(Revision::parse("EC20CEFASGR07A04V01M2G_OCPU").unwrap().flavour(), Flavour::OpenCpu);
         assert_eq!(Revision::parse("EC20CEFASGR07A04V01M2G_OCPU").unwrap().infix(), Some(1));
+    }
+
+    #[test]
+    fn test_builds_and_identity_tags() {
+        let r = Revision::parse("RM551EGL00AAR01A01M8G_BETA_20240624A_01.001.01.001").unwrap();
+        assert!(r.is_beta());
+        assert_eq!(r.tags().len(), 2, "{:?}", r.tags());
+        assert!(r.identity_tags().is_empty());
+        assert!(Revision::parse("EM05GFAR07A07M1G_TP").unwrap().is_beta());
+        let lnv = Revision::parse("EM05CEFCR08A16M1G_LNV").unwrap();
+        assert_eq!(lnv.identity_tags(), ["LNV"]);
+        assert!(!lnv.is_beta());
+        let bt = Revision::parse("EC600UCNLBR03A01M08_BT_OCPU_QPY_BETA1107").unwrap();
+        assert_eq!(bt.identity_tags(), ["BT"]);
+        // A date not after BETA is a customer code like any other.
+        assert_eq!(Revision::parse("RM500QGLAAR01A01M4G_20200428F").unwrap().identity_tags(), ["20200428F"]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! ASR (Crane family) packages: a zip holding `download.json`, `partition.bin`,
-//! `flashinfo.bin`, the `preboot.img` / `flasher.img` FIP stages and the images (asr.md §5.1, §6).
+//! `flashinfo.bin`, the `preboot.img` / `flasher.img` FIP stages and the images, as in
+//! `waybyte/logicromsdk:lib/asr160x/pack/` (a real package's files).
 //!
 //! [`inspect_asr`] reads every structure, checks CRCs and bounds, hashes every member, and
 //! cross-checks the identity the content gives (file names inside, arelease PRODUCT/VARIANT,
@@ -62,7 +63,8 @@ impl AsrPackage {
 }
 
 /// Whether a package's members look like an ASR package: a `download.json`, `partition.bin` or
-/// `flashinfo.bin`, or a `system.img` at the top (asr.md §6.1).
+/// `flashinfo.bin`, or a `system.img` at the top (which QuecPython's tool takes for ASR1601:
+/// `QuecPython/download_tool:qpy.py`).
 pub fn is_asr_package(members: &[Member]) -> bool {
     members.iter().any(|m| {
         matches!(file_name(&m.path), "download.json" | "partition.bin" | "flashinfo.bin") || m.path == "system.img"
@@ -207,7 +209,7 @@ pub fn inspect_asr(pkg: &mut dyn Package) -> Result<Inspection, ImageError> {
     let mut insp = Inspection {
         path: pkg.path().to_string(),
         format: FORMAT.into(),
-        platform: "asr".into(),
+        platform: Some(crate::platform::Platform::Asr),
         ..Inspection::default()
     };
     // One pass hashes every member: on a 7z, a pass per member would decode the solid stream
@@ -255,7 +257,8 @@ pub fn describe(asr: &AsrPackage, members: &[Member], insp: &mut Inspection) {
     }
 }
 
-/// The ASR chip of a module by model (asr.md §0 chip table).
+/// The ASR chip of a module by model (the logicrom SDK readmes, `waybyte/logicromsdk`, and
+/// `IharRusak/QDloader:main.c`).
 pub fn expected_chip(product: &str) -> Option<&'static str> {
     const MODELS: &[(&str, &str)] = &[
         ("EG800AK", "ASR1605"),

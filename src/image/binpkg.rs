@@ -1,8 +1,10 @@
-//! Eigencomm `.binpkg` packages (eigencomm.md §1): a 0x34-byte header ("bpkg", image count,
+//! Eigencomm `.binpkg` packages (as found in the real file
+//! `QuecPython/thonny-quecpython:thonnycontrib/quecpython/fw/exes/Eigen/image_ec618/pkgdir/at_command.binpkg`,
+//! which ships beside its extracted images): a 0x34-byte header ("bpkg", image count,
 //! hash algorithm) and images, each a 0x16C-byte header (name, flash address, max size, its own
 //! offset, data length, SHA-256 as hex, type) followed by its data. Every image is checked
 //! against its SHA-256, streamed through a fixed buffer. Integers are read little-endian
-//! (inferred; the reference gives values, not byte order).
+//! (inferred: the values in that file read sensibly only that way).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -100,7 +102,7 @@ pub fn inspect_binpkg_reader<R: Read + Seek>(reader: &mut R, path: &str) -> Resu
     let mut insp = Inspection {
         path: path.to_string(),
         format: FORMAT.into(),
-        platform: "eigencomm".into(),
+        platform: Some(crate::platform::Platform::Eigencomm),
         ..Inspection::default()
     };
     describe(&pkg, &mut insp);
@@ -265,7 +267,10 @@ mod tests {
         let bytes = builder.to_bytes();
         assert!(is_binpkg(&bytes));
         let insp = inspect(&builder, "EC600ECNLCR01A01M04.binpkg").unwrap();
-        assert_eq!((insp.format.as_str(), insp.platform.as_str()), ("eigencomm-binpkg", "eigencomm"));
+        assert_eq!(
+            (insp.format.as_str(), insp.platform),
+            ("eigencomm-binpkg", Some(crate::platform::Platform::Eigencomm))
+        );
         assert_eq!(insp.files.len(), 3);
         assert_eq!(insp.files[1].sha256, sha256_hex(&builder.images[1].data));
         assert_eq!(insp.partitions[1].start, Some(0x24000));

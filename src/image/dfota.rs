@@ -1,4 +1,5 @@
-//! DFOTA delta packages (`compatibility-evidence.md` §5): `EC20EQAR02A05V03-R02A09V02.zip`, a diff
+//! DFOTA delta packages (<https://projects.osmocom.org/projects/quectel-modems/wiki/EC20_DFOTA>):
+//! `EC20EQAR02A05V03-R02A09V02.zip`, a diff
 //! from one build to another that only applies on a module running exactly the source build.
 //!
 //! No public source describes what such a zip holds, so fwguard takes the source and target
@@ -44,7 +45,7 @@ pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<
         path: shown,
         format: "dfota".into(),
         // The DFOTA sources (EC20, EP06/EG06/EM06, BG96 guides) are all Qualcomm modules.
-        platform: "qualcomm".into(),
+        platform: Some(crate::platform::Platform::Qualcomm),
         files: scanned.files(),
         ..Inspection::default()
     };

@@ -25,6 +25,7 @@ pub use package::{DEFAULT_VISIT_LIMIT, Member, Package, Visitor};
 use serde::Serialize;
 
 use crate::identity::NandGeometry;
+use crate::platform::Platform;
 
 /// One file in a package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,8 +70,8 @@ pub struct Inspection {
     /// The package format: `qualcomm-folder`, `qualcomm-zip`, `qualcomm-7z`, `asr-zip`,
     /// `quecpython`, `unisoc-pac`, `eigencomm-binpkg`, `dfota`.
     pub format: String,
-    /// `qualcomm`, `asr`, `unisoc` or `eigencomm`.
-    pub platform: String,
+    /// The platform the package is for, when its content tells.
+    pub platform: Option<Platform>,
     /// The revision the content gives.
     pub revision: Option<String>,
     /// The product code the content gives.

@@ -1,4 +1,4 @@
-//! Unisoc `.pac` packages (unisoc.md §4): header (both versions) with CRC1, file entries,
+//! Unisoc `.pac` packages (`ilyakurdyukov/spreadtrum_flash:unpac/unpac.c`, `openLuat/Luat_CSDK_Air724U:tools/pacgen.py`): header (both versions) with CRC1, file entries,
 //! CRC2 over everything after the header, the embedded XML scheme, and identity.
 //!
 //! The file is read in one sequential pass through a fixed buffer that feeds CRC2 and the

@@ -18,6 +18,35 @@ pub struct Member {
     pub size: u64,
 }
 
+/// The member at `path`, checked for [`Package::stream_member`] from `offset`.
+pub(crate) fn find_member(package: &str, members: &[Member], path: &str, offset: u64) -> Result<Member, ImageError> {
+    let m = members.iter().find(|m| m.path == path).cloned().ok_or_else(|| ImageError::Malformed {
+        path: package.to_string(),
+        part: path.to_string(),
+        problem: "no such member".into(),
+    })?;
+    if offset > m.size {
+        return Err(ImageError::Malformed {
+            path: package.to_string(),
+            part: path.to_string(),
+            problem: format!("offset {offset} is past the member's end ({} bytes)", m.size),
+        });
+    }
+    Ok(m)
+}
+
+/// Skips `n` bytes of `reader`; fewer is an unexpected end.
+pub(crate) fn skip(reader: &mut dyn Read, n: u64) -> std::io::Result<()> {
+    let skipped = std::io::copy(&mut reader.take(n), &mut std::io::sink())?;
+    if skipped < n {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("ended {} bytes early", n - skipped),
+        ));
+    }
+    Ok(())
+}
+
 /// What [`Package::for_each`] calls for each member: the member and a reader of its bytes.
 pub type Visitor<'v> = dyn FnMut(&Member, &mut dyn Read) -> Result<(), ImageError> + 'v;
 
@@ -46,6 +75,20 @@ pub trait Package {
             visit(member, &mut data.as_slice())?;
         }
         Ok(())
+    }
+
+    /// Streams one member from byte `offset` to its end, without holding it in memory: `visit`
+    /// gets the member (its full size) and a reader that yields exactly the bytes from `offset`
+    /// on, and fails if the stored data is shorter, longer or damaged. This is how a module is
+    /// programmed member by member. An `offset` past the member's end is refused.
+    ///
+    /// The default reads the member whole with [`Package::read`], up to [`DEFAULT_VISIT_LIMIT`];
+    /// folders, zips, 7z archives and single files ([`crate::image::archive`]) stream.
+    fn stream_member(&mut self, member: &str, offset: u64, visit: &mut Visitor<'_>) -> Result<(), ImageError> {
+        let m = find_member(self.path(), self.members(), member, offset)?;
+        let data = self.read(member, DEFAULT_VISIT_LIMIT)?;
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+        visit(&m, &mut &data[start..])
     }
 
     /// Whether the package has a member at `path`.

@@ -1,6 +1,9 @@
 //! Whether a partition, file or step name means data unique to each module that a flash must
-//! not erase or overwrite: calibration, NV, IMEI (`compatibility-evidence.md` R15,
-//! `qualcomm.md` §5, asr.md, unisoc.md). One classifier for every platform, with the union of
+//! not erase or overwrite: calibration, NV, IMEI (calibration is unique to each module:
+//! <https://forums.quectel.com/t/56770>; the names come from real layouts:
+//! `defencore/tech_documentation:002-quectel-ec25-firmware-flashing.md`,
+//! `waybyte/logicromsdk:lib/asr160x/pack/partition_8M.bin`, and the PAC schemes
+//! `ilyakurdyukov/spreadtrum_flash:unpac/unpac.c` lists). One classifier for every platform, with the union of
 //! the words each needs:
 //!
 //! - `imei` anywhere in a word: the IMEI area;

@@ -1,4 +1,6 @@
-//! QuecPython firmware (identity.md §4, asr.md §6.1): a `QPY_OCPU_V0004_EC800M_CNLF_FW.zip`
+//! QuecPython firmware (as `QuecPython/download_tool:qpy.py` and
+//! `QuecPython/thonny-quecpython:thonnycontrib/quecpython/fw/__init__.py` read it): a
+//! `QPY_OCPU_V0004_EC800M_CNLF_FW.zip`
 //! holding `platform_config.json` (`{"platform": "..."}`) and the firmware: for ASR a
 //! `QPY_…_FW.bin` that is itself the aboot zip, for Unisoc a `.pac` named
 //! `8915DM_cat1_open_<REVISION>_…_merge.pac`, for Eigencomm a `.binpkg`. The `QPY_…_FW.bin`
@@ -10,6 +12,7 @@
 use std::io::Cursor;
 
 use crate::identity::{ImageKind, normalise_model};
+use crate::platform::Platform;
 
 use super::asr::{self, is_asr_package};
 use super::claims::{name_claim, name_conflict};
@@ -30,18 +33,18 @@ pub const INNER_LIMIT: u64 = 256 << 20;
 /// Opens a zip found inside a package: `(member path, bytes) -> package`.
 pub type ZipOpener<'a> = dyn FnMut(&str, Vec<u8>) -> Result<Box<dyn Package>, ImageError> + 'a;
 
-/// The platform family (`asr`, `unisoc`, `qualcomm`, `eigencomm`) of a `platform_config.json`
-/// value; `None` for the Wi-Fi modules (FCM360W, FC41D) and unknown values.
-pub fn platform_family(value: &str) -> Option<&'static str> {
+/// The platform of a `platform_config.json` value; `None` for the Wi-Fi modules (FCM360W,
+/// FC41D) and unknown values.
+pub fn platform_family(value: &str) -> Option<Platform> {
     let v = value.trim().to_ascii_lowercase();
     if v.starts_with("asr") {
-        Some("asr")
+        Some(Platform::Asr)
     } else if v.starts_with("unisoc") || v.starts_with("rda") {
-        Some("unisoc")
+        Some(Platform::Unisoc)
     } else if v.starts_with("mdm") {
-        Some("qualcomm")
+        Some(Platform::Qualcomm)
     } else if v == "eigen" {
-        Some("eigencomm")
+        Some(Platform::Eigencomm)
     } else {
         None
     }
@@ -54,14 +57,14 @@ pub fn is_quecpython(path: &str, members: &[Member]) -> bool {
         || matches!(name_claim(path), Some(n) if matches!(n.kind, ImageKind::QuecPython { .. }))
 }
 
-/// The platform family a module model belongs to, where fwguard knows it.
-fn family_of_model(product: &str) -> Option<&'static str> {
+/// The platform a module model belongs to, where fwguard knows it.
+fn family_of_model(product: &str) -> Option<Platform> {
     if asr::expected_chip(product).is_some() {
-        Some("asr")
+        Some(Platform::Asr)
     } else if chip_of_model(product).is_some() {
-        Some("unisoc")
+        Some(Platform::Unisoc)
     } else if normalise_model(product).starts_with("EC600E") || normalise_model(product).starts_with("EC800E") {
-        Some("eigencomm")
+        Some(Platform::Eigencomm)
     } else {
         None
     }
@@ -83,7 +86,7 @@ pub fn inspect_quecpython(pkg: &mut dyn Package, open_zip: &mut ZipOpener<'_>) -
         let mut inner = Inspection { path: path.clone(), ..Inspection::default() };
         asr::describe(&read, &members, &mut inner);
         flash_mib = read.flash_mib();
-        Some(("asr", inner))
+        Some((Platform::Asr, inner))
     } else {
         inner_firmware(pkg, &members, open_zip, &mut insp, &mut flash_mib)?
     };
@@ -95,10 +98,10 @@ pub fn inspect_quecpython(pkg: &mut dyn Package, open_zip: &mut ZipOpener<'_>) -
             });
         }
         insp.problems.push("no firmware image (.pac, .binpkg or ASR zip) found inside".into());
-        insp.platform = config.as_deref().and_then(platform_family).unwrap_or("").into();
+        insp.platform = config.as_deref().and_then(platform_family);
         return Ok(insp);
     };
-    insp.platform = family.into();
+    insp.platform = Some(family);
     if let Some(value) = &config {
         match platform_family(value) {
             Some(f) if f != family => insp
@@ -156,7 +159,7 @@ fn inner_firmware(
     open_zip: &mut ZipOpener<'_>,
     insp: &mut Inspection,
     flash_mib: &mut Option<u64>,
-) -> Result<Option<(&'static str, Inspection)>, ImageError> {
+) -> Result<Option<(Platform, Inspection)>, ImageError> {
     let ext = |m: &Member| m.path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     let rank = |m: &Member| match ext(m).as_str() {
         "pac" | "binpkg" => Some(0),
@@ -173,13 +176,13 @@ fn inner_firmware(
             let read = pac::read_pac(&mut Cursor::new(&bytes), &m.path)?;
             let mut inner = Inspection { path: m.path.clone(), ..Inspection::default() };
             pac::describe(&read, &mut inner);
-            return Ok(Some(("unisoc", inner)));
+            return Ok(Some((Platform::Unisoc, inner)));
         }
         if binpkg::is_binpkg(prefix) {
             let read = binpkg::read_binpkg(&mut Cursor::new(&bytes), &m.path)?;
             let mut inner = Inspection { path: m.path.clone(), ..Inspection::default() };
             binpkg::describe(&read, &mut inner);
-            return Ok(Some(("eigencomm", inner)));
+            return Ok(Some((Platform::Eigencomm, inner)));
         }
         if prefix.starts_with(b"PK\x03\x04") {
             let mut zip = open_zip(&m.path, bytes)?;
@@ -196,7 +199,7 @@ fn inner_firmware(
                 inner.files.push(entry);
             }
             *flash_mib = read.flash_mib();
-            return Ok(Some(("asr", inner)));
+            return Ok(Some((Platform::Asr, inner)));
         }
     }
     Ok(None)
@@ -250,7 +253,7 @@ mod tests {
     #[test]
     fn asr_firmware() {
         let insp = inspect(&QuecPythonBuilder::ec800m_cn_lf());
-        assert_eq!((insp.format.as_str(), insp.platform.as_str()), ("quecpython", "asr"));
+        assert_eq!((insp.format.as_str(), insp.platform), ("quecpython", Some(Platform::Asr)));
         assert_eq!(insp.revision.as_deref(), Some("EC800MCNLFR01A01M04_OCPU_QPY"));
         assert_eq!(insp.flash_chips[0].jedec, "C86016");
         assert!(insp.files.iter().any(|f| f.path.ends_with("_FW.bin/customer_fs.bin")), "{:?}", insp.files);
@@ -315,7 +318,7 @@ mod tests {
         let mut pkg = asr.package();
         assert!(is_quecpython(&asr.file_name, pkg.members()));
         let insp = inspect_quecpython(&mut pkg, &mut opener()).unwrap();
-        assert_eq!(insp.platform, "asr");
+        assert_eq!(insp.platform, Some(Platform::Asr));
         assert_eq!(insp.name_conflict, None);
         assert_eq!(insp.product.as_deref(), Some("EC800MCNLF"));
     }
@@ -323,12 +326,12 @@ mod tests {
     #[test]
     fn pac_and_binpkg_firmware() {
         let insp = inspect(&QuecPythonBuilder::eg915u_eu_ab());
-        assert_eq!(insp.platform, "unisoc");
+        assert_eq!(insp.platform, Some(Platform::Unisoc));
         assert_eq!(insp.revision.as_deref(), Some("EG915UEUABR03A06M08_OCPU_QPY_01.300.01.300"));
         assert_eq!(insp.name_conflict, None);
         assert!(insp.problems.is_empty(), "{:?}", insp.problems);
         let insp = inspect(&QuecPythonBuilder::ec600e_cn_lc());
-        assert_eq!(insp.platform, "eigencomm");
+        assert_eq!(insp.platform, Some(Platform::Eigencomm));
         assert_eq!(insp.files.len(), 5);
     }
 
@@ -357,9 +360,9 @@ mod tests {
         let mut pkg = MemoryPackage::new("x.zip", vec![(CONFIG.into(), b"{\"platform\": \"FC41D\"}".to_vec())]);
         let insp = inspect_quecpython(&mut pkg, &mut opener()).unwrap();
         assert!(!insp.problems.is_empty());
-        assert_eq!(platform_family("ASR1803S"), Some("asr"));
-        assert_eq!(platform_family("RDA8908A"), Some("unisoc"));
-        assert_eq!(platform_family("MDM9X05"), Some("qualcomm"));
+        assert_eq!(platform_family("ASR1803S"), Some(Platform::Asr));
+        assert_eq!(platform_family("RDA8908A"), Some(Platform::Unisoc));
+        assert_eq!(platform_family("MDM9X05"), Some(Platform::Qualcomm));
         assert_eq!(platform_family("FCM360W"), None);
     }
 }

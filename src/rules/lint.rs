@@ -3,11 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::model::{Chip, FamilyFile, PolicyRule, UsbId};
+use super::citation::parse_source;
+use super::ids::{OVERRIDABLE_RULES, RULE_IDS};
+use super::model::{Chip, FamilyFile, PolicyRule, TestFile, UsbId};
 use super::pattern::RevisionPattern;
 use super::source::RuleSource;
-use crate::engine::{OVERRIDABLE_RULES, RULE_IDS};
 use crate::identity::{FlashId, MemoryCode, NandGeometry, Revision, normalise_model};
+use crate::platform::{Mode, OTHER_PLATFORM, Platform, parse_usb_platform};
 
 /// One problem in a rule file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,11 +34,8 @@ impl std::fmt::Display for LintIssue {
     }
 }
 
-const PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek"];
-/// USB ids may also name a bridge chip that is no module platform.
-const USB_PLATFORMS: &[&str] = &["qualcomm", "asr", "unisoc", "eigencomm", "mediatek", "other"];
 const FLAVOURS: &[&str] = &["standard", "opencpu", "quecpython"];
-const USB_MODES: &[&str] = &["at", "edl", "arom", "unisoc", "wtptp", "fastboot", "dump", "eigencomm"];
+const CHIP_LISTS: &[&str] = &["vendor", "third-party", "teardown"];
 
 /// Collects issues, finding the line of a quoted value in its file.
 struct Issues<'a> {
@@ -83,6 +82,79 @@ pub fn check(
     let chip_ids = check_chips(source_of(sources, "flash-chips.toml"), chips, &mut is);
     check_usb(source_of(sources, "usb.toml"), usb, &mut is);
     check_families(families, &chip_ids, &mut is);
+    check_sources(sources, policy, chips, usb, families, &mut is);
+    is.out
+}
+
+/// The line where a source value stands: where its first plain words are.
+fn source_line(src: &RuleSource, source: &str) -> usize {
+    let probe: String = source.chars().take_while(|c| !matches!(c, '"' | '\\' | '\n')).take(40).collect();
+    if probe.trim().is_empty() { 1 } else { src.line_of(&probe, 0) }
+}
+
+fn cite(is: &mut Issues<'_>, src: &RuleSource, what: &str, source: &str) {
+    if let Err(e) = parse_source(source) {
+        is.out.push(LintIssue::new(src, source_line(src, source), format!("{what}: source {e}")));
+    }
+}
+
+/// Every `source` must be something a user can open ([`parse_source`]).
+fn check_sources(
+    sources: &[RuleSource],
+    policy: &[PolicyRule],
+    chips: &[Chip],
+    usb: &[UsbId],
+    families: &[(RuleSource, FamilyFile)],
+    is: &mut Issues<'_>,
+) {
+    let policy_src = source_of(sources, "policy.toml");
+    for r in policy {
+        cite(is, policy_src, &format!("rule {:?}", r.id), &r.source);
+    }
+    let chips_src = source_of(sources, "flash-chips.toml");
+    for c in chips {
+        cite(is, chips_src, &format!("chip {:?}", c.jedec), &c.source);
+    }
+    let usb_src = source_of(sources, "usb.toml");
+    for u in usb {
+        cite(is, usb_src, &format!("USB id {}:{}", u.vid, u.pid), &u.source);
+    }
+    for (src, f) in families {
+        cite(is, src, &format!("family {:?}", f.family.id), &f.family.source);
+        for p in &f.products {
+            cite(is, src, &format!("product {:?}", p.code), &p.source);
+        }
+        let entries = f
+            .shared_images
+            .iter()
+            .map(|x| (&x.id, &x.source))
+            .chain(f.steps.iter().map(|x| (&x.id, &x.source)))
+            .chain(f.known_bad.iter().map(|x| (&x.id, &x.source)))
+            .chain(f.anti_rollback.iter().chain(&f.signed).map(|x| (&x.id, &x.source)))
+            .chain(f.streams.iter().map(|x| (&x.id, &x.source)));
+        for (id, source) in entries {
+            cite(is, src, &format!("rule {id:?}"), source);
+        }
+    }
+}
+
+/// Test cases: a known verdict, and a source a user can open where one is given.
+pub fn check_tests(tests: &[(RuleSource, TestFile)]) -> Vec<LintIssue> {
+    let mut is = Issues { out: Vec::new(), seen: HashMap::new() };
+    for (src, file) in tests {
+        for case in &file.cases {
+            if !["allow", "warn", "block"].contains(&case.verdict.as_str()) {
+                is.at(
+                    src,
+                    &case.verdict,
+                    format!("case {:?}: verdict {:?} is not allow, warn or block", case.name, case.verdict),
+                );
+            }
+            if let Some(source) = &case.source {
+                cite(&mut is, src, &format!("case {:?}", case.name), source);
+            }
+        }
+    }
     is.out
 }
 
@@ -145,16 +217,29 @@ fn check_usb<'a>(src: &'a RuleSource, usb: &[UsbId], is: &mut Issues<'a>) {
         if !seen.insert((u.vid.clone(), u.pid.clone(), u.mode.clone())) {
             is.dup(src, &u.pid, format!("duplicate USB id {}:{} in mode {}", u.vid, u.pid, u.mode));
         }
-        if !USB_MODES.contains(&u.mode.as_str()) {
-            is.at(src, &u.mode, format!("USB mode {:?} is not one of {}", u.mode, USB_MODES.join(", ")));
+        if Mode::parse(&u.mode).is_none() {
+            is.at(src, &u.mode, format!("USB mode {:?} is not one of {}", u.mode, Mode::names()));
         }
-        if !USB_PLATFORMS.contains(&u.platform.as_str()) {
-            is.at(src, &u.platform, format!("platform {:?} is not one of {}", u.platform, USB_PLATFORMS.join(", ")));
+        // USB ids may also name a bridge chip that is no module platform (`other`).
+        if parse_usb_platform(&u.platform).is_none() {
+            let known = format!("{}, {OTHER_PLATFORM}", Platform::names());
+            is.at(src, &u.platform, format!("platform {:?} is not one of {known}", u.platform));
         }
         if u.source.trim().is_empty() {
             is.at(src, &u.pid, format!("USB id {}:{} has an empty source", u.vid, u.pid));
         }
     }
+}
+
+/// `20.2xx`, `A0.3xx`: a stream as the engine writes it.
+fn is_stream(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 6
+        && b[0].is_ascii_alphanumeric()
+        && b[1].is_ascii_alphanumeric()
+        && b[2] == b'.'
+        && b[3].is_ascii_digit()
+        && &b[4..] == b"xx"
 }
 
 fn check_families<'a>(families: &'a [(RuleSource, FamilyFile)], chips: &HashSet<String>, is: &mut Issues<'a>) {
@@ -186,11 +271,12 @@ fn check_families<'a>(families: &'a [(RuleSource, FamilyFile)], chips: &HashSet<
         {
             is.at(src, fam, format!("family id {fam:?} must be lower-case letters, digits and '-'"));
         }
-        if !PLATFORMS.contains(&f.family.platform.as_str()) {
+        // `other`: a chipset fwguard has no flashing path for (Altair, HiSilicon); `chipset` names it.
+        if parse_usb_platform(&f.family.platform).is_none() {
             is.at(
                 src,
                 &f.family.platform,
-                format!("platform {:?} is not one of {}", f.family.platform, PLATFORMS.join(", ")),
+                format!("platform {:?} is not one of {}, {OTHER_PLATFORM}", f.family.platform, Platform::names()),
             );
         }
         if f.family.source.trim().is_empty() {
@@ -228,6 +314,18 @@ fn check_families<'a>(families: &'a [(RuleSource, FamilyFile)], chips: &HashSet<
                 && NandGeometry::parse(g).is_none()
             {
                 is.at(src, g, format!("product {code:?}: NAND geometry {g:?} is not like p4K_b256K"));
+            }
+            match (&p.chip_list, p.flash_chips.is_empty()) {
+                (Some(k), _) if !CHIP_LISTS.contains(&k.as_str()) => {
+                    is.at(src, k, format!("product {code:?}: chip_list {k:?} is not one of {}", CHIP_LISTS.join(", ")))
+                }
+                (None, false) => is.at(
+                    src,
+                    code,
+                    format!("product {code:?} lists flash chips but not where the list comes from (chip_list = vendor, third-party or teardown)"),
+                ),
+                (Some(k), true) => is.at(src, k, format!("product {code:?} has chip_list {k:?} but no flash_chips")),
+                _ => {}
             }
             for c in &p.flash_chips {
                 if !chips.contains(c) {
@@ -277,9 +375,70 @@ fn check_families<'a>(families: &'a [(RuleSource, FamilyFile)], chips: &HashSet<
                 }
             }
         };
+        let revision_of = |is: &mut Issues<'a>, id: &str, text: &str, of: Option<&str>| match Revision::parse(text) {
+            Ok(r) if of.is_some_and(|p| p != r.product()) => is.at(
+                src,
+                text,
+                format!(
+                    "rule {id:?}: {text:?} is for product {:?}, not {:?}: it can never apply",
+                    r.product(),
+                    of.unwrap_or("")
+                ),
+            ),
+            Ok(r) if !own(r.product()) => is.at(
+                src,
+                text,
+                format!("rule {id:?}: product {:?} is not in family {fam:?}: it can never match", r.product()),
+            ),
+            Ok(_) => {}
+            Err(e) => is.at(src, text, format!("rule {id:?}: {e}")),
+        };
+        for line in &f.streams {
+            new_id(is, &line.id, &line.source);
+            if line.products.is_empty() {
+                is.at(src, &line.id, format!("stream line {:?} names no products: it can never apply", line.id));
+            }
+            for p in &line.products {
+                if !own(p) {
+                    is.at(
+                        src,
+                        p,
+                        format!("stream line {:?} names product {p:?}, which is not in family {fam:?}", line.id),
+                    );
+                }
+            }
+            if line.order.len() < 2 {
+                is.at(
+                    src,
+                    &line.id,
+                    format!("stream line {:?} orders fewer than two streams: it can never apply", line.id),
+                );
+            }
+            let mut seen_streams = HashSet::new();
+            for st in &line.order {
+                if !is_stream(st) {
+                    is.at(
+                        src,
+                        st,
+                        format!(
+                            "stream line {:?}: {st:?} is not a stream like 20.2xx (first field, hundreds digit)",
+                            line.id
+                        ),
+                    );
+                } else if !seen_streams.insert(st.as_str()) {
+                    is.dup(src, st, format!("stream line {:?} lists {st:?} twice", line.id));
+                }
+            }
+        }
         for s in &f.steps {
             new_id(is, &s.id, &s.source);
             let (from, to) = (pattern(is, &s.id, &s.from), pattern(is, &s.id, &s.to));
+            if let Some(floor) = &s.floor {
+                revision_of(is, &s.id, floor, from.as_ref().map(RevisionPattern::product));
+            }
+            if s.hazard.as_deref().is_some_and(|h| h.trim().is_empty()) {
+                is.at(src, &s.id, format!("step {:?} has an empty hazard", s.id));
+            }
             if from.is_some() && from == to {
                 is.at(
                     src,
@@ -310,6 +469,10 @@ fn check_families<'a>(families: &'a [(RuleSource, FamilyFile)], chips: &HashSet<
             }
         }
         for t in f.anti_rollback.iter().chain(&f.signed) {
+            if let Some(floor) = &t.floor {
+                let product = Revision::parse(&t.since).ok().map(|r| r.product().to_string());
+                revision_of(is, &t.id, floor, product.as_deref());
+            }
             new_id(is, &t.id, &t.source);
             match Revision::parse(&t.since) {
                 Ok(r) if own(r.product()) => {}

@@ -88,6 +88,7 @@ pub fn load(sources: &[RuleSource]) -> Result<LoadedRules, Vec<LintIssue>> {
         return Err(issues);
     }
     issues.extend(lint::check(sources, &policy, &chips, &usb, &families));
+    issues.extend(lint::check_tests(&tests));
     if !issues.is_empty() {
         return Err(issues);
     }

@@ -1,5 +1,12 @@
 //! Rules: the TOML model support staff write in `rules/`, its loader, lint and test runner.
+//!
+//! This module depends on `identity` only: the rule ids are here ([`RULE_IDS`]), and the test
+//! runner takes any [`CaseJudge`] (the engine implements it for the compiled database), so the
+//! dependency runs one way, `engine` -> `db` -> `rules`.
 
+pub mod citation;
+mod describe;
+mod ids;
 mod lint;
 mod load;
 pub mod model;
@@ -7,11 +14,13 @@ mod pattern;
 mod source;
 mod testing;
 
+pub use describe::EntryDescription;
+pub use ids::{OVERRIDABLE_RULES, RULE_IDS};
 pub use lint::LintIssue;
 pub use load::{LoadedRules, RuleSet, load};
 pub use pattern::{PatternError, RevisionPattern};
 pub use source::{RuleSource, embedded_sources, read_dir_sources};
-pub use testing::{CaseOutcome, run_tests};
+pub use testing::{CaseJudge, CaseOutcome, run_tests};
 
 /// Why rules could not be read.
 #[derive(Debug, thiserror::Error)]

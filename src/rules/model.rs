@@ -154,6 +154,10 @@ pub struct FamilyFile {
     /// Builds from which images are signed and the module enforces signatures.
     #[serde(rename = "signed", default, skip_serializing_if = "Vec::is_empty")]
     pub signed: Vec<Threshold>,
+    /// App-version streams that form one upgrade line, so moving between them is an upgrade or a
+    /// downgrade rather than an `app-stream-change`.
+    #[serde(rename = "stream", default, skip_serializing_if = "Vec::is_empty")]
+    pub streams: Vec<StreamLine>,
 }
 
 /// A module family: one model (or a few that share firmware) on one platform.
@@ -200,6 +204,11 @@ pub struct Product {
     /// JEDEC IDs (upper-case hex) of the flash chips its images accept, where known.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flash_chips: Vec<String>,
+    /// Where `flash_chips` comes from: `vendor` (the vendor's own flash table for this product),
+    /// `third-party` (a table in someone else's SDK or tool) or `teardown` (chips seen on a few
+    /// modules). Required with `flash_chips`; a list that is not `vendor` may be incomplete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chip_list: Option<String>,
     /// Where the product's facts come from.
     pub source: String,
 }
@@ -237,6 +246,35 @@ pub struct Step {
     /// Why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The oldest installed build (a full revision of the `from` product) the path starts from;
+    /// older builds must first move up to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<String>,
+    /// What can still go wrong on this documented path. A step with a hazard allows what it
+    /// allows but warns, naming the hazard, instead of passing silently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hazard: Option<String>,
+    /// Where the rule comes from.
+    pub source: String,
+}
+
+/// App-version streams of some products that form one upgrade line, oldest first.
+///
+/// The default policy treats a change of stream (`10.0xx` to `20.0xx`) as `app-stream-change`;
+/// where a vendor publishes the streams as successive releases (LVFS's EM120R-GL `10.010`,
+/// `16.016`, `20.020`, `25.025`), the line says so and orders them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamLine {
+    /// Rule id.
+    pub id: String,
+    /// The product codes whose builds follow the line.
+    pub products: Vec<String>,
+    /// The streams (`10.0xx`, first field and hundreds digit of the app version), oldest first.
+    pub order: Vec<String>,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Where the rule comes from.
     pub source: String,
 }
@@ -265,6 +303,10 @@ pub struct Threshold {
     pub id: String,
     /// The first build (a full revision) from which it holds.
     pub since: String,
+    /// For anti-rollback: the oldest build a module at or above `since` still accepts. Without
+    /// it, every older build is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<String>,
     /// What happens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -304,4 +346,7 @@ pub struct TestCase {
     pub verdict: String,
     /// The exact set of rule ids the findings must carry.
     pub findings: Vec<String>,
+    /// The public report, release note or vendor page the case comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }

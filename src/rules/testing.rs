@@ -1,11 +1,20 @@
-//! Runs the rule test cases in `rules/tests/` against a database.
+//! Runs the rule test cases in `rules/tests/` against a judge.
+//!
+//! The runner knows nothing of the engine or the compiled database: whatever judges a case
+//! implements [`CaseJudge`] (the engine does it for [`crate::db::Database`]), so `rules` depends
+//! on neither.
 
 use std::collections::BTreeSet;
 
 use super::LoadedRules;
-use crate::db::Database;
-use crate::engine::{DeviceFacts, ImageFacts, judge};
-use crate::identity::FlashId;
+use super::model::TestCase;
+
+/// Judges one rule test case: a verdict (`allow`, `warn`, `block`) and the rule ids found.
+pub trait CaseJudge {
+    /// The verdict and the set of rule ids, or why the case itself cannot be judged (a bad
+    /// flash ID, say).
+    fn judge_case(&self, case: &TestCase) -> Result<(String, BTreeSet<String>), String>;
+}
 
 /// The outcome of one test case.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -31,7 +40,7 @@ pub struct CaseOutcome {
 }
 
 /// Runs every case of every test file.
-pub fn run_tests(loaded: &LoadedRules, db: &Database) -> Vec<CaseOutcome> {
+pub fn run_tests<J: CaseJudge + ?Sized>(loaded: &LoadedRules, judge: &J) -> Vec<CaseOutcome> {
     let mut out = Vec::new();
     for (src, file) in &loaded.tests {
         let mut seen = std::collections::HashMap::new();
@@ -52,27 +61,14 @@ pub fn run_tests(loaded: &LoadedRules, db: &Database) -> Vec<CaseOutcome> {
                 rules: Vec::new(),
                 error: None,
             };
-            let flash_id = match case.flash_id.as_deref().map(FlashId::parse).transpose() {
-                Ok(f) => f,
-                Err(e) => {
-                    outcome.error = Some(e.to_string());
-                    out.push(outcome);
-                    continue;
+            match judge.judge_case(case) {
+                Ok((verdict, got)) => {
+                    outcome.passed = verdict == case.verdict && got == expected_rules;
+                    outcome.verdict = verdict;
+                    outcome.rules = got.into_iter().collect();
                 }
-            };
-            let device = DeviceFacts {
-                model: case.model.clone(),
-                revision: case.revision.clone(),
-                flash_id,
-                secure_boot: case.secure_boot,
-                imei: None,
-            };
-            let image = ImageFacts { name: case.to.clone(), ..ImageFacts::default() };
-            let report = judge(&device, &image, db);
-            let got: BTreeSet<String> = report.findings.iter().map(|f| f.rule.clone()).collect();
-            outcome.verdict = report.verdict.to_string();
-            outcome.rules = got.iter().cloned().collect();
-            outcome.passed = outcome.verdict == case.verdict && got == expected_rules;
+                Err(e) => outcome.error = Some(e),
+            }
             out.push(outcome);
         }
     }

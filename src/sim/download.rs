@@ -61,6 +61,8 @@ pub fn for_platform(platform: Platform) -> Box<dyn DownloadMode> {
         Platform::Asr => Mode::Arom,
         Platform::Unisoc => Mode::Unisoc,
         Platform::Eigencomm => Mode::Eigencomm,
+        // No simulated profile is MediaTek (profiles refuse it): it would stay in normal mode.
+        Platform::Mediatek => Mode::At,
     };
     Box::new(Unimplemented { mode })
 }
@@ -107,11 +109,11 @@ mod tests {
     fn every_platform_has_a_mode() {
         // A platform's mode is one the USB table has download ids of, for that platform.
         let table = UsbTable::builtin().unwrap();
-        for platform in [Platform::Qualcomm, Platform::Asr, Platform::Unisoc, Platform::Eigencomm] {
+        for platform in crate::sim::profile::SIMULATED_PLATFORMS {
             let mode = for_platform(platform).mode();
             assert!(mode.is_download(), "{platform:?}: {mode}");
             assert!(
-                table.entries().iter().any(|e| e.mode == mode && e.platform == platform.as_str()),
+                table.entries().iter().any(|e| e.mode == mode && e.platform == Some(platform)),
                 "{platform:?}: the USB table has no {mode} id for it"
             );
         }
@@ -125,7 +127,7 @@ mod tests {
         for p in crate::sim::profile::builtin().unwrap() {
             let id = p.download_usb.unwrap_or_else(|| panic!("{}: no download_usb", p.name));
             let entry = table.lookup(id.vid, id.pid).unwrap_or_else(|| panic!("{}: {id} not in the table", p.name));
-            assert_eq!(entry.platform, p.platform.as_str(), "{}", p.name);
+            assert_eq!(entry.platform, Some(p.platform), "{}", p.name);
             assert_eq!(for_profile(p).mode(), entry.mode, "{}", p.name);
         }
     }

@@ -38,7 +38,7 @@ pub use error::SimError;
 pub use fault::{Fault, Faults};
 pub use firmware::{Boot, SimFirmware};
 pub use loopback::Loopback;
-pub use profile::{FlashSpec, Platform, Profile, Quirk, SecbootQuery, builtin, find};
+pub use profile::{FlashSpec, Platform, Profile, Quirk, SIMULATED_PLATFORMS, SecbootQuery, builtin, find};
 pub use storage::FlashStore;
 pub use sysfs::{SysfsTree, TreeDevice, TreePort};
 
@@ -204,7 +204,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let opts = SimOptions { root: Some(dir.path().to_path_buf()), ..SimOptions::default() };
         let sim = spawn(find("ec800m-cn-lf").unwrap(), opts).unwrap();
-        assert_eq!(sim.port(), dir.path().join("dev/ttyUSB0"));
+        // The AT port is interface 3, the second tty (interface 2 is diagnostics).
+        assert_eq!(sim.port(), dir.path().join("dev/ttyUSB1"));
         let mut s = crate::device::Session::open(sim.port(), &quick()).unwrap();
         s.sync().unwrap();
         let reply = s.command("AT+QDOWNLOAD=1").unwrap();

@@ -10,50 +10,14 @@ use super::error::SimError;
 use crate::device::usb::UsbEntry;
 use crate::device::{Mode, Role, UsbId, UsbTable};
 use crate::identity::{FlashId, Revision};
+pub use crate::platform::Platform;
 
 /// The built-in profiles as shipped.
 pub const PROFILES_TOML: &str = include_str!("profiles.toml");
 
-/// The chip family a profile belongs to; it picks the download mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Platform {
-    /// Qualcomm MDM/SDX: DIAG switch to EDL.
-    Qualcomm,
-    /// ASR Crane: AT+QDOWNLOAD=1 to AROM.
-    Asr,
-    /// Unisoc: AT+QDOWNLOAD=1 to the ROM download port.
-    Unisoc,
-    /// Eigencomm: AT+QDOWNLOAD=1.
-    Eigencomm,
-}
-
-impl Platform {
-    /// Parses `qualcomm`, `asr`, `unisoc` or `eigencomm` (any case).
-    pub fn parse(text: &str) -> Option<Platform> {
-        Some(match text.to_ascii_lowercase().as_str() {
-            "qualcomm" => Platform::Qualcomm,
-            "asr" => Platform::Asr,
-            "unisoc" => Platform::Unisoc,
-            "eigencomm" => Platform::Eigencomm,
-            _ => return None,
-        })
-    }
-
-    /// The lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Qualcomm => "qualcomm",
-            Platform::Asr => "asr",
-            Platform::Unisoc => "unisoc",
-            Platform::Eigencomm => "eigencomm",
-        }
-    }
-
-    /// Whether `AT+QDOWNLOAD=1` takes the module to its download mode.
-    pub fn has_qdownload(self) -> bool {
-        self != Platform::Qualcomm
-    }
-}
+/// The platforms the simulator has modules of (it has no MediaTek profile or download mode).
+pub const SIMULATED_PLATFORMS: [Platform; 4] =
+    [Platform::Qualcomm, Platform::Asr, Platform::Unisoc, Platform::Eigencomm];
 
 /// Which command reports the secure-boot state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -163,9 +127,12 @@ impl Profile {
         flash_id: Option<FlashId>,
         platform: Platform,
     ) -> Result<Profile, SimError> {
+        if !SIMULATED_PLATFORMS.contains(&platform) {
+            return Err(SimError::Profile(format!("the simulator has no {platform} modules")));
+        }
         let table = UsbTable::builtin().map_err(|e| SimError::Profile(e.to_string()))?;
         let of_platform =
-            |mode: Mode| table.entries().iter().filter(move |e| e.mode == mode && e.platform == platform.as_str());
+            |mode: Mode| table.entries().iter().filter(move |e| e.mode == mode && e.platform == Some(platform));
         let normal = of_platform(Mode::At)
             .find(|e| e.modules.iter().any(|m| names_model(m, model)))
             .or_else(|| of_platform(Mode::At).next())
@@ -309,8 +276,9 @@ fn ati_form(revision: &str) -> String {
 impl RawProfile {
     fn build(self) -> Result<Profile, SimError> {
         let err = |what: String| SimError::Profile(format!("{}: {what}", self.name));
-        let platform =
-            Platform::parse(&self.platform).ok_or_else(|| err(format!("unknown platform {:?}", self.platform)))?;
+        let platform = Platform::parse_any_case(&self.platform)
+            .filter(|p| SIMULATED_PLATFORMS.contains(p))
+            .ok_or_else(|| err(format!("unknown platform {:?}", self.platform)))?;
         let usb = UsbId::parse(self.usb.trim()).ok_or_else(|| err(format!("usb {:?} is not VID:PID", self.usb)))?;
         let download_usb = match &self.download_usb {
             Some(text) => {
@@ -417,7 +385,8 @@ mod tests {
         assert_eq!(p.flash.size, 4 << 20);
         assert_eq!(p.usb, UsbId::new(0x2c7c, 0x6001));
         assert_eq!(p.download_usb, Some(UsbId::new(0x2ecc, 0x3004)));
-        assert_eq!(p.interfaces, [(2, Role::At)]);
+        // 2c7c:6001 takes its layout from rules/usb.toml: diagnostics on 2, AT on 3.
+        assert_eq!(p.interfaces, [(2, Role::Diag), (3, Role::At)]);
         let q = Profile::custom("EC25", "EC25EFAR06A17M4G_20.200.20.200", None, Platform::Qualcomm).unwrap();
         assert_eq!(q.ati_revision, "EC25EFAR06A17M4G");
         assert_eq!(q.at_interface(), Some(2));
@@ -428,16 +397,16 @@ mod tests {
     #[test]
     fn custom_usb_ids_come_from_the_usb_table() {
         let table = UsbTable::builtin().unwrap();
-        for platform in [Platform::Qualcomm, Platform::Asr, Platform::Unisoc, Platform::Eigencomm] {
+        for platform in SIMULATED_PLATFORMS {
             // A model the table does not list gets the platform's first normal-mode id.
             let p = Profile::custom("XY123", "XY123AAR01A01M08", None, platform).unwrap();
             let normal = table.lookup(p.usb.vid, p.usb.pid).unwrap();
-            assert_eq!((normal.mode, normal.platform.as_str()), (Mode::At, platform.as_str()), "{platform:?}");
-            let first = table.entries().iter().find(|e| e.mode == Mode::At && e.platform == platform.as_str());
+            assert_eq!((normal.mode, normal.platform), (Mode::At, Some(platform)), "{platform:?}");
+            let first = table.entries().iter().find(|e| e.mode == Mode::At && e.platform == Some(platform));
             assert_eq!(Some(p.usb), first.map(UsbEntry::id), "{platform:?}");
             let id = p.download_usb.unwrap();
             let download = table.lookup(id.vid, id.pid).unwrap();
-            assert_eq!(download.platform, platform.as_str(), "{platform:?}");
+            assert_eq!(download.platform, Some(platform), "{platform:?}");
             assert_eq!(download.mode, super::super::download::for_platform(platform).mode(), "{platform:?}");
             assert!(p.at_interface().is_some());
         }

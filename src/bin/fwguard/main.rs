@@ -1,8 +1,10 @@
 //! The `fwguard` command line: a thin front end over the library.
 //!
-//! Exit codes: 0 allowed / done, 1 blocked / refused / rules rejected, 2 could not run.
+//! Exit codes: 0 allowed / done, 1 blocked / refused / rules rejected, 2 could not run; `flash`
+//! also 3: failed after writing began.
 
 mod cmd;
+mod draw;
 mod output;
 
 use std::process::ExitCode;
@@ -21,6 +23,9 @@ struct Cli {
 enum Command {
     /// Judge a module and a candidate image: exit 0 allowed, 1 blocked, 2 could not run.
     Check(cmd::check::Args),
+    /// Flash a package onto a module, guarded: exit 0 flashed, 1 refused, 2 error before writing,
+    /// 3 failed after writing began.
+    Flash(cmd::flash::Args),
     /// Explain a rule id: what it means, its source, what to do.
     Explain(cmd::explain::Args),
     /// Lint and test the rules in rules/.
@@ -33,7 +38,7 @@ enum Command {
     Sim(cmd::sim::Args),
     /// List attached Quectel modules: port, USB id, mode, role.
     Ports(cmd::ports::Args),
-    /// Show past checks.
+    /// Show past checks and flashes.
     History(cmd::history::Args),
     /// Show what a firmware package claims: identity, files, sizes, hashes, flash chips.
     Inspect(cmd::inspect::Args),
@@ -49,6 +54,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(a) => cmd::check::run(a),
+        Command::Flash(a) => cmd::flash::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Rules(c) => cmd::rules::run(c),
         Command::Db(c) => cmd::db::run(c),

@@ -4,26 +4,9 @@ use std::io::IsTerminal;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
-/// An error with a hint for the person at the terminal.
-#[derive(Debug)]
-pub struct Hinted {
-    /// What went wrong.
-    pub message: String,
-    /// What to do.
-    pub hint: String,
-}
-
-impl std::fmt::Display for Hinted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Hinted {}
-
-/// Wraps a library error that has a hint.
+/// An error of the front end's own (a bad argument, a refusal) with a hint.
 pub fn hinted(message: impl std::fmt::Display, hint: &str) -> anyhow::Error {
-    anyhow::Error::new(Hinted { message: message.to_string(), hint: hint.to_string() })
+    anyhow::Error::new(fwguard::diagnostic::Hinted::new(message, hint))
 }
 
 /// Prints `error: ...` and `hint: ...` on stderr.
@@ -48,24 +31,10 @@ fn message(e: &anyhow::Error) -> String {
     text
 }
 
-/// The hint of the first error in the chain that has one.
+/// The hint of the first error in the chain that has one (every library error does: see
+/// `fwguard::diagnostic`).
 pub fn hint(e: &anyhow::Error) -> Option<String> {
-    use fwguard::{device, history, sim};
-    e.chain().find_map(|cause| {
-        if let Some(h) = cause.downcast_ref::<Hinted>() {
-            Some(h.hint.clone())
-        } else if let Some(e) = cause.downcast_ref::<device::DeviceError>() {
-            Some(e.hint().to_string())
-        } else if let Some(e) = cause.downcast_ref::<sim::SimError>() {
-            Some(e.hint().to_string())
-        } else if let Some(e) = cause.downcast_ref::<device::PortsError>() {
-            Some(e.hint().to_string())
-        } else if let Some(e) = cause.downcast_ref::<fwguard::image::ImageError>() {
-            Some(e.hint().to_string())
-        } else {
-            cause.downcast_ref::<history::HistoryError>().map(|e| e.hint().to_string())
-        }
-    })
+    e.chain().find_map(|cause| fwguard::diagnostic::find(cause).and_then(|d| d.hint()))
 }
 
 /// Logs go to stderr, off unless `FWGUARD_LOG` or `RUST_LOG` asks for them.

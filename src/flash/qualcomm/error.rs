@@ -4,8 +4,10 @@
 use std::io;
 use std::time::Duration;
 
+use super::wire::firehose::SplitError;
 use super::wire::mbn::MbnError;
 use super::wire::sahara::{PacketError, Status};
+use crate::diagnostic::Diagnostic;
 
 /// A failure of the DIAG, Sahara or Firehose stage.
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +188,58 @@ impl QualcommError {
 
     pub(crate) fn io(doing: impl Into<String>, source: io::Error) -> QualcommError {
         QualcommError::Io { doing: doing.into(), source }
+    }
+}
+
+impl Diagnostic for QualcommError {
+    fn code(&self) -> &'static str {
+        match self {
+            QualcommError::Io { .. } => "fwguard::qualcomm::io",
+            QualcommError::Timeout { .. } => "fwguard::qualcomm::timeout",
+            QualcommError::Diag { .. } => "fwguard::qualcomm::diag",
+            QualcommError::NoDiagPort { .. } => "fwguard::qualcomm::no_diag_port",
+            QualcommError::Discovery(_) => "fwguard::qualcomm::discovery",
+            QualcommError::NoEdl { .. } => "fwguard::qualcomm::no_edl",
+            QualcommError::SaharaPacket { .. } => "fwguard::qualcomm::sahara_packet",
+            QualcommError::SaharaUnexpected { .. } => "fwguard::qualcomm::sahara_unexpected",
+            QualcommError::SaharaRefused { .. } => "fwguard::qualcomm::sahara_refused",
+            QualcommError::SaharaVersion { .. } => "fwguard::qualcomm::sahara_version",
+            QualcommError::SaharaRange { .. } => "fwguard::qualcomm::sahara_range",
+            QualcommError::Programmer(_) => "fwguard::qualcomm::programmer",
+            QualcommError::Nak { .. } => "fwguard::qualcomm::nak",
+            QualcommError::Firehose { .. } => "fwguard::qualcomm::firehose",
+            QualcommError::Invalid(_) => "fwguard::qualcomm::invalid",
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        Some(QualcommError::hint(self).to_string())
+    }
+}
+
+impl Diagnostic for PacketError {
+    fn code(&self) -> &'static str {
+        "fwguard::qualcomm::sahara_packet"
+    }
+    fn hint(&self) -> Option<String> {
+        Some("the boot ROM sent something that is not a Sahara packet; power-cycle the module and run again".into())
+    }
+}
+
+impl Diagnostic for MbnError {
+    fn code(&self) -> &'static str {
+        "fwguard::qualcomm::image"
+    }
+    fn hint(&self) -> Option<String> {
+        Some("the file is not a boot image for this chip; use the programmer from a package for this module".into())
+    }
+}
+
+impl Diagnostic for SplitError {
+    fn code(&self) -> &'static str {
+        "fwguard::qualcomm::firehose_message"
+    }
+    fn hint(&self) -> Option<String> {
+        Some("the programmer's answers are not Firehose messages; power-cycle the module and run again".into())
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::guard::{self, Bounded};
@@ -136,6 +137,14 @@ impl Package for FolderPackage {
         let (m, mut reader) = self.open_member(member)?;
         let d = guard::digest(&mut reader, false).map_err(|e| guard::read_failure(&self.path, member, e))?;
         Ok(d.entry(&m.path))
+    }
+
+    fn stream_member(&mut self, member: &str, offset: u64, visit: &mut Visitor<'_>) -> Result<(), ImageError> {
+        let m = crate::image::package::find_member(&self.path, &self.members, member, offset)?;
+        let real = self.files.get(member).ok_or_else(|| guard::no_member(&self.path, member))?;
+        let mut file = File::open(real).map_err(|e| guard::read_failure(&self.path, member, e))?;
+        file.seek(SeekFrom::Start(offset)).map_err(|e| guard::read_failure(&self.path, member, e))?;
+        visit(&m, &mut Bounded::new(file, m.size - offset))
     }
 
     fn for_each(&mut self, visit: &mut Visitor<'_>) -> Result<(), ImageError> {

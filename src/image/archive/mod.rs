@@ -5,6 +5,7 @@
 //! is decompressed. Members are streamed with a fixed buffer, so memory stays bounded whatever
 //! the package's size.
 
+mod file;
 mod folder;
 mod guard;
 pub mod limits;
@@ -14,6 +15,7 @@ mod zip;
 
 use std::path::Path;
 
+pub use self::file::FilePackage;
 pub use self::folder::FolderPackage;
 pub use self::guard::{Digests, STREAM_BUFFER, digest, hex};
 pub use self::sevenz::{MAX_7Z_HEADER, SEVEN_Z_MAGIC, SevenZPackage};
@@ -76,18 +78,13 @@ pub fn open_package(path: &Path) -> Result<Box<dyn Package>, ImageError> {
     open_as(path, storage_of(path)?)
 }
 
-/// Opens the package at `path` as `storage`.
+/// Opens the package at `path` as `storage` (a single file is a package of one member).
 pub fn open_as(path: &Path, storage: Storage) -> Result<Box<dyn Package>, ImageError> {
     Ok(match storage {
         Storage::Folder => Box::new(FolderPackage::open(path)?),
         Storage::Zip => Box::new(ZipPackage::open(path)?),
         Storage::SevenZ => Box::new(SevenZPackage::open(path)?),
-        Storage::File => {
-            return Err(ImageError::UnknownFormat {
-                path: path.display().to_string(),
-                reason: "not a folder, zip or 7z archive".into(),
-            });
-        }
+        Storage::File => Box::new(FilePackage::open(path)?),
     })
 }
 

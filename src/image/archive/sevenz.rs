@@ -250,6 +250,15 @@ impl Package for SevenZPackage {
         out.ok_or_else(|| guard::no_member(&self.path, member))
     }
 
+    fn stream_member(&mut self, member: &str, offset: u64, visit: &mut Visitor<'_>) -> Result<(), ImageError> {
+        crate::image::package::find_member(&self.path, &self.members, member, offset)?;
+        let package = self.path.clone();
+        self.stream(Some(member), &mut |m, reader| {
+            crate::image::package::skip(reader, offset).map_err(|e| guard::read_failure(&package, &m.path, e))?;
+            visit(m, reader)
+        })
+    }
+
     fn for_each(&mut self, visit: &mut Visitor<'_>) -> Result<(), ImageError> {
         self.stream(None, visit)
     }

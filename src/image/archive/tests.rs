@@ -219,3 +219,50 @@ fn hostile_7z_entries_are_refused() {
     let err = SevenZPackage::open(&good).err().unwrap();
     assert!(matches!(err, ImageError::Malformed { .. }) && err.to_string().contains("truncated"), "{err}");
 }
+
+#[test]
+fn one_member_streams_from_an_offset_in_every_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = Content::Filler { len: 300_000, seed: 9 };
+    let mut whole = Vec::new();
+    std::io::Read::read_to_end(&mut big.reader(), &mut whole).unwrap();
+    let files = vec![("a/small.txt".to_string(), Content::text("hello")), ("a/big.bin".to_string(), big.clone())];
+    fs::create_dir_all(dir.path().join("folder/a")).unwrap();
+    fs::write(dir.path().join("folder/a/small.txt"), "hello").unwrap();
+    fs::write(dir.path().join("folder/a/big.bin"), &whole).unwrap();
+    write_zip(&dir.path().join("p.zip"), &files, true).unwrap();
+    let seven = crate::image::build::qualcomm::QualcommBuilder::ec25("EC25EFAR06A17M4G_20.200.20.200");
+    seven.write_7z(&dir.path().join("q.7z")).unwrap();
+    fs::write(dir.path().join("one.pac"), &whole).unwrap();
+
+    let cases: Vec<(Box<dyn crate::image::Package>, &str)> = vec![
+        (Box::new(FolderPackage::open(&dir.path().join("folder")).unwrap()), "a/big.bin"),
+        (Box::new(ZipPackage::open(&dir.path().join("p.zip")).unwrap()), "a/big.bin"),
+        (open_package(&dir.path().join("one.pac")).unwrap(), "one.pac"),
+    ];
+    for (mut pkg, member) in cases {
+        for offset in [0u64, 1, 65_537, 300_000] {
+            let mut got = Vec::new();
+            pkg.stream_member(member, offset, &mut |m, r| {
+                assert_eq!(m.size, 300_000);
+                r.read_to_end(&mut got).map(|_| ()).map_err(|e| super::guard::read_failure("p", &m.path, e))
+            })
+            .unwrap();
+            assert_eq!(got, whole[offset as usize..], "{} {member} at {offset}", pkg.path());
+        }
+        let err = pkg.stream_member(member, 300_001, &mut |_, _| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("past the member's end"), "{err}");
+        assert!(pkg.stream_member("nope", 0, &mut |_, _| Ok(())).is_err());
+    }
+
+    // A 7z member streams from an offset too (its solid stream is decoded up to it).
+    let mut pkg = SevenZPackage::open(&dir.path().join("q.7z")).unwrap();
+    let member = pkg.members().iter().find(|m| m.path.ends_with("update/tz.mbn")).unwrap().clone();
+    let whole = pkg.read(&member.path, 1 << 30).unwrap();
+    let mut got = Vec::new();
+    pkg.stream_member(&member.path, 10, &mut |m, r| {
+        r.read_to_end(&mut got).map(|_| ()).map_err(|e| super::guard::read_failure("p", &m.path, e))
+    })
+    .unwrap();
+    assert_eq!(got, whole[10..]);
+}

@@ -219,6 +219,16 @@ impl<R: Read + Seek> Package for ZipPackage<R> {
         })
     }
 
+    fn stream_member(&mut self, member: &str, offset: u64, visit: &mut Visitor<'_>) -> Result<(), ImageError> {
+        crate::image::package::find_member(&self.path, &self.members, member, offset)?;
+        let index = self.index_of(member)?;
+        let package = self.path.clone();
+        self.with_member(index, |m, reader| {
+            crate::image::package::skip(reader, offset).map_err(|e| guard::read_failure(&package, &m.path, e))?;
+            visit(m, reader)
+        })
+    }
+
     fn for_each(&mut self, visit: &mut Visitor<'_>) -> Result<(), ImageError> {
         for index in self.data_order.clone() {
             self.with_member(index, |m, reader| visit(m, reader))?;

@@ -1,13 +1,15 @@
-//! `download.json`: the ASR download recipe (asr.md §5.1): `require name=value`, `progress`,
+//! `download.json`: the ASR download recipe (a real one: `waybyte/logicromsdk:lib/asr160x/pack/download.json`;
+//! its steps on the wire: `annkirin/asr-flash`): `require name=value`, `progress`,
 //! `call X`, `partition X`, `flash X → p`, `erase p`, grouped, with `productionOnly` groups and a
 //! per-`call` `version-bootrom`.
 //!
-//! The reference gives the steps but not the JSON schema around them, so the reader is
+//! No public source gives the JSON schema around the steps, so the reader is
 //! tolerant: it walks the whole document and takes as a step either a string such as
 //! `"flash app.bin user_app"`, or an object with a `command` (`cmd`, `action`, `op`) naming a
 //! verb and its arguments in fields (`image`/`file`, `partition`, `key`/`value`, `args`).
 //! `productionOnly: true` on an object applies to every step inside it. String values that look
-//! like arelease PRODUCT / VARIANT names (asr.md §6.2) are collected wherever they appear.
+//! like arelease PRODUCT / VARIANT names (`QUEC_CRANEL_SS_08MB_OPEN`) are collected wherever they
+//! appear.
 
 use serde_json::{Map, Value};
 

@@ -1,9 +1,11 @@
-//! `preboot.img` / `flasher.img`: ARM Trusted-Firmware FIP containers (asr.md §6.6).
+//! `preboot.img` / `flasher.img`: ARM Trusted-Firmware FIP containers
+//! (<https://trustedfirmware-a.readthedocs.io/en/latest/design/firmware-design.html>, "Firmware
+//! Image Package"; real files in `waybyte/logicromsdk:lib/asr160x/pack/ASR1601/`).
 //!
 //! A 16-byte TOC header (u32 name 0xAA640001, u32 serial 0x12345678, u64 flags), then 40-byte
 //! entries (16-byte UUID, u64 offset, u64 size, u64 flags) ended by an all-zero UUID whose offset
-//! is the file size. The 16-byte header is inferred from the reference's example (BL2 at 0x88
-//! after two entries and the terminator).
+//! is the file size. In the ASR1601 `preboot.img` the BL2 image sits at 0x88: after the 16-byte
+//! header, two entries and the terminator.
 
 use crate::image::ImageError;
 use crate::image::archive::hex;

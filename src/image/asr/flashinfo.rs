@@ -1,4 +1,6 @@
-//! `flashinfo.bin`: the flash chips an ASR package accepts (asr.md §6.5).
+//! `flashinfo.bin`: the flash chips an ASR package accepts (as found in
+//! `waybyte/logicromsdk:lib/asr160x/pack/flashinfo_8M.bin` and `flashinfo_16M.bin`; the flasher
+//! refuses a chip not listed, <https://github.com/FoxExe/ZX908/issues/8>).
 //!
 //! Header (0x90 bytes, little-endian): magic "FNIF", the default chip's u16 vendor and u16
 //! device id, name[64], type[32], six u32 geometry fields, u64 flash size, four u8 fields, u32
@@ -16,7 +18,7 @@ pub const HEADER_SIZE: usize = 0x90;
 pub const CHIP_SIZE: usize = 72;
 /// Most compatible chips fwguard reads; more is refused as absurd.
 pub const MAX_CHIPS: u32 = 1024;
-/// Device types the reference lists.
+/// Device types ASR's flash table names.
 pub const DEVICE_TYPES: &[&str] = &["QSPI_NOR", "SPI_NOR", "QSPI_NAND", "EMMC", "MEM", "DUMMY", "QSPI2_NOR"];
 
 /// One flash chip: JEDEC manufacturer and device id as the ASR flasher prints them.

@@ -1,6 +1,6 @@
 //! `partition.bin`: the ASR partition table, format "A" (magic "BTPA"), with its zlib CRC-32.
 //!
-//! Layout (asr.md §6.4): u32 magic, u32 count (at most 32), 32 entry slots of 68 bytes, u32
+//! Layout (as found in `waybyte/logicromsdk:lib/asr160x/pack/partition_8M.bin`): u32 magic, u32 count (at most 32), 32 entry slots of 68 bytes, u32
 //! CRC-32 of bytes `[0, 0x888)`; 0x88C bytes in all. Entry: name[32], type[16], start, size,
 //! vstart, vsize, depth (u32 each, little-endian).
 
@@ -11,7 +11,7 @@ use crate::image::fields::View;
 
 /// Magic of format "A", the bytes "BTPA".
 pub const MAGIC_A: u32 = 0x4150_5442;
-/// Magic of the newer format "B", whose entry layout the reference does not give.
+/// Magic of the newer format "B", whose entry layout no public file shows.
 pub const MAGIC_B: u32 = 0x4250_5442;
 /// Size of a format "A" table.
 pub const TABLE_SIZE: usize = 0x88C;

@@ -22,7 +22,7 @@ fn problem_of(err: ImageError) -> String {
 fn round_trip_lf() {
     let insp = inspect(&AsrBuilder::ec800m_cn_lf()).unwrap();
     assert_eq!(insp.format, "asr-zip");
-    assert_eq!(insp.platform, "asr");
+    assert_eq!(insp.platform, Some(crate::platform::Platform::Asr));
     assert_eq!(insp.revision.as_deref(), Some("EC800MCNLFR01A01M04_OCPU"));
     assert_eq!(insp.product.as_deref(), Some("EC800MCNLF"));
     assert_eq!(insp.flash_chips.len(), 1);

@@ -96,7 +96,7 @@ pub fn chip(vendor: u16, device: u16, name: &str) -> FlashChip {
     FlashChip { vendor, device, name: name.to_string() }
 }
 
-/// The seven chips of the 8 MB table asr.md §6.5 gives (GD25LQ64C first).
+/// The seven chips of `waybyte/logicromsdk:lib/asr160x/pack/flashinfo_8M.bin` (GD25LQ64C first).
 pub fn chips_8mb() -> Vec<FlashChip> {
     vec![
         chip(0xC8, 0x6017, "GD25LQ64C"),
@@ -139,7 +139,8 @@ fn entry(name: &str, kind: &str, start: u64, size: u64, depth: u32) -> PtEntry {
     }
 }
 
-/// A partition layout for a NOR flash of `size` bytes, with the names of asr.md §6.4.
+/// A partition layout for a NOR flash of `size` bytes, with the names of
+/// `waybyte/logicromsdk:lib/asr160x/pack/partition_8M.bin`.
 pub fn layout(size: u64) -> Vec<PtEntry> {
     vec![
         entry("all", "group", 0, size, 0),

@@ -54,7 +54,8 @@ fn image(name: &str, address: u32, max_size: u32, kind: &str, len: usize) -> Bin
 }
 
 impl BinpkgBuilder {
-    /// The layout of the EC600E-CN LC `at_command.binpkg` the reference describes (smaller data).
+    /// The layout of the EC600E-CN LC `at_command.binpkg` in `QuecPython/thonny-quecpython`
+    /// (smaller data).
     pub fn ec600e_cn_lc() -> BinpkgBuilder {
         BinpkgBuilder {
             version: "106".into(),

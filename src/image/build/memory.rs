@@ -170,4 +170,9 @@ impl Package for CountingPackage {
         self.count(|c| c.walks += 1);
         self.inner.for_each(visit)
     }
+
+    fn stream_member(&mut self, member: &str, offset: u64, visit: &mut Visitor<'_>) -> Result<(), ImageError> {
+        self.count(|c| c.reads += 1);
+        self.inner.stream_member(member, offset, visit)
+    }
 }

@@ -1,5 +1,5 @@
-//! Quectel Qualcomm packages built from code, in the layout of `qualcomm.md` §6.1: the
-//! EC25-E 512 MiB NAND layout of §5, with options for geometry, revision, files, md5.txt and
+//! Quectel Qualcomm packages built from code, in the layout of a real EC25-E package and its
+//! 512 MiB NAND (`defencore/tech_documentation:002-quectel-ec25-firmware-flashing.md`), with options for geometry, revision, files, md5.txt and
 //! damaged variants. The programmer is a real MDM9607 Firehose programmer image, `sbl1.mbn` a
 //! NAND boot loader and `NON-HLOS.ubi` carries the revision in plain text, so the simulated
 //! module accepts, boots and reports what the package installs
@@ -16,7 +16,7 @@ use super::programmer::{self, Target};
 use crate::identity::NandGeometry;
 use crate::image::qualcomm::{md5sum, mibib};
 
-/// The EC25-E layout (`qualcomm.md` §5): partition, start sector, sectors, image in `update/`
+/// The EC25-E layout (`defencore/tech_documentation:002-quectel-ec25-firmware-flashing.md`): partition, start sector, sectors, image in `update/`
 /// (`None`: not flashed). The MIBIB is written from `update/firehose/`.
 const EC25_LAYOUT: &[(&str, u64, u64, Option<&str>)] = &[
     ("sbl", 0, 640, Some("sbl1.mbn")),
@@ -34,7 +34,7 @@ const EC25_LAYOUT: &[(&str, u64, u64, Option<&str>)] = &[
     ("system", 77056, 54016, Some("mdm9607-perf-sysfs.ubi")),
 ];
 
-/// Loader files of the streaming path, present in real packages (`qualcomm.md` §6.1).
+/// Loader files of the streaming path, present in real packages (the same document's tree).
 const LOADERS: &[&str] = &["ENPRG9x07.mbn", "NPRG9x07.mbn", "partition.mbn"];
 
 /// How md5.txt is written.

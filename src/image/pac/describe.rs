@@ -18,7 +18,7 @@ pub const ADDR_NV: u32 = 0xFE00_0003;
 /// UIS8910 logical address: format flash / erase sysfs.
 pub const ADDR_FORMAT_FLASH: u32 = 0xFE00_0006;
 
-/// The Unisoc chip a module model is built on (unisoc.md §0), as the substring PAC header
+/// The Unisoc chip a module model is built on (`IharRusak/QDloader:main.c`), as the substring PAC header
 /// strings carry.
 pub fn chip_of_model(product: &str) -> Option<&'static str> {
     const MODELS: &[(&str, &str)] = &[
@@ -45,7 +45,7 @@ pub fn chip_of_header(name: &str, version: &str) -> Option<&'static str> {
 pub fn describe(pac: &PacFile, insp: &mut Inspection) {
     let h = &pac.header;
     insp.format = super::FORMAT.into();
-    insp.platform = "unisoc".into();
+    insp.platform = Some(crate::platform::Platform::Unisoc);
     let texts = pac.entries.iter().flat_map(|e| [e.file_name.as_str(), e.file_version.as_str()]).chain([
         h.product_version.as_str(),
         h.product_alias.as_str(),

@@ -1,4 +1,4 @@
-//! PAC file entries: 2580 bytes each, directly after the header (unisoc.md §4.2).
+//! PAC file entries: 2580 bytes each, directly after the header (`ilyakurdyukov/spreadtrum_flash:unpac/unpac.c`, `openLuat/Luat_CSDK_Air724U:tools/pacgen.py`).
 
 use super::header::PacVersion;
 use crate::image::ImageError;

@@ -1,4 +1,4 @@
-//! The 2124-byte PAC header, versions `BP_R1.0.0` and `BP_R2.0.1` (unisoc.md §4.1).
+//! The 2124-byte PAC header, versions `BP_R1.0.0` and `BP_R2.0.1` (`ilyakurdyukov/spreadtrum_flash:unpac/unpac.c`, `openLuat/Luat_CSDK_Air724U:tools/pacgen.py`).
 
 use crc::{CRC_16_ARC, Crc};
 

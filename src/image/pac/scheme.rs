@@ -1,4 +1,4 @@
-//! The XML download scheme embedded in a PAC (unisoc.md §4.3):
+//! The XML download scheme embedded in a PAC (as `amitv87/unisoc_dloader` reads it):
 //! `<BMAConfig><ProductList><Product name>` (scheme name, flash type, NV backup items,
 //! partitions) and `<SchemeList><Scheme><File>` (ID, IDAlias, Type, Block/Base, Size, Flag,
 //! CheckFlag, Description).

@@ -28,7 +28,7 @@ fn round_trip_both_versions() {
         assert!(is_pac(&bytes[..64]));
         let insp = inspect(&bytes, NAME).unwrap();
         assert_eq!(insp.format, "unisoc-pac");
-        assert_eq!(insp.platform, "unisoc");
+        assert_eq!(insp.platform, Some(crate::platform::Platform::Unisoc));
         assert_eq!(insp.revision.as_deref(), Some("EC200UEUAAR02A02M08_OCPU"), "{version:?}");
         assert_eq!(insp.product.as_deref(), Some("EC200UEUAA"));
         assert_eq!(insp.name_conflict, None);

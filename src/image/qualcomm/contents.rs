@@ -1,4 +1,5 @@
-//! `contents.xml` (Qualcomm build description, `qualcomm.md` §6.4) and `update/partition_nand.xml`
+//! `contents.xml` (Qualcomm build description; the elements `linux-msm/qdl:contents.c` reads)
+//! and `update/partition_nand.xml`
 //! (the streaming-download partition list). Both are read for what they list; contents.xml is a
 //! file list, and a build id only when one of its values is a Quectel revision.
 

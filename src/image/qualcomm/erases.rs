@@ -1,5 +1,7 @@
 //! What a package would erase or overwrite that a module cannot get back: calibration, NV and
-//! IMEI areas (`compatibility-evidence.md` R15, `qualcomm.md` §5). Each finding is a sentence
+//! IMEI areas (RF calibration is unique to each module and lost with an erase-all:
+//! <https://forums.quectel.com/t/56770>; on MDM9x07 it lives in `efs2`,
+//! `defencore/tech_documentation:002-quectel-ec25-firmware-flashing.md`). Each finding is a sentence
 //! naming the file and the step.
 
 use super::rawprogram::{Step, StepKind};

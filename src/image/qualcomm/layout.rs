@@ -1,10 +1,12 @@
-//! Where things are in a Quectel Qualcomm package (`qualcomm.md` §6): a top folder named like the
+//! Where things are in a Quectel Qualcomm package (a real tree:
+//! `defencore/tech_documentation:002-quectel-ec25-firmware-flashing.md`): a top folder named like the
 //! revision, `update/` with the images and `update/firehose/` with the programmer, the
 //! rawprogram and patch XML and the MIBIB.
 
 use crate::image::Member;
 
-/// Programmer names in the order QFirehose searches `update/firehose` (`qualcomm.md` §6.2).
+/// Programmer names in the order QFirehose searches `update/firehose`
+/// (`nippynetworks/qfirehose:qfirehose.c`, `find_firehose_mbn`).
 pub const PROGRAMMER_PATTERNS: &[&str] = &[
     "prog_nand_firehose_*.mbn",
     "prog_emmc_firehose_*.mbn",

@@ -1,4 +1,5 @@
-//! `md5.txt` at the package root (`qualcomm.md` §6.3): each line holds `:\`, then a Windows path
+//! `md5.txt` at the package root (as QFirehose reads it: `nippynetworks/qfirehose:md5.c`): each
+//! line holds `:\`, then a Windows path
 //! relative to the package root up to the next `:`, then 32 hex digits of MD5. Lines naming
 //! `targetfiles.zip` are skipped, as QFirehose does.
 

@@ -1,9 +1,9 @@
 //! The MIBIB, the NAND partition table written as `partition_complete_p4K_b256K.mbn`
-//! (`qualcomm.md` §5).
+//! (`iamromulan/qfenix:gpt.c`).
 //!
-//! The reference gives: an MBN header magic `0xFE569FAC`, `0xCD7F127A` on page 0; a table magic
+//! Public sources give: an MBN header magic `0xFE569FAC`, `0xCD7F127A` on page 0; a table magic
 //! `0x55EE73AA`, `0xE35EBDDB` on page 1; versions 3 and 4; 16-byte names; offsets and lengths in
-//! erase blocks. It does not give where the version, the entry count or the entries sit, nor
+//! erase blocks. They do not give where the version, the entry count or the entries sit, nor
 //! the width and order of the entry fields. So fwguard reads only what is given: the two magic
 //! pairs (as little-endian words at the start of pages 0 and 1), which also tell the page size
 //! the table was built for. It does not list the entries.

@@ -1,4 +1,5 @@
-//! Quectel Qualcomm packages (`qualcomm.md` §3, §5, §6): a folder, `.zip` or `.7z` holding
+//! Quectel Qualcomm packages (a real tree and layout:
+//! `defencore/tech_documentation:002-quectel-ec25-firmware-flashing.md`): a folder, `.zip` or `.7z` holding
 //! `<REVISION>/update/...` with `update/firehose/` (programmer, rawprogram and patch XML, MIBIB).
 //!
 //! One streaming pass hashes every member (SHA-256 and MD5) and keeps the small text members;
@@ -52,7 +53,7 @@ pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<
     let mut ins = Inspection {
         path: shown.clone(),
         format: format!("qualcomm-{}", storage.label()),
-        platform: "qualcomm".into(),
+        platform: Some(crate::platform::Platform::Qualcomm),
         files: scanned.files(),
         ..Inspection::default()
     };

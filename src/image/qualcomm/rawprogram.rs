@@ -1,4 +1,6 @@
-//! Firehose rawprogram and patch XML (`qualcomm.md` §3.3, §3.4): the `<program>`, `<erase>` and
+//! Firehose rawprogram and patch XML (as `linux-msm/qdl:program.c` and `patch.c` read them;
+//! a real EC25 snippet in `defencore/tech_documentation:002-quectel-ec25-firmware-flashing.md`): the
+//! `<program>`, `<erase>` and
 //! `<patch>` steps a flasher sends, in file order.
 
 use super::xml;
@@ -118,7 +120,7 @@ pub fn parse_steps(text: &str) -> Result<Vec<Step>, String> {
     Ok(steps)
 }
 
-/// A decimal number; hosts parse these attributes as decimal (`qualcomm.md` §11.4).
+/// A decimal number; hosts parse these attributes as decimal (`linux-msm/qdl:program.c`).
 fn decimal(text: &str) -> Option<u64> {
     let t = text.trim();
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {

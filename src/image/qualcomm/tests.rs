@@ -52,7 +52,7 @@ fn good_package_round_trips_in_every_storage() {
             Store::SevenZ => "qualcomm-7z",
         };
         assert_eq!(ins.format, format);
-        assert_eq!(ins.platform, "qualcomm");
+        assert_eq!(ins.platform, Some(crate::platform::Platform::Qualcomm));
         assert_eq!(ins.revision.as_deref(), Some(REV));
         assert_eq!(ins.product.as_deref(), Some("EC25EFA"));
         assert_eq!(ins.nand, Some(NandGeometry { page_kib: 4, block_kib: 256 }));

@@ -4,15 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Args as ClapArgs};
-use fwguard::db::Database;
-use fwguard::device::{self, PortsError, SessionOptions, SysPaths, UsbTable, locate_at_port};
-use fwguard::engine::{DeviceFacts, ImageFacts, Report, Verdict, judge};
+use fwguard::acquire::{AcquireOptions, ModuleSource, acquire};
+use fwguard::engine::{ImageFacts, Report, Verdict, judge};
 use fwguard::history::{CheckRecord, History};
 use fwguard::identity::FlashId;
 use fwguard::rules::model::Severity;
-use fwguard::sim::{self, SimOptions};
 
-use crate::output::{Colour, colour_stdout, hinted, paint, print_json, table};
+use crate::output::{Colour, colour_stdout, paint, print_json, table};
 
 /// Judge a module and a candidate image.
 #[derive(ClapArgs)]
@@ -48,53 +46,20 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Where the module's identity came from, for the history.
-struct Acquired {
-    facts: DeviceFacts,
-    source: String,
-    port: Option<String>,
-    usb_id: Option<String>,
-}
-
-/// Reads the module: by hand, over a port, from a simulated module, or the one attached.
-fn acquire(args: &Args, db: &Database) -> anyhow::Result<Acquired> {
-    if let Some(model) = &args.model {
-        let flash_id = match args.flash_id.as_deref().map(FlashId::parse).transpose() {
-            Ok(f) => f,
-            Err(e) => return Err(hinted(e, "write the ID as hex bytes, e.g. --flash-id \"20 41 17\"")),
-        };
-        let facts = DeviceFacts {
-            model: Some(model.clone()),
+/// The module option given.
+fn source(args: &Args) -> anyhow::Result<ModuleSource> {
+    Ok(if let Some(model) = &args.model {
+        ModuleSource::Manual {
+            model: model.clone(),
             revision: args.revision.clone().unwrap_or_default(),
-            flash_id,
-            ..DeviceFacts::default()
-        };
-        return Ok(Acquired { facts, source: "hand".into(), port: None, usb_id: None });
-    }
-    let opts = SessionOptions::default();
-    let (report, source) = if let Some(port) = &args.port {
-        (device::identify(port, &opts)?, "port".to_string())
+            flash_id: args.flash_id.as_deref().map(FlashId::parse).transpose()?,
+        }
+    } else if let Some(port) = &args.port {
+        ModuleSource::Port(port.clone())
     } else if let Some(profile) = &args.sim {
-        let handle = sim::spawn(sim::find(profile)?, SimOptions::default())?;
-        let report = device::identify(handle.port(), &opts)?;
-        drop(handle);
-        (report, format!("sim:{profile}"))
+        ModuleSource::Sim { profile: profile.clone(), faults: Vec::new(), root: None }
     } else {
-        // The USB ids of the database in effect, so a published database reaches discovery too.
-        let table = UsbTable::from_ids(&db.rules().usb).map_err(PortsError::from)?;
-        let (module, port) = locate_at_port(&SysPaths::from_env(), &table).map_err(|e| {
-            let hint = e.hint();
-            hinted(e, hint)
-        })?;
-        tracing::info!(module = %module.usb_id(), port = %port.display(), "found one attached module");
-        (device::identify(&port, &opts)?, "auto".to_string())
-    };
-    tracing::info!(exchanges = report.exchanges.len(), ms = report.ms, "identified the module");
-    Ok(Acquired {
-        facts: report.facts(),
-        source,
-        port: Some(report.port.clone()),
-        usb_id: report.usb.as_ref().map(|u| u.usb_id.clone()),
+        ModuleSource::Auto
     })
 }
 
@@ -109,28 +74,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (name.clone(), ImageFacts { name, ..ImageFacts::default() })
         }
     };
-    let acquired = acquire(&args, &db)?;
+    let acquired = acquire(&source(&args)?, &db, &AcquireOptions::default())?;
     let report = judge(&acquired.facts, &image, &db);
     print_report(&report, db.origin(), args.json)?;
-    record(&acquired, &candidate, &report);
+    record(&acquired.check_record(&candidate, &report));
     Ok(exit_code(&report))
 }
 
 /// Writes the check into the history; a history that cannot be written is reported, not fatal.
-fn record(acquired: &Acquired, candidate: &str, report: &Report) {
-    let f = &acquired.facts;
-    let revision = report.device.revision.clone().unwrap_or_else(|| f.revision.clone());
-    let mut r = CheckRecord::new(&acquired.source, &revision, candidate, &report.verdict.to_string());
-    r.port = acquired.port.clone();
-    r.usb_id = acquired.usb_id.clone();
-    r.model = f.model.clone();
-    r.imei = f.imei.clone();
-    r.flash_id = f.flash_id.as_ref().map(FlashId::hex);
-    r.secure_boot = f.secure_boot;
-    r.findings = serde_json::to_value(&report.findings).unwrap_or_default();
-    r.db_version = Some(i64::from(report.database.version));
-    r.db_sha256 = Some(report.database.sha256.clone());
-    if let Err(e) = History::open_default().and_then(|h| h.record_check(&r)) {
+fn record(r: &CheckRecord) {
+    if let Err(e) = History::open_default().and_then(|h| h.record_check(r)) {
         eprintln!("warning: the check was not recorded in the history: {e} ({})", e.hint());
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use fwguard::db::{Database, SCHEMA_VERSION};
 
-use crate::output::{hinted, print_json};
+use crate::output::print_json;
 
 /// Database commands.
 #[derive(Subcommand)]
@@ -52,15 +52,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let db = match &rules {
                 Some(dir) => Database::from_dir(dir),
                 None => Database::builtin(),
-            }
-            .map_err(|e| {
-                let hint = e.hint();
-                hinted(e, hint)
-            })?;
-            db.write(&out).map_err(|e| {
-                let hint = e.hint();
-                hinted(e, hint)
-            })?;
+            }?;
+            db.write(&out)?;
             println!(
                 "wrote {}: version {}, schema {SCHEMA_VERSION}, sha256 {}, {} families",
                 out.display(),

@@ -32,62 +32,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    for f in &db.rules().families {
-        let fam = &f.family.name;
-        let entries = f
-            .shared_images
-            .iter()
-            .map(|s| {
-                (s.id.as_str(), format!("shared image: {} serves {}", s.image, s.serves.join(", ")), s.source.as_str())
-            })
-            .chain(f.steps.iter().map(|s| {
-                (
-                    s.id.as_str(),
-                    format!(
-                        "allowed step: {} -> {} allows {}{}",
-                        s.from,
-                        s.to,
-                        s.allows.join(", "),
-                        s.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()
-                    ),
-                    s.source.as_str(),
-                )
-            }))
-            .chain(f.known_bad.iter().map(|k| {
-                (
-                    k.id.as_str(),
-                    format!("known-bad: {}: {}\nWhat to do: {}", k.revisions.join(", "), k.reason, k.hint),
-                    k.source.as_str(),
-                )
-            }))
-            .chain(f.anti_rollback.iter().map(|t| {
-                (
-                    t.id.as_str(),
-                    format!(
-                        "anti-rollback from {}{}",
-                        t.since,
-                        t.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
-                    ),
-                    t.source.as_str(),
-                )
-            }))
-            .chain(f.signed.iter().map(|t| {
-                (
-                    t.id.as_str(),
-                    format!(
-                        "signed images from {}{}",
-                        t.since,
-                        t.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
-                    ),
-                    t.source.as_str(),
-                )
-            }));
-        for (id, text, source) in entries {
-            if id == args.rule {
-                println!("{id} (family {fam})\n\n{text}\nSource: {source}");
-                return Ok(ExitCode::SUCCESS);
-            }
-        }
+    if let Some(e) = db.rules().describe(&args.rule) {
+        println!("{} (family {})\n\n{}\nSource: {}", e.id, e.family, e.text, e.source);
+        return Ok(ExitCode::SUCCESS);
     }
     let ids: Vec<&str> = db.rules().policy.iter().map(|p| p.id.as_str()).collect();
     Err(hinted(

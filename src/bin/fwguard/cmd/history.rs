@@ -1,4 +1,4 @@
-//! `fwguard history [--json]`: past checks, newest first, from `$FWGUARD_HOME/history.db`.
+//! `fwguard history [--json]`: past checks and flashes, newest first, from `$FWGUARD_HOME/history.db`.
 
 use std::process::ExitCode;
 
@@ -7,7 +7,7 @@ use fwguard::history::History;
 /// Arguments of `fwguard history`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Print JSON: {"checks": [...]}.
+    /// Print JSON: {"checks": [...], "flashes": [...]}.
     #[arg(long)]
     pub json: bool,
     /// How many checks to show.
@@ -19,9 +19,22 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let history = History::open_default()?;
     let checks = history.list(args.limit)?;
+    let flashes = history.list_flashes(args.limit)?;
     if args.json {
-        super::out(&serde_json::to_string_pretty(&serde_json::json!({ "checks": checks }))?)?;
+        super::out(&serde_json::to_string_pretty(&serde_json::json!({ "checks": checks, "flashes": flashes }))?)?;
         return Ok(ExitCode::SUCCESS);
+    }
+    for f in &flashes {
+        super::out(&format!(
+            "{}  flash {}  {} -> {}  {}  exit {}{}",
+            f.time,
+            f.outcome,
+            f.revision_before.as_deref().unwrap_or("?"),
+            f.revision_after.as_deref().unwrap_or("-"),
+            f.package,
+            f.exit_code,
+            f.run.map(|r| format!("  journal run {r}")).unwrap_or_default()
+        ))?;
     }
     if checks.is_empty() {
         super::out(&format!("no checks recorded in {}", history.path().display()))?;

@@ -6,8 +6,6 @@ use std::process::ExitCode;
 use comfy_table::{Cell, Table};
 use fwguard::image::{Inspection, inspect};
 
-use crate::output::hinted;
-
 /// Arguments of `fwguard inspect`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -21,9 +19,7 @@ pub struct Args {
 /// Runs the command: exit 0 with the inspection. When the package cannot be read, the error
 /// (with its hint) goes back to `main`, which prints it and exits 2.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    // The message already names the package, the part and the cause: wrap it whole, so the
-    // cause is not printed twice.
-    let ins = inspect(&args.image).map_err(|e| hinted(&e, e.hint()))?;
+    let ins = inspect(&args.image)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&ins)?);
     } else {
@@ -43,7 +39,7 @@ fn render(ins: &Inspection) -> String {
     id.set_header(["Package", &ins.path]);
     let rows: Vec<(&str, String)> = vec![
         ("Format", ins.format.clone()),
-        ("Platform", ins.platform.clone()),
+        ("Platform", or_dash(ins.platform.map(|p| p.as_str()))),
         ("Revision", or_dash(ins.revision.as_deref())),
         ("Product", or_dash(ins.product.as_deref())),
         ("Applies to", or_dash(ins.source_revision.as_deref())),

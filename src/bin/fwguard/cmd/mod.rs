@@ -3,6 +3,7 @@
 pub mod check;
 pub mod db;
 pub mod explain;
+pub mod flash;
 pub mod history;
 pub mod inspect;
 pub mod ports;
@@ -14,18 +15,13 @@ use std::path::Path;
 
 use fwguard::db::Database;
 
-use crate::output::hinted;
-
 /// The database `--db FILE` / `FWGUARD_DB` names, else the built-in one.
 pub fn load_database(path: Option<&Path>) -> anyhow::Result<Database> {
     let db = match path {
         Some(p) => Database::open(p),
         None => Database::builtin(),
     };
-    db.map_err(|e| {
-        let hint = e.hint();
-        hinted(e, hint)
-    })
+    Ok(db?)
 }
 
 /// Prints `text` and a newline to stdout; a closed pipe (`fwguard ports | head`) is not an error.

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use fwguard::db::Database;
-use fwguard::rules::{LoadedRules, RulesError, embedded_sources, load, read_dir_sources, run_tests};
+use fwguard::rules::{LoadedRules, embedded_sources, load, read_dir_sources, run_tests};
 
-use crate::output::{Colour, colour_stdout, hinted, paint};
+use crate::output::{Colour, colour_stdout, paint};
 
 /// Rule maintenance.
 #[derive(Subcommand)]
@@ -30,10 +30,7 @@ fn read(dir: Option<&Path>) -> anyhow::Result<(String, Result<LoadedRules, Vec<f
     let dir = dir.or_else(|| default.is_dir().then_some(default));
     let (label, sources) = match dir {
         Some(d) => {
-            let sources = read_dir_sources(d).map_err(|e| match e {
-                RulesError::Empty { .. } => hinted(e, "give the rules directory, the one holding database.toml"),
-                other => hinted(other, "check the path"),
-            })?;
+            let sources = read_dir_sources(d)?;
             (d.display().to_string(), sources)
         }
         None => ("built-in rules".to_string(), embedded_sources()),

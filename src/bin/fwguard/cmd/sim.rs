@@ -93,9 +93,11 @@ fn profile(args: &Args) -> anyhow::Result<Profile> {
         None => None,
     };
     let platform = match &args.platform {
-        Some(text) => Some(Platform::parse(text).ok_or_else(|| {
-            SimError::Profile(format!("platform {text:?} is not qualcomm, asr, unisoc or eigencomm"))
-        })?),
+        Some(text) => {
+            Some(Platform::parse_any_case(text).filter(|p| sim::SIMULATED_PLATFORMS.contains(p)).ok_or_else(|| {
+                SimError::Profile(format!("platform {text:?} is not qualcomm, asr, unisoc or eigencomm"))
+            })?)
+        }
         None => None,
     };
     let mut profile = match (&args.profile, &args.model, &args.revision) {

@@ -1,0 +1,91 @@
+//! The gate: before anything is erased, the storage the boot loader or programmer reports (NAND
+//! id and geometry, JEDEC id, size) is compared with the storage the plan expects, and any
+//! difference stops the flash naming both values.
+
+use serde::Serialize;
+
+use super::driver::StorageInfo;
+use super::error::FlashError;
+use super::plan::ExpectedStorage;
+use crate::identity::FlashId;
+
+/// What the gate compared.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GateReport {
+    /// Each value compared and found equal, as a sentence.
+    pub matched: Vec<String>,
+    /// Each value the plan expects that the device's protocol does not report.
+    pub unchecked: Vec<String>,
+}
+
+/// Compares what the device reports with what the plan expects. `Err` names every difference.
+pub fn check(expected: &ExpectedStorage, reported: &StorageInfo) -> Result<GateReport, FlashError> {
+    let mut report = GateReport::default();
+    let mut wrong = Vec::new();
+    let device_id =
+        reported.flash_id.as_deref().map(|h| FlashId::parse(h).map(|f| f.hex()).unwrap_or(h.to_uppercase()));
+    if !expected.flash_ids.is_empty() {
+        let listed = expected.flash_ids.iter().map(|c| label(&c.id, c.name.as_deref())).collect::<Vec<_>>().join(", ");
+        match &device_id {
+            Some(id) if expected.flash_ids.iter().any(|c| &c.id == id) => {
+                report.matched.push(format!("flash id {} is one the {} accepts", spaced(id), expected.flash_ids_from));
+            }
+            Some(id) => wrong.push(format!(
+                "the module reports flash id {}, the {} accepts {listed}",
+                spaced(id),
+                expected.flash_ids_from
+            )),
+            None => report.unchecked.push(format!("flash id (expected one of {listed})")),
+        }
+    }
+    compare("page size", expected.page_size.map(u64::from), reported.page_size.map(u64::from), &mut report, &mut wrong);
+    compare(
+        "block size",
+        expected.block_size.map(u64::from),
+        reported.block_size.map(u64::from),
+        &mut report,
+        &mut wrong,
+    );
+    if let (Some(need), Some(total)) = (expected.min_size, reported.total_size) {
+        if total < need {
+            wrong.push(format!("the module reports {total} bytes of storage, the package's layout needs {need} bytes"));
+        } else {
+            report.matched.push(format!("storage of {total} bytes holds the layout's {need} bytes"));
+        }
+    }
+    let chip_size = device_id
+        .as_ref()
+        .and_then(|id| expected.flash_ids.iter().find(|c| &c.id == id))
+        .and_then(|c| c.size_mib.map(|m| (u64::from(m) << 20, c)));
+    if let (Some((size, chip)), Some(total)) = (chip_size, reported.total_size)
+        && size != total
+    {
+        wrong.push(format!(
+            "the module reports {total} bytes of storage, but its chip {} holds {size} bytes",
+            label(&chip.id, chip.name.as_deref())
+        ));
+    }
+    if wrong.is_empty() { Ok(report) } else { Err(FlashError::Gate(wrong)) }
+}
+
+fn compare(what: &str, expected: Option<u64>, reported: Option<u64>, report: &mut GateReport, wrong: &mut Vec<String>) {
+    match (expected, reported) {
+        (Some(e), Some(r)) if e == r => report.matched.push(format!("{what} {r} bytes")),
+        (Some(e), Some(r)) => {
+            wrong.push(format!("the module reports a {what} of {r} bytes, the package is laid out for {e} bytes"))
+        }
+        (Some(e), None) => report.unchecked.push(format!("{what} (expected {e} bytes)")),
+        _ => {}
+    }
+}
+
+fn spaced(hex: &str) -> String {
+    FlashId::parse(hex).map(|f| f.to_string()).unwrap_or_else(|_| hex.to_string())
+}
+
+fn label(hex: &str, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("{} ({n})", spaced(hex)),
+        None => spaced(hex),
+    }
+}
