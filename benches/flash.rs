@@ -79,11 +79,10 @@ fn program_throughput(c: &mut Criterion) {
     let table = UsbTable::builtin().expect("USB table");
     let module = device::discover_in(&paths, table).expect("discovery").remove(0);
     let entry = edl::enter_edl(&paths, table, &module, DiagOptions::default(), Duration::from_secs(10)).expect("EDL");
-    let mut port = SerialTransport::open(&entry.edl.port.path, 115_200).expect("EDL port");
-    let mut link = Link::new(&mut port);
-    let mut sahara = SaharaSession::connect(&mut link, SaharaOptions::default()).expect("HELLO");
+    let port = SerialTransport::open(&entry.edl.port.path, 115_200).expect("EDL port");
+    let mut sahara = SaharaSession::connect(Link::new(port), SaharaOptions::default()).expect("HELLO");
     sahara.upload(&programmer(Target::MDM9607, 64 << 10), &mut |_, _| {}).expect("upload");
-    drop(FirehoseSession::connect(&mut link, options()).expect("configure"));
+    let mut link = FirehoseSession::connect(sahara.into_link(), options()).expect("configure").into_link();
 
     let data: Vec<u8> = (0..BYTES).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let extent = Extent::new(START, BYTES.div_ceil(u64::from(PAGE)), PAGE).with_pages_per_block(64);
@@ -92,16 +91,15 @@ fn program_throughput(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(30));
     g.bench_function("raw-write", |b| b.iter(|| raw_program(&mut link, black_box(&data))));
+    let mut fh = FirehoseSession::connect(link, options()).expect("configure");
     g.bench_function("firehose-session", |b| {
-        let mut fh = FirehoseSession::connect(&mut link, options()).expect("configure");
         b.iter(|| {
             fh.erase(&extent).expect("erase");
             fh.program(&extent, &mut black_box(data.as_slice()), BYTES, &mut |_| {}).expect("program")
         })
     });
     g.finish();
-    drop(link);
-    drop(port);
+    drop(fh);
     sim.shutdown().expect("the simulator stops cleanly");
 }
 

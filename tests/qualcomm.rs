@@ -52,7 +52,7 @@ fn extent(step: &Step) -> Extent {
 }
 
 /// Flashes the rawprogram of the package at `pkg` in Quectel's NAND order.
-fn flash_package(fh: &mut FirehoseSession<'_, '_>, pkg: &Path, rawprogram: &str) -> Vec<(u64, String)> {
+fn flash_package(fh: &mut FirehoseSession<'_>, pkg: &Path, rawprogram: &str) -> Vec<(u64, String)> {
     let firehose = pkg.join("update/firehose");
     let steps = parse_steps(&std::fs::read_to_string(firehose.join(rawprogram)).unwrap()).unwrap();
     let mut written = Vec::new();
@@ -94,14 +94,13 @@ fn flash_over_pseudo_terminals_found_through_discovery() {
     assert_eq!((edl_module.usb_id().to_string(), edl_module.bus_id), ("05c6:9008".to_string(), module.bus_id.clone()));
 
     // Sahara, then Firehose, on the EDL port.
-    let mut transport = SerialTransport::open(&port.path, 115_200).unwrap();
-    let mut link = Link::new(&mut transport);
-    let mut sahara = SaharaSession::connect(&mut link, SaharaOptions::default()).unwrap();
+    let transport = SerialTransport::open(&port.path, 115_200).unwrap();
+    let mut sahara = SaharaSession::connect(Link::new(transport), SaharaOptions::default()).unwrap();
     let chip = sahara.read_chip_info().unwrap();
     assert_eq!(chip.hw_id.unwrap().msm_id, 0x0004_80E1);
     let programmer = std::fs::read(pkg.join("update/firehose/prog_nand_firehose_9x07.mbn")).unwrap();
     sahara.upload(&programmer, &mut |_, _| {}).unwrap();
-    let mut fh = FirehoseSession::connect(&mut link, FirehoseOptions::default()).unwrap();
+    let mut fh = FirehoseSession::connect(sahara.into_link(), FirehoseOptions::default()).unwrap();
     let info = fh.storage_info(0).unwrap();
     assert_eq!(
         (info.nand_id().unwrap().hex(), info.page_size, info.pages_per_block()),
@@ -116,8 +115,7 @@ fn flash_over_pseudo_terminals_found_through_discovery() {
     let written = flash_package(&mut fh, &pkg, &builder.rawprogram_name());
     assert_eq!(written.last().map(|(at, _)| *at), Some(0), "the boot loader is written last");
     fh.power(Power::Reset, 0).unwrap();
-    drop(link);
-    drop(transport);
+    drop(fh);
 
     // The module boots what was written: normal mode, the package's revision.
     let module = wait_for(&root, Mode::At);
@@ -145,15 +143,14 @@ fn an_erased_boot_loader_comes_back_in_edl_also_after_a_power_cycle() {
     let table = UsbTable::builtin().unwrap();
     let entry = edl::enter_edl(&paths(&root), table, &module, DiagOptions::default(), Duration::from_secs(10)).unwrap();
     {
-        let mut transport = SerialTransport::open(&entry.edl.port.path, 115_200).unwrap();
-        let mut link = Link::new(&mut transport);
-        let mut sahara = SaharaSession::connect(&mut link, SaharaOptions::default()).unwrap();
+        let transport = SerialTransport::open(&entry.edl.port.path, 115_200).unwrap();
+        let mut sahara = SaharaSession::connect(Link::new(transport), SaharaOptions::default()).unwrap();
         let programmer = fwguard::image::build::programmer::programmer(
             fwguard::image::build::programmer::Target::MDM9607,
             16 * 1024,
         );
         sahara.upload(&programmer, &mut |_, _| {}).unwrap();
-        let mut fh = FirehoseSession::connect(&mut link, FirehoseOptions::default()).unwrap();
+        let mut fh = FirehoseSession::connect(sahara.into_link(), FirehoseOptions::default()).unwrap();
         fh.erase(&Extent::new(0, 640, 4096).with_pages_per_block(64)).unwrap();
         fh.power(Power::Reset, 0).unwrap();
     }
@@ -165,11 +162,8 @@ fn an_erased_boot_loader_comes_back_in_edl_also_after_a_power_cycle() {
     let sim = Sim::start(&args);
     let module = wait_for(&root, Mode::Edl);
     assert_eq!(Some(sim.port.clone()), module.download_port().map(|p| p.path.clone()));
-    let mut transport = SerialTransport::open(&sim.port, 115_200).unwrap();
-    let mut link = Link::new(&mut transport);
-    SaharaSession::connect(&mut link, SaharaOptions::default()).unwrap();
-    drop(link);
-    drop(transport);
+    let transport = SerialTransport::open(&sim.port, 115_200).unwrap();
+    drop(SaharaSession::connect(Link::new(transport), SaharaOptions::default()).unwrap());
     sim.finish();
 }
 

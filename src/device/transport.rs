@@ -23,6 +23,19 @@ pub trait Transport {
     }
 }
 
+/// A borrowed transport is one too, so a session can own its link or borrow it.
+impl<T: Transport + ?Sized> Transport for &mut T {
+    fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        (**self).read_within(buf, timeout)
+    }
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        (**self).send(bytes)
+    }
+    fn write_within(&mut self, bytes: &[u8], timeout: Duration) -> io::Result<usize> {
+        (**self).write_within(bytes, timeout)
+    }
+}
+
 /// A serial port (a tty, or a pseudo-terminal) as a [`Transport`].
 pub struct SerialTransport {
     port: Box<dyn serialport::SerialPort>,

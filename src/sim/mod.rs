@@ -362,9 +362,9 @@ mod tests {
         diag.send(&DIAG_DOWNLOAD_SWITCH_BYTES).unwrap();
         assert_eq!(read_exactly(&mut diag, 7), DIAG_DOWNLOAD_SWITCH_BYTES);
         drop(diag);
-        let mut link = Link::new(&mut at);
+        let link = Link::new(&mut at);
         let options = SaharaOptions { hello_timeout: Duration::from_secs(2), nudge: false, ..SaharaOptions::default() };
-        let err = SaharaSession::connect(&mut link, options).err().expect("the link went away inside HELLO");
+        let err = SaharaSession::connect(link, options).err().expect("the link went away inside HELLO");
         assert!(
             matches!(
                 err,
@@ -373,7 +373,6 @@ mod tests {
             ),
             "{err}"
         );
-        drop(link);
         drop(at);
         assert_dropped_cleanly(sim, dir.path());
     }

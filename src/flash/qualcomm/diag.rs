@@ -32,8 +32,8 @@ pub struct DiagSession<'t> {
 }
 
 impl<'t> DiagSession<'t> {
-    /// A session over the DM port's transport.
-    pub fn new(transport: &'t mut dyn Transport, options: DiagOptions) -> DiagSession<'t> {
+    /// A session over the DM port's transport (owned, or borrowed as `&mut port`).
+    pub fn new(transport: impl Transport + 't, options: DiagOptions) -> DiagSession<'t> {
         DiagSession { link: Link::new(transport), decoder: Decoder::default(), options, skipped: Vec::new() }
     }
 

@@ -13,10 +13,12 @@ const READ_CHUNK: usize = 64 * 1024;
 /// The longest single wait on the transport, so deadlines are checked often.
 const SLICE: Duration = Duration::from_millis(200);
 
-/// A transport with a receive buffer. Sessions hand it on (Sahara to Firehose), so bytes the
-/// boot ROM and the programmer sent back to back are not lost.
+/// A transport with a receive buffer. Sessions own it and hand it on (Sahara to Firehose, with
+/// `into_link`), so bytes the boot ROM and the programmer sent back to back are not lost. It
+/// owns its transport (`Link::new(port)`, for a session that lives on its own) or borrows it
+/// (`Link::new(&mut port)`).
 pub struct Link<'t> {
-    transport: &'t mut dyn Transport,
+    transport: Box<dyn Transport + 't>,
     pending: Vec<u8>,
     buf: Box<[u8]>,
     /// Bytes sent and received, for the session's report.
@@ -26,8 +28,14 @@ pub struct Link<'t> {
 
 impl<'t> Link<'t> {
     /// A link over `transport`.
-    pub fn new(transport: &'t mut dyn Transport) -> Link<'t> {
-        Link { transport, pending: Vec::new(), buf: vec![0u8; READ_CHUNK].into_boxed_slice(), sent: 0, received: 0 }
+    pub fn new(transport: impl Transport + 't) -> Link<'t> {
+        Link {
+            transport: Box::new(transport),
+            pending: Vec::new(),
+            buf: vec![0u8; READ_CHUNK].into_boxed_slice(),
+            sent: 0,
+            received: 0,
+        }
     }
 
     /// Bytes sent so far.
@@ -238,6 +246,7 @@ pub(crate) mod tests {
         let err = link.read_exact(8, Instant::now() + Duration::from_millis(50), "reading a header").unwrap_err();
         let text = err.to_string();
         assert!(text.contains("reading a header (2 of 8 bytes arrived)") && text.contains("01 02"), "{text}");
+        drop(link);
         t.max_write = 0;
         let mut link = Link::new(&mut t);
         let err = link.send(b"abc", Duration::from_millis(50), "sending").unwrap_err();

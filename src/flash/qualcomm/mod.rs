@@ -2,9 +2,10 @@
 //! DIAG switch into emergency download (EDL), the boot ROM's Sahara protocol to upload the
 //! Firehose programmer, and Firehose to read, erase and write the flash.
 //!
-//! One file per layer, each a session over a [`link::Link`] (a [`crate::device::Transport`]
-//! with a receive buffer, writes that loop over short writes and `EAGAIN`, and a deadline on
-//! every wait); the byte formats are in [`wire`], shared with the simulated module:
+//! One file per layer, each a session owning a [`link::Link`] (a [`crate::device::Transport`],
+//! owned or borrowed, with a receive buffer, writes that loop over short writes and `EAGAIN`,
+//! and a deadline on every wait) and handing it on with `into_link`; the byte formats are in
+//! [`wire`], shared with the simulated module:
 //!
 //! | stage | host | what it gives |
 //! |---|---|---|
@@ -27,12 +28,12 @@
 //! let (paths, table) = (SysPaths::from_env(), UsbTable::builtin()?);
 //! let module = discover_in(&paths, table)?.remove(0); // in normal mode
 //! let entry = edl::enter_edl(&paths, table, &module, DiagOptions::default(), Duration::from_secs(30))?;
-//! let mut port = SerialTransport::open(entry.edl.path(), 115_200)?;
-//! let mut link = Link::new(&mut port);
-//! let mut sahara = SaharaSession::connect(&mut link, SaharaOptions::default())?;
+//! let port = SerialTransport::open(entry.edl.path(), 115_200)?;
+//! // The sessions own the link (and here the port): a Connection can hold them.
+//! let mut sahara = SaharaSession::connect(Link::new(port), SaharaOptions::default())?;
 //! let chip = sahara.read_chip_info()?; // serial number: the module's identity in EDL
 //! sahara.upload(&std::fs::read("prog_nand_firehose_9x07.mbn")?, &mut |_done, _total| {})?;
-//! let mut fh = FirehoseSession::connect(&mut link, FirehoseOptions::default())?;
+//! let mut fh = FirehoseSession::connect(sahara.into_link(), FirehoseOptions::default())?;
 //! let storage = fh.storage_info(0)?; // compare NAND id and geometry with the package first
 //! let rpm = Extent::new(9280, 384, 4096).with_pages_per_block(64);
 //! let image = std::fs::read("rpm.mbn")?;

@@ -109,18 +109,19 @@ pub struct Upload {
     pub done_status: u32,
 }
 
-/// A Sahara session with a boot ROM.
-pub struct SaharaSession<'l, 't> {
-    link: &'l mut Link<'t>,
+/// A Sahara session with a boot ROM. It owns the link; [`into_link`](Self::into_link) hands it
+/// on to Firehose after the upload.
+pub struct SaharaSession<'t> {
+    link: Link<'t>,
     options: SaharaOptions,
     hello: Hello,
     version: u32,
     log: Vec<String>,
 }
 
-impl<'l, 't> SaharaSession<'l, 't> {
+impl<'t> SaharaSession<'t> {
     /// Waits for the target's HELLO and agrees on a protocol version.
-    pub fn connect(link: &'l mut Link<'t>, options: SaharaOptions) -> Result<SaharaSession<'l, 't>, QualcommError> {
+    pub fn connect(mut link: Link<'t>, options: SaharaOptions) -> Result<SaharaSession<'t>, QualcommError> {
         let mut log = Vec::new();
         let started = Instant::now();
         if options.nudge {
@@ -130,7 +131,7 @@ impl<'l, 't> SaharaSession<'l, 't> {
                 link.send(&[0], options.timeout, "nudging the target")?;
             }
         }
-        let packet = read_packet(link, started + options.hello_timeout, "waiting for the boot ROM's HELLO")?;
+        let packet = read_packet(&mut link, started + options.hello_timeout, "waiting for the boot ROM's HELLO")?;
         let Packet::Hello { version, compatible, max_command_len, mode } = packet else {
             return Err(unexpected("HELLO", packet));
         };
@@ -148,6 +149,11 @@ impl<'l, 't> SaharaSession<'l, 't> {
             });
         }
         Ok(SaharaSession { link, options, hello, version: agreed, log })
+    }
+
+    /// The link, for the next stage (Firehose, once the programmer runs).
+    pub fn into_link(self) -> Link<'t> {
+        self.link
     }
 
     /// The target's latest HELLO.
@@ -171,7 +177,7 @@ impl<'l, 't> SaharaSession<'l, 't> {
     }
 
     fn receive(&mut self, doing: &str) -> Result<Packet, QualcommError> {
-        read_packet(self.link, Instant::now() + self.options.timeout, doing)
+        read_packet(&mut self.link, Instant::now() + self.options.timeout, doing)
     }
 
     fn hello_resp(&mut self, mode: Mode) -> Result<(), QualcommError> {

@@ -32,10 +32,10 @@ fn prog() -> Vec<u8> {
 }
 
 /// Uploads the programmer and opens Firehose on `module`.
-fn firehose<'l, 't>(link: &'l mut Link<'t>) -> FirehoseSession<'l, 't> {
-    let mut sahara = SaharaSession::connect(link, quick_sahara()).unwrap();
+fn firehose(module: &mut Loopback) -> FirehoseSession<'_> {
+    let mut sahara = SaharaSession::connect(Link::new(module), quick_sahara()).unwrap();
     sahara.upload(&prog(), &mut |_, _| {}).unwrap();
-    FirehoseSession::connect(link, quick_firehose()).unwrap()
+    FirehoseSession::connect(sahara.into_link(), quick_firehose()).unwrap()
 }
 
 #[test]
@@ -43,8 +43,7 @@ fn sahara_reads_the_chip_and_uploads_the_programmer() {
     let profile = find("ec25-e").unwrap();
     let expected = identity(&profile);
     let mut module = Loopback::for_profile(profile).unwrap();
-    let mut link = Link::new(&mut module);
-    let mut sahara = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+    let mut sahara = SaharaSession::connect(Link::new(&mut module), quick_sahara()).unwrap();
     assert_eq!((sahara.hello().version, sahara.hello().compatible, sahara.version()), (2, 1, 2));
     let chip = sahara.read_chip_info().unwrap();
     assert_eq!(chip.serial, Some(expected.serial));
@@ -57,7 +56,7 @@ fn sahara_reads_the_chip_and_uploads_the_programmer() {
     assert!(up.requests > 10, "pieces of at most 0x1000 bytes: {}", up.requests);
     assert_eq!(last.1, image.len() as u64);
 
-    let fh = FirehoseSession::connect(&mut link, quick_firehose()).unwrap();
+    let fh = FirehoseSession::connect(sahara.into_link(), quick_firehose()).unwrap();
     assert_eq!(fh.config().max_payload, 8192, "1 MiB was NAKed and 8192 taken");
     assert_eq!(fh.config().target_name.as_deref(), Some("9x07"));
     assert!(fh.supports("getsha256digest") && fh.supports("erase"));
@@ -70,15 +69,13 @@ fn no_common_sahara_version_is_refused_naming_both() {
     use super::wire::sahara::{Mode, Packet};
     let hello = Packet::Hello { version: 5, compatible: 4, max_command_len: 0x400, mode: Mode(0) }.encode();
     let mut t = Stingy::new(&hello, 64);
-    let mut link = Link::new(&mut t);
-    let err = SaharaSession::connect(&mut link, quick_sahara()).err().unwrap();
+    let err = SaharaSession::connect(Link::new(&mut t), quick_sahara()).err().unwrap();
     assert!(matches!(err, QualcommError::SaharaVersion { device_version: 5, device_compatible: 4, .. }), "{err}");
     assert!(err.to_string().contains("versions 4 to 5") && err.to_string().contains("1 to 3"), "{err}");
     // A newer target that still speaks an older version is answered in the newest both speak.
     let hello = Packet::Hello { version: 5, compatible: 2, max_command_len: 0x400, mode: Mode(0) }.encode();
     let mut t = Stingy::new(&hello, 64);
-    let mut link = Link::new(&mut t);
-    assert_eq!(SaharaSession::connect(&mut link, quick_sahara()).unwrap().version(), 3);
+    assert_eq!(SaharaSession::connect(Link::new(&mut t), quick_sahara()).unwrap().version(), 3);
 }
 
 #[test]
@@ -109,8 +106,7 @@ fn the_boot_rom_refuses_programmers_for_other_chips_by_status() {
     ];
     for (image, want) in cases {
         let mut module = Loopback::for_profile(find("ec25-e").unwrap()).unwrap();
-        let mut link = Link::new(&mut module);
-        let mut sahara = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+        let mut sahara = SaharaSession::connect(Link::new(&mut module), quick_sahara()).unwrap();
         match sahara.upload(&image, &mut |_, _| {}) {
             Err(e @ QualcommError::SaharaRefused { status, .. }) => {
                 assert_eq!(status, want, "{e}");
@@ -121,8 +117,7 @@ fn the_boot_rom_refuses_programmers_for_other_chips_by_status() {
     }
     // Not an ELF at all: refused here, before anything is sent.
     let mut module = Loopback::for_profile(find("ec25-e").unwrap()).unwrap();
-    let mut link = Link::new(&mut module);
-    let mut sahara = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+    let mut sahara = SaharaSession::connect(Link::new(&mut module), quick_sahara()).unwrap();
     assert!(matches!(sahara.upload(b"MZ not an ELF", &mut |_, _| {}), Err(QualcommError::Programmer(_))));
 }
 
@@ -131,22 +126,19 @@ fn secure_boot_needs_a_signed_programmer() {
     let mut profile = find("ec25-e").unwrap();
     profile.secure_boot = true;
     let mut module = Loopback::for_profile(profile.clone()).unwrap();
-    let mut link = Link::new(&mut module);
-    let mut s = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+    let mut s = SaharaSession::connect(Link::new(&mut module), quick_sahara()).unwrap();
     let err = s.upload(&prog(), &mut |_, _| {}).unwrap_err();
     assert!(matches!(err, QualcommError::SaharaRefused { status: Status::IMAGE_AUTH_FAILURE, .. }), "{err}");
     let signed = MbnBuilder::new(Target::MDM9607, 13).signature(256).build();
     let mut module = Loopback::for_profile(profile).unwrap();
-    let mut link = Link::new(&mut module);
-    let mut s = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+    let mut s = SaharaSession::connect(Link::new(&mut module), quick_sahara()).unwrap();
     s.upload(&signed, &mut |_, _| {}).unwrap();
 }
 
 #[test]
 fn program_read_digest_erase_with_exact_sectors() {
     let mut module = Loopback::for_profile(find("ec25-e").unwrap()).unwrap();
-    let mut link = Link::new(&mut module);
-    let mut fh = firehose(&mut link);
+    let mut fh = firehose(&mut module);
     let info = fh.storage_info(0).unwrap();
     assert_eq!((info.page_size, info.pages_per_block(), info.total_blocks), (4096, Some(64), 2048));
     assert_eq!(info.nand_id().unwrap().hex(), "98AC9026");
@@ -183,8 +175,7 @@ fn program_read_digest_erase_with_exact_sectors() {
 #[test]
 fn nand_rules_are_enforced_and_named() {
     let mut module = Loopback::for_profile(find("ec25-e").unwrap()).unwrap();
-    let mut link = Link::new(&mut module);
-    let mut fh = firehose(&mut link);
+    let mut fh = firehose(&mut module);
     let nak = |r: Result<(), QualcommError>| match r {
         Err(QualcommError::Nak { log, .. }) => log.join(" | "),
         other => panic!("{:?}", other.map(|_| ())),
@@ -211,8 +202,7 @@ fn nand_rules_are_enforced_and_named() {
 #[test]
 fn patches_are_evaluated_as_a_programmer_does() {
     let mut module = Loopback::for_profile(find("eg25-g").unwrap()).unwrap();
-    let mut link = Link::new(&mut module);
-    let mut fh = firehose(&mut link);
+    let mut fh = firehose(&mut module);
     // Write a MIBIB-like file at sector 640, then send the EG25-G package's patches as disk
     // patches for it.
     let mibib: Vec<u8> = (0..4 * 2048u32).map(|i| (i % 251) as u8).collect();
@@ -242,18 +232,16 @@ fn nak_at_is_retried_once_and_then_named() {
     // Command 1 is the first configure (NAKed for its size anyway), 2 its renegotiation, 3 the nop.
     let profile = find("ec25-e").unwrap();
     let mut module = Loopback::with_faults(profile.clone(), &[Fault::NakAt(3)]).unwrap();
-    let mut link = Link::new(&mut module);
-    let mut fh = firehose(&mut link);
+    let mut fh = firehose(&mut module);
     fh.nop().unwrap();
     assert!(fh.log().iter().any(|l| l.text.contains("simulated fault nak-at")));
     assert!(fh.log().iter().any(|l| l.text.contains("nop NAKed; sending it again")));
 
     let mut module = Loopback::with_faults(profile, &[Fault::NakAt(3)]).unwrap();
-    let mut link = Link::new(&mut module);
-    let mut sahara = SaharaSession::connect(&mut link, quick_sahara()).unwrap();
+    let mut sahara = SaharaSession::connect(Link::new(&mut module), quick_sahara()).unwrap();
     sahara.upload(&prog(), &mut |_, _| {}).unwrap();
     let options = FirehoseOptions { nak_retries: 0, ..quick_firehose() };
-    let mut fh = FirehoseSession::connect(&mut link, options).unwrap();
+    let mut fh = FirehoseSession::connect(sahara.into_link(), options).unwrap();
     let err = fh.erase(&Extent::new(0, 64, 4096)).unwrap_err();
     assert!(matches!(&err, QualcommError::Nak { command, .. } if command.contains("erase")), "{err}");
     assert!(err.to_string().contains("nak-at"), "{err}");
@@ -264,8 +252,7 @@ fn flash_id_fault_and_power_reset() {
     let other = FlashId::parse("2C AC 90 15").unwrap();
     let mut module = Loopback::with_faults(find("ec25-e").unwrap(), &[Fault::FlashId(other.clone())]).unwrap();
     {
-        let mut link = Link::new(&mut module);
-        let mut fh = firehose(&mut link);
+        let mut fh = firehose(&mut module);
         assert_eq!(fh.storage_info(0).unwrap().nand_id(), Some(other));
         fh.power(Power::Reset, 0).unwrap();
     }
@@ -276,8 +263,7 @@ fn flash_id_fault_and_power_reset() {
 #[test]
 fn short_writes_do_not_break_uploads_or_programs() {
     let mut module = Loopback::for_profile(find("ec25-e").unwrap()).unwrap().with_max_write(100);
-    let mut link = Link::new(&mut module);
-    let mut fh = firehose(&mut link);
+    let mut fh = firehose(&mut module);
     let data = vec![0x42u8; 3 * 4096 + 1];
     let r = fh.program(&Extent::new(9280, 384, 4096), &mut data.as_slice(), data.len() as u64, &mut |_| {}).unwrap();
     assert_eq!(r.sectors, 4);

@@ -79,9 +79,10 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// A Firehose session with a running programmer.
-pub struct FirehoseSession<'l, 't> {
-    link: &'l mut Link<'t>,
+/// A Firehose session with a running programmer. It owns the link (get it back with
+/// [`into_link`](Self::into_link)).
+pub struct FirehoseSession<'t> {
+    link: Link<'t>,
     options: FirehoseOptions,
     config: Configured,
     functions: Vec<String>,
@@ -89,9 +90,9 @@ pub struct FirehoseSession<'l, 't> {
     current: String,
 }
 
-impl<'l, 't> FirehoseSession<'l, 't> {
+impl<'t> FirehoseSession<'t> {
     /// Reads the programmer's banner and configures it.
-    pub fn connect(link: &'l mut Link<'t>, options: FirehoseOptions) -> Result<FirehoseSession<'l, 't>, QualcommError> {
+    pub fn connect(link: Link<'t>, options: FirehoseOptions) -> Result<FirehoseSession<'t>, QualcommError> {
         let config = Configured {
             memory_name: options.memory.clone(),
             version: String::new(),
@@ -106,6 +107,11 @@ impl<'l, 't> FirehoseSession<'l, 't> {
         s.banner()?;
         s.configure()?;
         Ok(s)
+    }
+
+    /// The link (after `power`, or to hand it to a new session).
+    pub fn into_link(self) -> Link<'t> {
+        self.link
     }
 
     /// What `configure` agreed on.

@@ -106,7 +106,7 @@ pub struct ProgramReport {
     pub padding: u64,
 }
 
-impl FirehoseSession<'_, '_> {
+impl FirehoseSession<'_> {
     /// `<nop/>`.
     pub fn nop(&mut self) -> Result<(), QualcommError> {
         self.command_acked("nop", &[("value", "ping".into())], "nop").map(|_| ())
