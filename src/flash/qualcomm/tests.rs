@@ -392,3 +392,49 @@ mod robustness {
         }
     }
 }
+
+/// A boot ROM alone behind a transport (to play chips no profile has).
+struct Rom {
+    rom: crate::sim::qualcomm::sahara::SaharaTarget,
+    out: Vec<u8>,
+}
+
+impl Transport for Rom {
+    fn read_within(&mut self, buf: &mut [u8], _timeout: Duration) -> std::io::Result<usize> {
+        let n = buf.len().min(self.out.len());
+        buf[..n].copy_from_slice(&self.out[..n]);
+        self.out.drain(..n);
+        Ok(n)
+    }
+    fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let step = self.rom.feed(bytes);
+        self.out.extend(step.output);
+        Ok(())
+    }
+}
+
+#[test]
+fn newer_parts_ask_with_read_data_64_and_read_chip_id_v3() {
+    use crate::sim::qualcomm::chip::MDM9607;
+    use crate::sim::qualcomm::sahara::SaharaTarget;
+    let chip = crate::sim::qualcomm::chip::Chip {
+        name: "test part",
+        msm_id: 0x0012_34E1,
+        sahara_version: 3,
+        read64: true,
+        elf64: true,
+        machine: crate::flash::qualcomm::wire::mbn::EM_AARCH64,
+        load_region: 0x1460_0000..0x1480_0000,
+        ..MDM9607
+    };
+    let identity = identity(&find("ec25-e").unwrap());
+    let mut rom = SaharaTarget::new(chip, identity.clone());
+    let out = rom.hello();
+    let mut sahara = SaharaSession::connect(Link::new(Rom { rom, out }), quick_sahara()).unwrap();
+    assert_eq!(sahara.version(), 3);
+    let info = sahara.read_chip_info().unwrap();
+    assert_eq!(info.hw_id.unwrap().msm_id, 0x0012_34E1, "read the version-3 way");
+    assert_eq!(info.serial, Some(identity.serial));
+    let up = sahara.upload(&programmer::programmer(Target::AARCH64_OTHER, 20_000), &mut |_, _| {}).unwrap();
+    assert!(up.read64 && up.done_status == 1, "{up:?}");
+}
