@@ -11,5 +11,6 @@ mod grammar;
 mod image;
 mod live;
 mod packages;
+mod qualcomm;
 mod sim;
 mod util;

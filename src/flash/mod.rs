@@ -27,6 +27,7 @@ pub mod journal;
 mod permissions;
 mod plan;
 mod progress;
+pub mod qualcomm;
 mod registry;
 pub mod resume;
 mod run;
