@@ -17,6 +17,7 @@ use crate::db::{Migration, MigrationError, apply_migrations};
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, sql: include_str!("../db/state/0001_history.sql") },
     Migration { version: 2, sql: include_str!("../db/state/0002_flash.sql") },
+    Migration { version: 3, sql: include_str!("../db/state/0003_patch_steps.sql") },
 ];
 
 /// Why the history could not be used.

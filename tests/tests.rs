@@ -12,5 +12,6 @@ mod image;
 mod live;
 mod packages;
 mod qualcomm;
+mod qualcomm_flash;
 mod sim;
 mod util;
