@@ -14,5 +14,6 @@ pub mod engine;
 pub mod history;
 pub mod identity;
 pub mod image;
+pub mod progress;
 pub mod rules;
 pub mod sim;

@@ -20,6 +20,7 @@ pub mod download;
 mod error;
 mod fault;
 mod flash;
+mod package;
 mod profile;
 mod server;
 mod sysfs;
@@ -33,8 +34,9 @@ pub use at_mode::{AtEvent, AtMachine};
 pub use error::SimError;
 pub use fault::{Fault, Faults};
 pub use flash::FlashStore;
+pub use package::write_demo_package;
 pub use profile::{FlashSpec, Platform, Profile, Quirk, SecbootQuery, builtin, find};
-pub use sysfs::{SysfsTree, TreeDevice, TreePort};
+pub use sysfs::{PortClaim, SysfsTree, TreeDevice, TreePort};
 
 /// How to run a simulated module.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

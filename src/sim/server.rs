@@ -24,7 +24,7 @@ use super::error::SimError;
 use super::fault::Faults;
 use super::flash::FlashStore;
 use super::profile::{Platform, Profile};
-use super::sysfs::{SysfsTree, TreeDevice, TreePort};
+use super::sysfs::{PortClaim, SysfsTree, TreeDevice, TreePort};
 use crate::device::{Mode, Role, UsbId, UsbTable};
 
 /// A pseudo-terminal: the master the simulator serves, and the slave path clients open. The
@@ -96,6 +96,8 @@ pub(crate) struct Server {
     /// The hub port the module is plugged into (bus id `1-N`).
     usb_port: u8,
     tree: Option<SysfsTree>,
+    /// The `--usb-port` of the `--root` tree, held while the module runs.
+    _claim: Option<PortClaim>,
     flash: FlashStore,
     boot_at: Option<Instant>,
     sent: u64,
@@ -110,6 +112,11 @@ impl Server {
         if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated()) {
             return Err(SimError::NotSimulated { spec: fault.to_string() });
         }
+        let usb_port = options.usb_port.max(1);
+        let claim = match &options.root {
+            Some(root) => Some(PortClaim::take(root, &format!("1-{usb_port}"), usb_port)?),
+            None => None,
+        };
         let faults = Faults::from_list(&options.faults);
         let profile = Arc::new(profile);
         let flash = match &options.state {
@@ -132,8 +139,9 @@ impl Server {
             ports,
             primary,
             root: options.root.clone(),
-            usb_port: options.usb_port.max(1),
+            usb_port,
             tree: None,
+            _claim: claim,
             flash,
             boot_at: None,
             sent: 0,
