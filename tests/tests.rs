@@ -7,5 +7,7 @@ mod grammar;
 mod image;
 mod live;
 mod packages;
+mod processes;
 mod sim;
+mod terminal;
 mod util;

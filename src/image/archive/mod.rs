@@ -5,6 +5,7 @@
 //! is decompressed. Members are streamed with a fixed buffer, so memory stays bounded whatever
 //! the package's size.
 
+mod buffer;
 mod folder;
 mod guard;
 mod inflate;
@@ -16,6 +17,7 @@ mod zip;
 
 use std::path::Path;
 
+pub use self::buffer::SeekBuffer;
 pub use self::folder::FolderPackage;
 pub use self::guard::{Digests, STREAM_BUFFER, digest, hex};
 pub use self::observed::Observed;

@@ -1,12 +1,13 @@
 //! A package stored as a zip. Members are read straight from the archive, never extracted.
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipArchive};
 
+use super::buffer::SeekBuffer;
 use super::guard::{self, Bounded};
 use super::inflate::Inflater;
 use super::limits::{Census, MAX_MEMBERS};
@@ -19,7 +20,7 @@ pub const ZIP_MAGIC: [u8; 4] = *b"PK\x03\x04";
 pub const EMPTY_ZIP_MAGIC: [u8; 4] = *b"PK\x05\x06";
 
 /// A package stored as a zip archive: a file, or bytes in memory (a zip inside a package).
-pub struct ZipPackage<R: Read + Seek = BufReader<File>> {
+pub struct ZipPackage<R: Read + Seek = SeekBuffer<File>> {
     path: String,
     archive: ZipArchive<R>,
     members: Vec<Member>,
@@ -48,7 +49,7 @@ impl ZipPackage {
         let io = |e| ImageError::Io { path: shown.clone(), source: e };
         let file = File::open(path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
-        ZipPackage::from_reader(BufReader::with_capacity(guard::STREAM_BUFFER, file), shown, file_len)
+        ZipPackage::from_reader(SeekBuffer::new(file, guard::STREAM_BUFFER), shown, file_len)
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use comfy_table::{Cell, Table};
-use fwguard::image::{Inspection, inspect};
+use fwguard::image::{INSPECTION_FORMAT_VERSION, Inspection, inspect_with};
 
 use crate::output::hinted;
 
@@ -18,14 +18,26 @@ pub struct Args {
     pub json: bool,
 }
 
+/// `inspect --json`: the inspection's keys (all of them, `null` when unknown) after the version
+/// of this form.
+#[derive(serde::Serialize)]
+struct Versioned<'a> {
+    format_version: u32,
+    #[serde(flatten)]
+    inspection: &'a Inspection,
+}
+
 /// Runs the command: exit 0 with the inspection. When the package cannot be read, the error
 /// (with its hint) goes back to `main`, which prints it and exits 2.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The message already names the package, the part and the cause: wrap it whole, so the
     // cause is not printed twice.
-    let ins = inspect(&args.image).map_err(|e| hinted(&e, e.hint()))?;
+    let line = crate::progress::Line::stderr();
+    let read = inspect_with(&args.image, line.as_ref());
+    line.clear();
+    let ins = read.map_err(|e| hinted(&e, e.hint()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&ins)?);
+        crate::output::print_json(&Versioned { format_version: INSPECTION_FORMAT_VERSION, inspection: &ins })?;
     } else {
         print!("{}", render(&ins));
     }
