@@ -236,8 +236,31 @@ impl Grid {
         if stdout_is_terminal() { self.table(terminal_width(), colour_stdout()) } else { self.plain(colour_stdout()) }
     }
 
-    /// Box-drawn table `width` columns wide (wider only when a single word needs it).
+    /// The width of each column's longest word (header included): the narrowest the column can
+    /// be without splitting a word.
+    fn longest_words(&self) -> Vec<usize> {
+        (0..self.header.len())
+            .map(|i| {
+                std::iter::once(self.header[i].as_str())
+                    .chain(self.rows.iter().filter_map(|r| r.get(i).map(|f| f.text.as_str())))
+                    .flat_map(str::split_whitespace)
+                    .map(UnicodeWidthStr::width)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// A box-drawn table `width` columns wide. When its columns cannot fit the width without
+    /// splitting a word, each row becomes a block of `name  value` lines instead ([`Grid::records`]):
+    /// a table wider than the terminal would be wrapped by it into a broken box.
     pub fn table(&self, width: u16, colour: bool) -> String {
+        let longest = self.longest_words();
+        // Each column: its words, a space of padding on each side, and one border.
+        let narrowest: usize = longest.iter().map(|w| w + 3).sum::<usize>() + 1;
+        if narrowest > usize::from(width) {
+            return self.records(usize::from(width), colour);
+        }
         let mut t = Table::new();
         t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
@@ -255,17 +278,36 @@ impl Grid {
         }
         // Each column at least as wide as its longest word (plus the padding of one space on
         // each side), so words are never split across lines.
-        for (i, column) in t.column_iter_mut().enumerate() {
-            let longest = std::iter::once(self.header[i].as_str())
-                .chain(self.rows.iter().filter_map(|r| r.get(i).map(|f| f.text.as_str())))
-                .flat_map(str::split_whitespace)
-                .map(UnicodeWidthStr::width)
-                .max()
-                .unwrap_or(0);
-            let min = u16::try_from(longest + 2).unwrap_or(u16::MAX);
+        for (column, words) in t.column_iter_mut().zip(&longest) {
+            let min = u16::try_from(words + 2).unwrap_or(u16::MAX);
             column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
         }
         t.to_string()
+    }
+
+    /// Each row as a block for a narrow terminal: its first cell as a title, then one
+    /// `name  value` line per other cell, wrapped between words to `width`; a blank line
+    /// between blocks.
+    pub fn records(&self, width: usize, colour: bool) -> String {
+        let name_width = self.header.iter().skip(1).map(|h| h.width()).max().unwrap_or(0);
+        let indent = " ".repeat(name_width + 4);
+        let shown = |f: &Field, text: &str| f.colour.map_or_else(|| text.to_string(), |c| paint(text, c, colour));
+        let mut blocks = Vec::new();
+        for row in &self.rows {
+            let mut block = String::new();
+            if let Some(first) = row.first() {
+                block.push_str(&shown(first, &first.text));
+            }
+            for (name, f) in self.header.iter().zip(row).skip(1) {
+                let label = format!("\n  {name:<name_width$}  ");
+                let text = fill("", f.text.split_whitespace(), " ", width.saturating_sub(indent.len()).max(1), "");
+                let lines: Vec<String> = text.lines().map(|l| shown(f, l)).collect();
+                block.push_str(&label);
+                block.push_str(&lines.join(&format!("\n{indent}")));
+            }
+            blocks.push(block);
+        }
+        blocks.join("\n\n")
     }
 
     /// Plain columns: a header line, then one line a row, cells padded to their column's width
@@ -383,7 +425,7 @@ mod tests {
 
     #[test]
     fn coloured_tables_line_up_and_keep_words_whole() {
-        for width in [60u16, 80, 200] {
+        for width in [70u16, 80, 200] {
             for colour in [false, true] {
                 let text = sample().table(width, colour);
                 assert_eq!(text.contains('\x1b'), colour, "{text}");
@@ -397,6 +439,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_table_too_wide_for_the_terminal_becomes_blocks() {
+        let text = sample().table(40, false);
+        assert!(!text.contains('│'), "{text}");
+        assert!(text.starts_with("block\n  rule     cross-baseline\n  finding  module runs baseline R06"), "{text}");
+        assert!(text.lines().all(|l| l.width() <= 40 || !l.trim_start().contains(' ')), "{text}");
+        assert!(text.contains("\n\nwarn\n"), "{text}");
     }
 
     #[test]

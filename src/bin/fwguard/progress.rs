@@ -47,6 +47,13 @@ impl Line {
     }
 }
 
+impl Drop for Line {
+    /// The line goes with its last holder: nothing is left on the terminal.
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
 fn secs(d: Duration) -> String {
     if d.subsec_millis() == 0 { format!("{} s", d.as_secs()) } else { format!("{:.1} s", d.as_secs_f64()) }
 }

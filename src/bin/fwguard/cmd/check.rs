@@ -103,24 +103,9 @@ fn acquire(args: &Args, db: &Database) -> anyhow::Result<Acquired> {
         };
         return Ok(Acquired { facts, source: "hand".into(), port: None, usb_id: None });
     }
-    let line = Line::stderr();
-    let opts = SessionOptions { progress: line.reporter(), ..SessionOptions::default() };
-    let result = identify(args, db, &opts);
-    line.clear();
-    let (report, source) = result?;
-    tracing::info!(exchanges = report.exchanges.len(), ms = report.ms, "identified the module");
-    Ok(Acquired {
-        facts: report.facts(),
-        source,
-        port: Some(report.port.clone()),
-        usb_id: report.usb.as_ref().map(|u| u.usb_id.clone()),
-    })
-}
-
-/// Reads the module over its port, a simulated module, or the one attached.
-fn identify(args: &Args, db: &Database, opts: &SessionOptions) -> anyhow::Result<(device::DeviceReport, String)> {
-    let opts = opts.clone();
-    Ok(if let Some(port) = &args.port {
+    // What the session waits for is drawn on stderr; the line clears when `opts` goes.
+    let opts = SessionOptions { progress: Line::stderr().reporter(), ..SessionOptions::default() };
+    let (report, source) = if let Some(port) = &args.port {
         (device::identify(port, &opts)?, "port".to_string())
     } else if let Some(profile) = &args.sim {
         let faults = args.faults.iter().map(|s| Fault::parse(s)).collect::<Result<Vec<_>, _>>()?;
@@ -137,6 +122,14 @@ fn identify(args: &Args, db: &Database, opts: &SessionOptions) -> anyhow::Result
         })?;
         tracing::info!(module = %module.usb_id(), port = %port.display(), "found one attached module");
         (device::identify(&port, &opts)?, "auto".to_string())
+    };
+    drop(opts);
+    tracing::info!(exchanges = report.exchanges.len(), ms = report.ms, "identified the module");
+    Ok(Acquired {
+        facts: report.facts(),
+        source,
+        port: Some(report.port.clone()),
+        usb_id: report.usb.as_ref().map(|u| u.usb_id.clone()),
     })
 }
 
@@ -152,10 +145,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The candidate first: a package that cannot be read should not cost a session with the module.
     let (candidate, image) = match (&args.image, &args.to) {
         (Some(path), _) => {
-            let line = Line::stderr();
-            let read = fwguard::image::inspect_with(path, line.as_ref());
-            line.clear();
-            (path.display().to_string(), read?.facts())
+            (path.display().to_string(), fwguard::image::inspect_with(path, Line::stderr().as_ref())?.facts())
         }
         (None, to) => {
             let name = to.clone().unwrap_or_default();
@@ -204,11 +194,7 @@ pub fn print_report(report: &Report, origin: &str, json: bool) -> anyhow::Result
     if json {
         return print_json(report);
     }
-    let text = if stdout_is_terminal() {
-        render(report, origin, Some(terminal_width()), colour_stdout())
-    } else {
-        render(report, origin, None, colour_stdout())
-    };
+    let text = render(report, origin, stdout_is_terminal().then(terminal_width), colour_stdout());
     super::out(text.trim_end())
 }
 

@@ -32,10 +32,7 @@ struct Versioned<'a> {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The message already names the package, the part and the cause: wrap it whole, so the
     // cause is not printed twice.
-    let line = crate::progress::Line::stderr();
-    let read = inspect_with(&args.image, line.as_ref());
-    line.clear();
-    let ins = read.map_err(|e| hinted(&e, e.hint()))?;
+    let ins = inspect_with(&args.image, crate::progress::Line::stderr().as_ref()).map_err(|e| hinted(&e, e.hint()))?;
     if args.json {
         crate::output::print_json(&Versioned { format_version: INSPECTION_FORMAT_VERSION, inspection: &ins })?;
     } else {
