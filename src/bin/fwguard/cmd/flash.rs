@@ -101,7 +101,8 @@ fn fail(e: FlashError, drawer: &mut Drawer) -> ExitCode {
 /// Prints the error (and its hint) on stderr; returns its exit code.
 fn report(e: FlashError) -> ExitCode {
     let code = e.exit_code();
-    print_error(&anyhow::Error::new(e));
+    // With --json the result event above already carries the error and its hint.
+    print_error(&anyhow::Error::new(e), false);
     ExitCode::from(code)
 }
 
