@@ -2,8 +2,13 @@
 
 mod cli;
 mod database;
+mod db_diff;
+mod db_support;
+mod db_trust;
+mod db_update;
 mod engine;
 mod grammar;
+mod http_server;
 mod image;
 mod live;
 mod packages;

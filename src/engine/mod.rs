@@ -8,40 +8,14 @@ mod facts;
 mod hardware;
 mod report;
 mod resolve;
+mod rule_ids;
 
 pub use facts::{DeviceFacts, ImageFacts};
 pub use report::{DatabaseSummary, DeviceSummary, Finding, ImageSummary, Report, Verdict};
+pub use rule_ids::{OVERRIDABLE_RULES, RULE_IDS};
 
 use crate::db::Database;
 use crate::rules::model::Severity;
-
-/// Every rule id the engine can report.
-pub const RULE_IDS: &[&str] = &[
-    "malformed-revision",
-    "unknown-device",
-    "unknown-image",
-    "identity-conflict",
-    "product-mismatch",
-    "memory-mismatch",
-    "flash-chip-mismatch",
-    "flash-id-unverified",
-    "installed-version-unknown",
-    "cross-baseline",
-    "app-stream-change",
-    "anti-rollback",
-    "downgrade",
-    "flavour-switch",
-    "known-bad",
-    "secure-boot",
-    "abnormal-installed-version",
-    "delta-source-mismatch",
-    "calibration-erase",
-    "package-problem",
-    "reinstall",
-];
-
-/// The rule ids an explicit `[[step]]` in `rules/` may allow.
-pub const OVERRIDABLE_RULES: &[&str] = &["cross-baseline", "app-stream-change", "downgrade", "flavour-switch"];
 
 /// Collects findings, taking severity and source from the policy.
 pub(crate) struct Ctx<'a> {
@@ -77,6 +51,9 @@ impl<'a> Ctx<'a> {
 /// Judges a module and an image against a database.
 pub fn judge(device: &DeviceFacts, image: &ImageFacts, db: &Database) -> Report {
     let mut ctx = Ctx { db, findings: Vec::new() };
+    if let Some((message, hint)) = db.outdated_finding() {
+        ctx.add("database-outdated", message, hint);
+    }
     let (device_summary, dev) = resolve::device(&mut ctx, device);
     let (image_summary, img) = resolve::image(&mut ctx, image);
     hardware::identity(&mut ctx, device, image, dev.as_ref());
@@ -115,6 +92,6 @@ pub fn judge(device: &DeviceFacts, image: &ImageFacts, db: &Database) -> Report 
         findings,
         device: device_summary,
         image: image_summary,
-        database: DatabaseSummary { version: db.version(), sha256: db.sha256().to_string() },
+        database: db.summary(),
     }
 }

@@ -1,5 +1,6 @@
 //! Rules: the TOML model support staff write in `rules/`, its loader, lint and test runner.
 
+mod files;
 mod lint;
 mod load;
 pub mod model;
@@ -7,10 +8,11 @@ mod pattern;
 mod source;
 mod testing;
 
+pub use files::{embedded_sources, read_dir_sources};
 pub use lint::LintIssue;
 pub use load::{LoadedRules, RuleSet, load};
 pub use pattern::{PatternError, RevisionPattern};
-pub use source::{RuleSource, embedded_sources, read_dir_sources};
+pub use source::RuleSource;
 pub use testing::{CaseOutcome, run_tests};
 
 /// Why rules could not be read.

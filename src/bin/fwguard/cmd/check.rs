@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Args as ClapArgs};
-use fwguard::db::Database;
+use fwguard::db::{Database, Trust};
 use fwguard::device::{self, PortsError, SessionOptions, SysPaths, UsbTable, locate_at_port};
 use fwguard::engine::{DeviceFacts, ImageFacts, Report, Verdict, judge};
 use fwguard::history::{CheckRecord, History};
@@ -40,9 +40,14 @@ pub struct Args {
     /// A revision string or a package file name, judged by its name alone.
     #[arg(long, help_heading = "Candidate")]
     pub to: Option<String>,
-    /// A published database file instead of the built-in one.
+    /// A published database file instead of the installed or built-in one; it must be signed by a
+    /// trusted key (FILE.minisig).
     #[arg(long, env = "FWGUARD_DB")]
     pub db: Option<PathBuf>,
+    /// Use a database file without a valid signature by a trusted key (support staff testing their
+    /// own rules); the verdict says so.
+    #[arg(long)]
+    pub allow_unsigned: bool,
     /// Print the verdict as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -100,7 +105,7 @@ fn acquire(args: &Args, db: &Database) -> anyhow::Result<Acquired> {
 
 /// Runs the check, prints the verdict and records it in the history.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let db = super::load_database(args.db.as_deref())?;
+    let db = super::load_database(args.db.as_deref(), args.allow_unsigned)?;
     // The candidate first: a package that cannot be read should not cost a session with the module.
     let (candidate, image) = match (&args.image, &args.to) {
         (Some(path), _) => (path.display().to_string(), fwguard::image::inspect(path)?.facts()),
@@ -111,7 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let acquired = acquire(&args, &db)?;
     let report = judge(&acquired.facts, &image, &db);
-    print_report(&report, db.origin(), args.json)?;
+    print_report(&report, args.json)?;
     record(&acquired, &candidate, &report);
     Ok(exit_code(&report))
 }
@@ -144,7 +149,7 @@ pub fn exit_code(report: &Report) -> ExitCode {
 }
 
 /// Prints a report as JSON or as a table for people.
-pub fn print_report(report: &Report, origin: &str, json: bool) -> anyhow::Result<()> {
+pub fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(report);
     }
@@ -171,11 +176,16 @@ pub fn print_report(report: &Report, origin: &str, json: bool) -> anyhow::Result
         or_unknown(&img.product),
         img.path.as_ref().map(|p| format!("  path {p}")).unwrap_or_default()
     );
-    println!(
-        "database  v{}  sha256 {}  ({origin})",
-        report.database.version,
-        &report.database.sha256[..16.min(report.database.sha256.len())]
-    );
+    let d = &report.database;
+    let trust = match (d.trust, &d.signer) {
+        (Trust::Signed, Some(key)) => format!("signed by key {key}"),
+        (Trust::Unsigned, _) => paint("UNSIGNED (--allow-unsigned)", Colour::Yellow, on),
+        (trust, _) => trust.to_string(),
+    };
+    println!("database  v{}  sha256 {}  ({})  {trust}", d.version, &d.sha256[..16.min(d.sha256.len())], d.origin);
+    if let Some(why) = &d.untrusted_because {
+        println!("          not trusted: {why}");
+    }
     if report.findings.is_empty() {
         println!("no findings: same product, memory, baseline and stream");
         return Ok(());
