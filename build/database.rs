@@ -37,7 +37,8 @@ pub fn compile_builtin(rules: &Path, files: &[PathBuf], out_dir: &Path) {
     let sha: String = Sha256::digest(json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     std::fs::write(out_dir.join("builtin_database.json"), &json).expect("write builtin_database.json");
     let code = format!(
-        "/// The built-in rule set's canonical JSON.\npub const JSON: &str = include_str!(concat!(env!(\"OUT_DIR\"), \"/builtin_database.json\"));\n/// Its content SHA-256.\npub const SHA256: &str = {sha:?};\n"
+        "/// The built-in rule set's canonical JSON.\npub const JSON: &str = include_str!(concat!(env!(\"OUT_DIR\"), \"/builtin_database.json\"));\n/// Its content SHA-256.\npub const SHA256: &str = {sha:?};\n/// Its version.\npub const VERSION: u32 = {};\n",
+        loaded.set.database.version
     );
     std::fs::write(out_dir.join("builtin_database.rs"), code).expect("write builtin_database.rs");
 }

@@ -95,6 +95,18 @@ impl AcceptedStore {
         refuse_rollback(self.get(&key.to_string())?, db, path)
     }
 
+    /// Refuses a rollback of what was accepted from `key`, and with `record` raises the record to
+    /// `db` when it is newer. Reading first keeps the common case (nothing new) free of writes.
+    pub fn accept(&self, key: KeyId, db: &Database, origin: &str, record: bool) -> Result<(), DbError> {
+        let current = self.get(&key.to_string())?;
+        let newer = current.as_ref().is_none_or(|c| c.version < db.version());
+        refuse_rollback(current, db, origin)?;
+        if record && newer {
+            self.record(key, db, origin)?;
+        }
+        Ok(())
+    }
+
     /// Records `db` as accepted from `key` if it is newer than what was; refuses a rollback,
     /// checked again inside the write transaction. Returns whether the record was raised.
     pub fn record(&self, key: KeyId, db: &Database, origin: &str) -> Result<bool, DbError> {

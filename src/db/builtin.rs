@@ -12,6 +12,11 @@ mod compiled {
     include!(concat!(env!("OUT_DIR"), "/builtin_database.rs"));
 }
 
+/// The built-in database's version, without decoding it.
+pub fn version() -> u32 {
+    compiled::VERSION
+}
+
 /// Decodes the built-in database.
 pub fn load() -> Result<Database, DbError> {
     let rules: RuleSet = serde_json::from_str(compiled::JSON).map_err(|e| DbError::Invalid {
@@ -36,5 +41,6 @@ mod tests {
         let loaded = crate::rules::load_embedded().unwrap();
         assert_eq!(compiled.rules(), &loaded.set);
         assert_eq!(compiled.sha256(), super::super::content_sha256(&loaded.set));
+        assert_eq!(version(), loaded.set.database.version);
     }
 }

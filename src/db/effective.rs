@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use super::accepted::{Accepted, AcceptedStore};
+use super::builtin;
 use super::fetch::MAX_DATABASE_BYTES;
 use super::installed::InstallDir;
 use super::provenance::{Provenance, Trust};
@@ -39,32 +40,38 @@ pub fn home() -> Result<PathBuf, DbError> {
 /// signed file newer than any before from its key records it (durably) before returning.
 pub fn load_in_effect(opts: &LoadOptions) -> Result<Database, DbError> {
     let home = match &opts.home {
-        Some(h) => h.clone(),
-        None => home()?,
+        Some(h) => Ok(h.clone()),
+        None => home(),
     };
     if let Some(path) = &opts.db {
-        return open_trusted(path, &home, opts.allow_unsigned, "named by --db or FWGUARD_DB", Record::Yes);
+        return open_trusted(path, &home?, opts.allow_unsigned, "named by --db or FWGUARD_DB", Record::Yes);
     }
-    let mut builtin = Database::builtin()?;
-    if let Some(installed) = InstallDir::in_home(&home).current()? {
-        if installed.version >= builtin.version() {
+    let builtin_with = |why: String| -> Result<Database, DbError> {
+        let mut db = Database::builtin()?;
+        db.provenance.allow_unsigned = opts.allow_unsigned;
+        db.provenance.why = why;
+        Ok(db)
+    };
+    let Ok(home) = home else {
+        // Nowhere for an installed database or a trust record: the built-in one, as before any set-up.
+        return builtin_with("no --db or FWGUARD_DB, and no fwguard home (FWGUARD_HOME, HOME)".into());
+    };
+    let builtin_version = builtin::version();
+    let mut db = match InstallDir::in_home(&home).current()? {
+        Some(installed) if installed.version >= builtin_version => {
             let why = format!("installed by `fwguard db update` from {} at {}", installed.from, installed.installed_at);
             let path = InstallDir::in_home(&home).db_path(&installed);
             return open_trusted(&path, &home, opts.allow_unsigned, &why, Record::Yes);
         }
-        builtin.provenance.why = format!(
-            "the built-in database (version {}) is newer than the installed one (version {}, from {})",
-            builtin.version(),
-            installed.version,
-            installed.from
-        );
-    } else {
-        builtin.provenance.why = "no --db, FWGUARD_DB or installed database".into();
-    }
-    builtin.provenance.allow_unsigned = opts.allow_unsigned;
-    builtin.provenance.outdated_by =
-        AcceptedStore::in_home(&home).highest()?.filter(|a: &Accepted| a.version > builtin.version());
-    Ok(builtin)
+        Some(installed) => builtin_with(format!(
+            "the built-in database (version {builtin_version}) is newer than the installed one (version {}, from {})",
+            installed.version, installed.from
+        ))?,
+        None => builtin_with("no --db, FWGUARD_DB or installed database".into())?,
+    };
+    db.provenance.outdated_by =
+        AcceptedStore::in_home(&home).highest()?.filter(|a: &Accepted| a.version > builtin_version);
+    Ok(db)
 }
 
 /// Whether accepting a file raises the station's record.
@@ -99,11 +106,7 @@ pub fn open_trusted(
     let mut db = Database::from_bytes(&bytes, &path.display().to_string())?;
     let store = AcceptedStore::in_home(home);
     let origin = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
-    let accepted = match record {
-        Record::Yes => store.record(v.key.id, &db, &origin).map(|_| ()),
-        Record::No => store.check(v.key.id, &db, &origin),
-    };
-    match accepted {
+    match store.accept(v.key.id, &db, &origin, record == Record::Yes) {
         Ok(()) => {}
         Err(e) if allow_unsigned && is_trust_refusal(&e) => {
             db.provenance = untrusted(why, &e);

@@ -154,3 +154,57 @@ impl InstallDir {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(version: u32, sha: &str) -> Installed {
+        Installed {
+            dir: String::new(),
+            version,
+            sha256: sha.repeat(64),
+            key_id: "0123456789ABCDEF".into(),
+            from: "test".into(),
+            installed_at: "2025-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn an_install_cut_off_before_the_switch_leaves_the_previous_one_in_effect() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = InstallDir::in_home(home.path());
+        assert_eq!(dir.current().unwrap(), None);
+        let first = dir.install(b"db one", "sig one", entry(2, "a")).unwrap();
+        assert_eq!(dir.current().unwrap().as_ref(), Some(&first));
+        assert_eq!(std::fs::read(dir.db_path(&first)).unwrap(), b"db one");
+
+        // What a process killed mid-install leaves: a staging directory, the next version's
+        // directory, and a pointer written but not renamed.
+        let root = home.path().join("database");
+        std::fs::create_dir(root.join(".staging-1-1")).unwrap();
+        std::fs::create_dir(root.join("v3-bbbbbbbbbbbbbbbb")).unwrap();
+        std::fs::write(root.join("current.tmp"), b"{\"dir\": \"v3-bbbb").unwrap();
+        assert_eq!(dir.current().unwrap().as_ref(), Some(&first), "still the previous one");
+
+        let second = dir.install(b"db two", "sig two", entry(3, "b")).unwrap();
+        assert_eq!(dir.current().unwrap().as_ref(), Some(&second));
+        assert_eq!(std::fs::read(dir.db_path(&second)).unwrap(), b"db two");
+        assert_eq!(std::fs::read(dir.db_path(&first)).unwrap(), b"db one", "the previous one is kept");
+        let third = dir.install(b"db three", "sig three", entry(4, "c")).unwrap();
+        assert!(!dir.db_path(&first).exists(), "older ones are removed");
+        assert_eq!(dir.current().unwrap(), Some(third));
+    }
+
+    #[test]
+    fn a_damaged_pointer_is_an_error_not_a_fallback() {
+        let home = tempfile::tempdir().unwrap();
+        let root = home.path().join("database");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("current"), b"garbage").unwrap();
+        assert!(InstallDir::in_home(home.path()).current().is_err());
+        let escape = serde_json::to_vec(&Installed { dir: "../../etc".into(), ..entry(1, "d") }).unwrap();
+        std::fs::write(root.join("current"), escape).unwrap();
+        assert!(InstallDir::in_home(home.path()).current().is_err());
+    }
+}

@@ -316,3 +316,54 @@ pub fn verify_bytes(
     }
     Ok(Verified { key: key.clone(), comment })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(dir: &Path) -> (SecretKey, NamedKey) {
+        let k = keygen(&dir.join("k"), None).unwrap();
+        (SecretKeyFile::read(&k.secret).unwrap().unlock(None).unwrap(), NamedKey::read(&k.public).unwrap())
+    }
+
+    #[test]
+    fn signs_and_verifies_and_names_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sk, pk) = pair(dir.path());
+        let (sig, id) = sign_bytes(&sk, b"database bytes", "x.db", 7).unwrap();
+        assert_eq!(id, pk.id);
+        let p = Path::new("x.db");
+        let ok = verify_bytes(p, b"database bytes", p, &sig, std::slice::from_ref(&pk), "test").unwrap();
+        let facts = SignedFacts::parse(&ok.comment);
+        assert_eq!((facts.version, facts.file.as_deref()), (Some(7), Some("x.db")));
+        assert_eq!(facts.sha256.as_deref(), Some(sha256_hex(b"database bytes").as_str()));
+        match verify_bytes(p, b"database bytez", p, &sig, &[pk], "test") {
+            Err(DbError::Altered { actual, signed, .. }) => {
+                assert_eq!(actual, sha256_hex(b"database bytez"));
+                assert_eq!(signed, Some(sha256_hex(b"database bytes")));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn garbage_signatures_and_keys_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, pk) = pair(dir.path());
+        let p = Path::new("x.db");
+        for text in
+            ["", "\n\n\n\n", "untrusted comment: x\nRWQ=\ntrusted comment: y\nAAAA\n", "a\nb\nc\nd", "\u{0}\u{1}"]
+        {
+            assert!(verify_bytes(p, b"x", p, text, std::slice::from_ref(&pk), "t").is_err(), "{text:?}");
+            assert!(NamedKey::parse(text, "t").is_err(), "{text:?}");
+        }
+        assert_eq!(SignedFacts::parse("timestamp:x\tversion:\tsha256"), SignedFacts::default());
+    }
+
+    #[test]
+    fn a_key_id_prints_as_minisign_prints_it() {
+        // `minisign -G` printed this key with the id 9176122637864327.
+        let key = NamedKey::parse("RWQnQ4Y3JhJ2kXpK7PaKE3i7bMI+BoITwCZvCiEXrzmMkjEyB60c9G6S", "t").unwrap();
+        assert_eq!(key.id.to_string(), "9176122637864327");
+    }
+}

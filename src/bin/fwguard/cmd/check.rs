@@ -178,11 +178,11 @@ pub fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
     );
     let d = &report.database;
     let trust = match (d.trust, &d.signer) {
-        (Trust::Signed, Some(key)) => format!("signed by key {key}"),
-        (Trust::Unsigned, _) => paint("UNSIGNED (--allow-unsigned)", Colour::Yellow, on),
-        (trust, _) => trust.to_string(),
+        (Trust::Signed, Some(key)) => format!("  signed by key {key}"),
+        (Trust::Unsigned, _) => format!("  {}", paint("UNSIGNED (--allow-unsigned)", Colour::Yellow, on)),
+        _ => String::new(),
     };
-    println!("database  v{}  sha256 {}  ({})  {trust}", d.version, &d.sha256[..16.min(d.sha256.len())], d.origin);
+    println!("database  v{}  sha256 {}  ({}){trust}", d.version, &d.sha256[..16.min(d.sha256.len())], d.origin);
     if let Some(why) = &d.untrusted_because {
         println!("          not trusted: {why}");
     }
