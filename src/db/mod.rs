@@ -61,7 +61,12 @@ pub struct Database {
 
 impl Database {
     /// Compiles a rule set. `origin` says where it came from, for `db info`.
-    pub fn from_rules(rules: RuleSet, origin: &str) -> Database {
+    pub fn from_rules(mut rules: RuleSet, origin: &str) -> Database {
+        // Families in canonical order (by id), as the loader and a database file give them, so
+        // the same rules always have the same content SHA-256.
+        if !rules.families.is_sorted_by(|a, b| a.family.id <= b.family.id) {
+            rules.families.sort_by(|a, b| a.family.id.cmp(&b.family.id));
+        }
         let sha256 = content_sha256(&rules);
         Database::assemble(rules, sha256, origin, Provenance::unchecked(&format!("compiled from {origin}")))
     }
