@@ -3,11 +3,16 @@
 mod asr;
 mod cli;
 mod database;
+mod db_diff;
+mod db_support;
+mod db_trust;
+mod db_update;
 mod discovery;
 mod engine;
 mod flash;
 mod flash_unisoc;
 mod grammar;
+mod http_server;
 mod image;
 mod live;
 mod packages;
