@@ -87,8 +87,7 @@ impl Rig {
     /// `fwguard ARGS` with discovery on the rig's tree; (exit code, stdout, stderr). Waits until
     /// the module has booted (its boot URCs sent), so what it sends is the same on every run.
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let booted = self.started + Duration::from_millis(1300);
-        std::thread::sleep(booted.saturating_duration_since(Instant::now()));
+        self.wait_booted();
         let out = fwguard(self.home.path())
             .env("FWGUARD_SYSFS", self.root.path().join("sys"))
             .env("FWGUARD_DEV", self.root.path().join("dev"))
@@ -100,6 +99,18 @@ impl Rig {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// Waits until the module has booted (its boot URCs sent), so that what it sends is the
+    /// same on every run.
+    fn wait_booted(&self) {
+        let booted = self.started + Duration::from_millis(1300);
+        std::thread::sleep(booted.saturating_duration_since(Instant::now()));
+    }
+
+    /// Discovery on the rig's tree.
+    fn sys(&self) -> fwguard::device::SysPaths {
+        fwguard::device::SysPaths { sysfs: self.root.path().join("sys"), dev: self.root.path().join("dev") }
     }
 
     pub fn flash(&self, package: &Path, extra: &[&str]) -> (i32, String, String) {
@@ -118,8 +129,7 @@ impl Rig {
 
     /// The modules discovery sees: (USB id, mode).
     pub fn modules(&self) -> Vec<(String, String)> {
-        let sys = fwguard::device::SysPaths { sysfs: self.root.path().join("sys"), dev: self.root.path().join("dev") };
-        let found = fwguard::device::discover_in(&sys, fwguard::device::UsbTable::builtin().unwrap()).unwrap();
+        let found = fwguard::device::discover_in(&self.sys(), fwguard::device::UsbTable::builtin().unwrap()).unwrap();
         found.iter().map(|m| (m.usb_id().to_string(), m.mode.to_string())).collect()
     }
 
@@ -471,11 +481,11 @@ fn another_nand_geometry_is_refused_before_any_erase_naming_both() {
 /// it again, the flash completes, and the journal keeps the programmer's refusal.
 #[test]
 fn a_nakked_firehose_command_is_sent_again() {
-    // The first <program> is Firehose command 7 (configure, getstorageinfo, the efs2 read and
-    // the MIBIB read for the partitions, three erases): count it from the trace.
+    // The simulated programmer counts Firehose commands from 1: count the first <program>
+    // from the trace of a clean flash.
     let trace = reference();
     let firehose: Vec<&String> = trace.iter().map(|(_, w)| w).filter(|w| w.starts_with('<')).collect();
-    let first_program = firehose.iter().position(|w| w.starts_with("<program")).unwrap() as u64;
+    let first_program = firehose.iter().position(|w| w.starts_with("<program")).unwrap() + 1;
     let rig = Rig::start(&[&format!("nak-at={first_program}")]);
     let pkg = rig.package(&QualcommBuilder::ec25(EC25_R06_NEXT));
     let (code, stdout, stderr) = rig.flash(&pkg, &[]);
@@ -484,5 +494,46 @@ fn a_nakked_firehose_command_is_sent_again() {
     let mut rows = db.prepare("SELECT device_log FROM flash_steps WHERE device_log IS NOT NULL").unwrap();
     let logs: Vec<String> = rows.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     let logs = logs.join("\n");
-    assert!(logs.contains("simulated fault nak-at") && logs.contains("NAKed; sending it again"), "{logs}");
+    assert!(logs.contains("<program> (simulated fault nak-at)") && logs.contains("NAKed; sending it again"), "{logs}");
+}
+
+/// With no NAK retries (a driver configured so; `fwguard flash` retries once), the programmer's
+/// refusal of the first `<program>` fails the flash cleanly: exit 3 naming the journal run, the
+/// journal's failed write carrying the programmer's log, nothing past it sent; `--resume` then
+/// completes it.
+#[test]
+fn a_nak_without_retries_fails_cleanly_and_resume_completes() {
+    use fwguard::acquire::{AcquireOptions, ModuleSource, acquire};
+    use fwguard::flash::qualcomm::QualcommDriver;
+    use fwguard::flash::{FlashError, Registry, Request, Silent};
+
+    let trace = reference();
+    let firehose: Vec<&String> = trace.iter().map(|(_, w)| w).filter(|w| w.starts_with('<')).collect();
+    let first_program = firehose.iter().position(|w| w.starts_with("<program")).unwrap() + 1;
+    let mut rig = Rig::start(&[&format!("nak-at={first_program}")]);
+    let pkg = rig.package(&QualcommBuilder::ec25(EC25_R06_NEXT));
+    rig.wait_booted();
+    let db = fwguard::db::Database::builtin().unwrap();
+    let options = AcquireOptions { sys: rig.sys(), ..AcquireOptions::default() };
+    let module = acquire(&ModuleSource::Auto, &db, &options).unwrap();
+    let mut driver = QualcommDriver::new();
+    driver.firehose.nak_retries = 0;
+    let registry = Registry::with(vec![Box::new(driver)]);
+    let request = Request::new(&pkg, &rig.home.path().join("fwguard"));
+    let err = fwguard::flash::flash(&module, &request, &db, &registry, &mut Silent).unwrap_err();
+    assert_eq!(err.exit_code(), 3, "{err}");
+    let FlashError::AfterWrite { run, .. } = &err else { panic!("{err:?}") };
+    assert!(err.to_string().contains("NAK") || err.to_string().contains("nak"), "{err}");
+    let journal = rig.journal(*run);
+    let failed = journal.iter().find(|e| e.2 == "failed").unwrap();
+    assert_eq!((failed.0.as_str(), failed.1.as_str()), ("write", "mibib"), "{journal:#?}");
+    assert!(failed.3.contains("nak-at"), "the programmer's words: {failed:?}");
+    assert!(!journal.iter().any(|e| e.0 == "write" && e.2 == "done"), "{journal:#?}");
+    let heard: Vec<(u64, String)> = rig.trace();
+    assert!(heard.last().unwrap().1.starts_with("<program"), "nothing sent after the NAK: {heard:?}");
+
+    rig.power_cycle();
+    let (code, stdout, stderr) = rig.flash(&pkg, &["--resume"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(format!("{stdout}{stderr}").contains(EC25_R06_NEXT), "{stdout}\n{stderr}");
 }
