@@ -537,3 +537,43 @@ fn a_nak_without_retries_fails_cleanly_and_resume_completes() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(format!("{stdout}{stderr}").contains(EC25_R06_NEXT), "{stdout}\n{stderr}");
 }
+
+/// The planner's fuzz seeds (fuzz/seeds/qc_planner: a selector byte, then a rawprogram, patch
+/// XML or MIBIB written by hand, hostile in places) replayed on stable as the fuzz target does:
+/// each is planned or refused naming the package, never a panic.
+#[test]
+fn planner_fuzz_seeds_are_planned_or_refused() {
+    use std::io::Read as _;
+
+    use fwguard::flash::qualcomm::planner;
+    use fwguard::image::Inspection;
+    use fwguard::image::build::memory::MemoryPackage;
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/qc_planner");
+    let builder = QualcommBuilder::ec25(EC25_R06_NEXT);
+    let mut seen = 0;
+    for seed in std::fs::read_dir(&dir).unwrap() {
+        let data = std::fs::read(seed.unwrap().path()).unwrap();
+        let (which, rest) = data.split_first().unwrap();
+        let replaced =
+            [builder.rawprogram_name(), builder.patch_name(), builder.mibib_name()][*which as usize % 3].clone();
+        let mut members = Vec::new();
+        for (path, content) in builder.files().unwrap() {
+            let mut bytes = Vec::new();
+            if path.ends_with(&replaced) {
+                bytes = rest.to_vec();
+            } else {
+                content.reader().read_to_end(&mut bytes).unwrap();
+            }
+            members.push((path, bytes));
+        }
+        let mut package = MemoryPackage::new("seed", members);
+        let planned = planner::plan(&mut package, &Inspection::default());
+        eprintln!("{replaced}: {:?}", planned.as_ref().map(|p| p.layout.steps.len()).map_err(ToString::to_string));
+        if let Err(e) = planned {
+            assert!(e.to_string().contains("seed") || e.to_string().contains(".xml"), "{replaced}: {e}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 3, "{seen} seeds");
+}
