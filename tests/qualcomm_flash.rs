@@ -577,3 +577,36 @@ fn planner_fuzz_seeds_are_planned_or_refused() {
     }
     assert!(seen >= 3, "{seen} seeds");
 }
+
+/// A package that writes the calibration partition (efs2) is refused without
+/// `--allow-protected` before anything is sent past identification; with it (and
+/// `--accept-warnings`, as its calibration-erase finding is then a warning), efs2 is backed up
+/// (verified) before the first write and then written as the package says.
+#[test]
+fn a_package_writing_efs2_needs_allow_protected_and_a_backup_first() {
+    let mut rig = Rig::start(&[]);
+    let mut builder = QualcommBuilder::ec25(EC25_R06_NEXT);
+    builder.calibration_write = true;
+    let pkg = rig.package(&builder);
+    let efs2_before = rig.store().read(EFS2.0, EFS2.1 as usize).unwrap();
+    let (code, stdout, stderr) = rig.flash(&pkg, &[]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stderr.contains("calibration-erase") && stderr.contains("--allow-protected"), "{stderr}");
+    assert!(rig.trace().is_empty(), "the download side heard {:?}", rig.trace());
+
+    let (code, stdout, stderr) = rig.flash(&pkg, &["--allow-protected", "--accept-warnings", "--json"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let lines = json_lines(&stdout);
+    let order: Vec<&str> = lines.iter().filter_map(|e| e["event"].as_str()).collect();
+    let backup = order.iter().position(|e| *e == "backup").expect("a backup event");
+    let first_step = order.iter().position(|e| *e == "step_begin").unwrap();
+    assert!(backup < first_step, "{order:?}");
+    let dirs: Vec<PathBuf> = std::fs::read_dir(rig.home.path().join("fwguard/backups").join(IMEI))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let saved = std::fs::read(dirs[0].join("efs2-500000.bin")).unwrap();
+    assert!(saved == efs2_before, "the backup holds efs2 as it was");
+    let written = std::fs::read(pkg.join("update/efs2.mbn")).unwrap();
+    assert!(rig.store().read(EFS2.0, written.len()).unwrap() == written, "efs2 now holds the package's");
+}
