@@ -522,6 +522,37 @@ mod tests {
     }
 
     #[test]
+    fn migration_3_keeps_the_journal_and_takes_patch_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            crate::db::apply_migrations(&mut conn, &MIGRATIONS[..2]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO flash_runs (id, started, platform, package, package_sha256, plan)
+                     VALUES (1, '2026-01-01T00:00:00Z', 'qualcomm', 'p', 'ab', '[]');
+                 INSERT INTO flash_steps (run, step, kind, partition, started, outcome, detail)
+                     VALUES (1, 3, 'write', 'mibib', '2026-01-01T00:00:01Z', 'done', 'sent');",
+            )
+            .unwrap();
+            let patch = "INSERT INTO flash_steps (run, kind, started) VALUES (1, 'patch', 'x')";
+            assert!(conn.execute(patch, []).is_err(), "version 2 has no patch steps");
+        }
+        let h = History::open(&path).unwrap();
+        assert_eq!(h.schema_version().unwrap(), 3);
+        drop(h);
+        let conn = Connection::open(&path).unwrap();
+        let kept: (i64, String, String) = conn
+            .query_row("SELECT step, kind, detail FROM flash_steps WHERE run = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(kept, (3, "write".into(), "sent".into()));
+        conn.execute("INSERT INTO flash_steps (run, kind, started) VALUES (1, 'patch', 'x')", []).unwrap();
+        assert!(conn.execute("INSERT INTO flash_steps (run, kind, started) VALUES (1, 'poke', 'x')", []).is_err());
+    }
+
+    #[test]
     fn refuses_bad_records_and_newer_schemas() {
         let h = History::open_in_memory().unwrap();
         assert!(matches!(h.record_check(&CheckRecord::new("sim", "r", "c", "maybe")), Err(HistoryError::Invalid(_))));
