@@ -163,9 +163,11 @@ fn unisoc_fuzz_seeds_replay() {
     for data in files("unisoc_device") {
         use fwguard::device::Transport;
         let profile = fwguard::sim::find("ec200u-cn").unwrap();
-        let mut m = fwguard::sim::unisoc::link::InProcess::new(
-            Box::new(fwguard::sim::unisoc::Uis8910Download::new()),
+        let flash = fwguard::sim::FlashStore::in_memory(profile.flash.size);
+        let mut m = fwguard::sim::Loopback::new(
             profile,
+            Box::new(fwguard::sim::unisoc::Uis8910Download::new()),
+            flash,
             fwguard::sim::Faults::default(),
         );
         m.send(&data).unwrap();

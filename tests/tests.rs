@@ -7,6 +7,7 @@ mod discovery;
 mod engine;
 mod flash;
 mod flash_unisoc;
+mod flash_unisoc_cli;
 mod grammar;
 mod image;
 mod live;
