@@ -209,3 +209,103 @@ fn a_pac_that_writes_nv_needs_allow_protected_and_keeps_the_module_items() {
     let nv = backups.iter().find(|(n, _)| n.starts_with("NV-")).map(|(_, b)| b);
     assert!(nv.is_some_and(|b| b.len() == 0x400 && b.starts_with(&nv_before)), "NV not backed up: {sizes:?}");
 }
+
+#[test]
+fn an_eu_aa_pac_is_refused_on_cn_and_eu_ab_modules_before_the_download_mode() {
+    for (profile, rule) in [("ec200u-cn", "EC200UCNAA"), ("ec200u-eu", "EC200UEUAB")] {
+        let bench = Bench::start(profile, &[]);
+        let builder = PacBuilder::ec200u_eu();
+        let package = bench.package(&builder, "EC200UEUAAR02A02M08_OCPU");
+        let before = bench.flash_bin();
+        for extra in [&[][..], &["--allow-protected", "--accept-warnings"][..]] {
+            let mut args = vec!["flash", "--image", package.to_str().unwrap(), "--json"];
+            args.extend_from_slice(extra);
+            let (code, stdout, stderr) = bench.run(&args);
+            assert_eq!(code, 1, "{profile} {extra:?}: {stdout}\n{stderr}");
+            let events = events(&stdout);
+            let last = events.last().unwrap();
+            assert_eq!(last["code"], "fwguard::flash::blocked", "{profile}: {last}");
+            let error = last["error"].as_str().unwrap();
+            assert!(error.contains("EC200UEUAA") && error.contains(rule), "{profile}: {error}");
+            // Nothing past identification: no download mode, no connection, no step.
+            for e in &events {
+                let kind = e["event"].as_str().unwrap_or_default();
+                assert!(!["connected", "gate", "backup", "step_begin"].contains(&kind), "{profile}: {e}");
+            }
+            assert_eq!(bench.modes(), [fwguard::device::Mode::At], "{profile}: sent to its download mode");
+            assert!(bench.flash_bin() == before, "{profile}: a refused flash changed the module");
+        }
+    }
+}
+
+#[test]
+fn a_cut_link_exits_3_and_resume_completes() {
+    // The AP image is large enough that the link is cut after writing began, wherever in the
+    // write or its read-back the cut falls: the module sends under 200 KiB before the first write
+    // (identification, the boot stages, the survey and the backups of NV, PhaseCheck and the
+    // 128 KiB factory file system), and reads back 1.5 MiB to verify.
+    let mut bench = Bench::start("ec200u-cn", &["drop-at=1048576"]);
+    let imei = fwguard::sim::find("ec200u-cn").unwrap().imei;
+    let mut builder = PacBuilder::uis8910(CN_NEXT);
+    builder.files[3].data = fwguard::image::build::asr::firmware_image(CN_NEXT, 0x18_0003);
+    let package = bench.package(&builder, CN_NEXT);
+    let protected_before = protected_bytes(&bench.flash_bin(), &imei);
+
+    let (code, stdout, stderr) = bench.run(&["flash", "--image", package.to_str().unwrap()]);
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+
+    // The module is power-cycled (the simulator restarted on the same flash) and found again.
+    bench.restart(&[]);
+    let (code, stdout, stderr) = bench.run(&["flash", "--image", package.to_str().unwrap(), "--resume"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let flash = bench.flash_bin();
+    assert_files_at_their_addresses(&builder, &flash);
+    assert_eq!(protected_bytes(&flash, &imei), protected_before, "NV or PhaseCheck changed");
+    let (_, stdout, _) = bench.run(&["check", "--to", CN_NEXT, "--json"]);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["device"]["revision"], CN_NEXT);
+}
+
+/// A UIS8850 (EC800G) PAC: the published 8850 scheme (`FDL` through the ROM, `ERASE_SPL` first).
+fn uis8850(revision: &str) -> PacBuilder {
+    use fwguard::image::build::pac::PacFileSpec;
+    let mut builder = PacBuilder::uis8910(revision);
+    builder.product_name = "UIS8850_MODEM".into();
+    builder.product_version = "8850 MODULE".into();
+    let ap = builder.files[3].clone();
+    builder.files = vec![
+        PacFileSpec::file("FDL", "fdl1.img", "FDL", 0x0080_0000, 0x1_0000, vec![1; 0x400]),
+        PacFileSpec::file("FDL2", "fdl2.img", "FDL2", 0x0081_0000, 0x1_0000, vec![2; 0x400]),
+        PacFileSpec::operation("ERASE_SPL", "EraseFlash", "ERASE_SPL", 0x6000_0000, 0),
+        PacFileSpec::file("SPL", "spl.img", "CODE", 0x6000_0000, 0x1_0000, vec![3; 0x400]),
+        ap,
+    ];
+    builder
+}
+
+#[test]
+fn a_uis8850_pac_is_refused_saying_what_is_not_known() {
+    use fwguard::flash::Driver;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("EC800GCNGAR01A01M04.pac");
+    std::fs::write(&path, uis8850("EC800GCNGAR01A01M04").to_bytes()).unwrap();
+    let inspection = fwguard::image::inspect(&path).unwrap();
+    let mut package = fwguard::image::archive::open_package(&path).unwrap();
+    let driver = fwguard::flash::unisoc::UnisocDriver::default();
+    let err = driver.plan(package.as_mut(), &inspection).unwrap_err().to_string();
+    assert!(
+        err.contains("UIS8850") && err.contains("NOR flash is mapped") && err.contains("NV and PhaseCheck"),
+        "{err}"
+    );
+
+    // Through the command, with a module it would otherwise flash: exit 2, nothing sent.
+    let bench = Bench::start("ec200u-cn", &[]);
+    let package = bench.package(&uis8850(CN_NEXT), CN_NEXT);
+    let before = bench.flash_bin();
+    let (code, stdout, stderr) = bench.run(&["flash", "--image", package.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(stderr.contains("UIS8850") && stderr.contains("not where its NOR flash is mapped"), "{stderr}");
+    assert_eq!(bench.modes(), [fwguard::device::Mode::At]);
+    assert!(bench.flash_bin() == before);
+}
