@@ -233,6 +233,7 @@ with_hint!(crate::image::ImageError, |e| {
         E::Malformed { .. } => "fwguard::image::malformed",
         E::Unsafe { .. } => "fwguard::image::unsafe",
         E::UnknownFormat { .. } => "fwguard::image::unknown_format",
+        E::NotAFile { .. } => "fwguard::image::not_a_file",
     }
 });
 
@@ -283,6 +284,17 @@ with_hint!(crate::db::DbError, |e| {
         E::Sqlite { .. } => "fwguard::db::sqlite",
         E::Io { .. } => "fwguard::db::io",
         E::Invalid { .. } => "fwguard::db::invalid",
+        E::Replace(_) => "fwguard::db::replace",
+        E::Requires { .. } => "fwguard::db::requires",
+        E::Unsigned { .. } => "fwguard::db::unsigned",
+        E::BadSignature { .. } => "fwguard::db::bad_signature",
+        E::UnknownKey { .. } => "fwguard::db::unknown_key",
+        E::Altered { .. } => "fwguard::db::altered",
+        E::Rollback { .. } => "fwguard::db::rollback",
+        E::Conflict { .. } => "fwguard::db::conflict",
+        E::Key { .. } => "fwguard::db::key",
+        E::Fetch { .. } => "fwguard::db::fetch",
+        E::Home(_) => "fwguard::db::home",
     }
 });
 
@@ -322,6 +334,7 @@ with_hint!(crate::sim::SimError, |e| {
         E::Pty(_) => "fwguard::sim::pty",
         E::Crashed(_) => "fwguard::sim::crashed",
         E::Files { .. } => "fwguard::sim::files",
+        E::PortBusy { .. } => "fwguard::sim::port_busy",
     }
 });
 

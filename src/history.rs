@@ -19,6 +19,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, sql: include_str!("../db/state/0002_flash.sql") },
 ];
 
+/// How long a writer waits for another process's lock on the history before giving up: 30 s.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The write-ahead log's size past which a check checkpoints it: about 30 checks, so reading the
+/// log at start-up stays well under a millisecond and the checkpoint's fsyncs are rare.
+const LOG_LIMIT: u64 = 256 * 1024;
+
 /// Why the history could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -178,10 +185,19 @@ impl History {
 
     fn init(mut conn: Connection, path: PathBuf) -> Result<History, HistoryError> {
         let sql = |source| HistoryError::Sqlite { path: path.clone(), source };
-        conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
-        // A check record needs no fsync at every step of its transaction; NORMAL still syncs at
-        // the critical moments, so a crash never corrupts the file.
+        // Many `fwguard check` may run at once (a test station with several modules): each waits
+        // its turn for the write lock rather than failing, and the first ones create the schema
+        // safely (see `apply_migrations`).
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        // A check record needs no fsync of its own: in WAL mode with synchronous=NORMAL a commit
+        // only appends to the log, and a crash never corrupts the file (it may lose the last
+        // records). The log is not checkpointed when the connection closes (that costs fsyncs on
+        // every check) but by `record_check` once it has grown past `LOG_LIMIT` (see there).
+        // The flash journal opens its own connection with synchronous=FULL.
+        let _mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(sql)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(sql)?;
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(sql)?;
         apply_migrations(&mut conn, MIGRATIONS).map_err(|e| match e {
             MigrationError::TooNew { found, known } => {
                 HistoryError::TooNew { path: path.clone(), found: i64::from(found), known: known as usize }
@@ -234,7 +250,21 @@ impl History {
                 ],
             )
             .map_err(|e| self.err(e))?;
-        Ok(self.conn.last_insert_rowid())
+        let id = self.conn.last_insert_rowid();
+        self.keep_log_short();
+        Ok(id)
+    }
+
+    /// Checkpoints and empties the write-ahead log once it is longer than `LOG_LIMIT`. Each new
+    /// process rebuilds its index of the log by reading all of it, and SQLite's own automatic
+    /// checkpoints would never restart a log whose index was rebuilt, so without this the log and
+    /// the cost of every check would grow without bound. A failure here loses nothing.
+    fn keep_log_short(&self) {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > LOG_LIMIT) {
+            let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
     }
 
     /// The latest `limit` checks, newest first.
@@ -244,6 +274,12 @@ impl History {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt.query_map([limit], row_to_record).map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// How many checks are recorded.
+    pub fn count(&self) -> Result<u64, HistoryError> {
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM checks", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// The check with row id `id`.
@@ -432,6 +468,22 @@ mod tests {
     }
 
     #[test]
+    fn the_log_stays_short_across_processes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        for i in 0..150 {
+            // A new connection for each check, as a new process makes.
+            let h = History::open(&path).unwrap();
+            let mut r = CheckRecord::new("hand", "EC25EFAR06A17M4G_20.200.20.200", "x", "allow");
+            r.findings = serde_json::json!([{ "rule": "reinstall", "message": "m".repeat(300) }]);
+            h.record_check(&r).unwrap();
+            assert_eq!(h.list(1000).unwrap().len(), i + 1);
+        }
+        let wal = std::fs::metadata(dir.path().join("history.db-wal")).map(|m| m.len()).unwrap_or(0);
+        assert!(wal <= LOG_LIMIT + 64 * 1024, "the log grew to {wal} bytes");
+    }
+
+    #[test]
     fn record_and_list() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/history.db");
@@ -463,6 +515,7 @@ mod tests {
         stored.id = None;
         assert_eq!(stored, r);
         assert_eq!(h.list(1).unwrap().len(), 1);
+        assert_eq!(h.count().unwrap(), 2);
         assert_eq!(h.get(id).unwrap().map(|c| c.verdict), Some("block".into()));
         assert!(h.get(999).unwrap().is_none());
     }

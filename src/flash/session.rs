@@ -19,7 +19,7 @@ use crate::acquire::Acquired;
 use crate::db::Database;
 use crate::device::{SessionOptions, UsbTable};
 use crate::diagnostic::Diagnostic;
-use crate::engine::{DatabaseSummary, JudgeOptions, Report, Verdict, judge_with};
+use crate::engine::{JudgeOptions, Report, Verdict, judge_with};
 use crate::history::{FlashRecord, History};
 use crate::image::archive::{Storage, digest, hex, open_package, storage_of};
 use crate::image::{Inspection, Package};
@@ -311,7 +311,7 @@ fn downloading(
         findings: Vec::new(),
         device: Default::default(),
         image: Default::default(),
-        database: DatabaseSummary { version: db.version(), sha256: db.sha256().to_string() },
+        database: db.summary(),
     };
     Ok((identity, report, Some(run)))
 }

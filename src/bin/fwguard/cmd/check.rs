@@ -5,15 +5,22 @@ use std::process::ExitCode;
 
 use clap::{ArgGroup, Args as ClapArgs};
 use fwguard::acquire::{AcquireOptions, ModuleSource, acquire};
+use fwguard::db::Trust;
+use fwguard::device::SessionOptions;
 use fwguard::engine::{ImageFacts, Report, Verdict, judge};
 use fwguard::history::{CheckRecord, History};
 use fwguard::identity::FlashId;
 use fwguard::rules::model::Severity;
+use fwguard::sim::Fault;
 
-use crate::output::{Colour, colour_stdout, paint, print_json, table};
+use crate::output::{
+    Colour, Field, Grid, colour_stdout, fill, hinted, paint, print_json, stdout_is_terminal, terminal_width,
+};
+use crate::progress::Line;
 
 /// Judge a module and a candidate image.
 #[derive(ClapArgs)]
+#[command(after_help = after_help())]
 #[command(group(ArgGroup::new("device").args(["port", "sim", "model"])))]
 #[command(group(ArgGroup::new("candidate").required(true).args(["image", "to"])))]
 pub struct Args {
@@ -23,6 +30,10 @@ pub struct Args {
     /// A built-in simulated module (fwguard sim --list), queried over a pseudo-terminal.
     #[arg(long, value_name = "PROFILE", help_heading = "Module")]
     pub sim: Option<String>,
+    /// A fault for the --sim module, as `fwguard sim --fault`: silent, garbage, flood, slow=MS,
+    /// boot=MS, drop-at=BYTES. Repeatable.
+    #[arg(long = "fault", value_name = "SPEC", requires = "sim", help_heading = "Module")]
+    pub faults: Vec<String>,
     /// The module's ATI model line, e.g. EC25 or EC800MCN_LA (a module described by hand).
     #[arg(long, requires = "revision", help_heading = "Module")]
     pub model: Option<String>,
@@ -38,12 +49,41 @@ pub struct Args {
     /// A revision string or a package file name, judged by its name alone.
     #[arg(long, help_heading = "Candidate")]
     pub to: Option<String>,
-    /// A published database file instead of the built-in one.
+    /// A published database file instead of the installed or built-in one; it must be signed by a
+    /// trusted key (FILE.minisig).
     #[arg(long, env = "FWGUARD_DB")]
     pub db: Option<PathBuf>,
+    /// Use a database file without a valid signature by a trusted key (support staff testing their
+    /// own rules); the verdict says so.
+    #[arg(long)]
+    pub allow_unsigned: bool,
     /// Print the verdict as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Do not record this check in the history ($FWGUARD_HOME/history.db).
+    #[arg(long, env = "FWGUARD_NO_HISTORY")]
+    pub no_history: bool,
+}
+
+/// `check --help` ends with the examples and the time bounds.
+fn after_help() -> String {
+    let o = SessionOptions::default();
+    format!(
+        "Examples:
+  fwguard check --sim ec25-e --to EC25EFAR08A01M4G_01.001.01.001
+  fwguard check --port /dev/ttyUSB2 --image EC25EFAR06A18M4G_20.201.20.201.zip
+  fwguard check --model EC25 --revision \"$(cat qgmr.txt)\" --to EC25EFAR06A18M4G_20.201.20.201.zip --json
+
+Time bounds: a module is sent AT until it answers for at most {boot} s (it may still be booting),
+then each command waits at most {cmd} s for its answer, and the whole session ends after {all} s;
+a module that does not answer is an error (exit 2), not a wait. A package (--image) is read once,
+in time proportional to its size, within the size caps (at most {members} entries, {total} GiB).",
+        boot = o.boot_timeout.as_secs(),
+        cmd = o.command_timeout.as_secs(),
+        all = o.deadline.as_secs(),
+        members = fwguard::image::archive::limits::MAX_MEMBERS,
+        total = fwguard::image::archive::limits::MAX_TOTAL_SIZE >> 30,
+    )
 }
 
 /// The module option given.
@@ -57,7 +97,8 @@ fn source(args: &Args) -> anyhow::Result<ModuleSource> {
     } else if let Some(port) = &args.port {
         ModuleSource::Port(port.clone())
     } else if let Some(profile) = &args.sim {
-        ModuleSource::Sim { profile: profile.clone(), faults: Vec::new(), root: None }
+        let faults = args.faults.iter().map(|s| Fault::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        ModuleSource::Sim { profile: profile.clone(), faults, root: None }
     } else {
         ModuleSource::Auto
     })
@@ -65,19 +106,35 @@ fn source(args: &Args) -> anyhow::Result<ModuleSource> {
 
 /// Runs the check, prints the verdict and records it in the history.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let db = super::load_database(args.db.as_deref())?;
+    if !args.faults.is_empty() && args.sim.is_none() {
+        return Err(hinted(
+            "--fault acts on a simulated module",
+            "give --sim PROFILE with --fault, or leave --fault out",
+        ));
+    }
+    let db = super::load_database(args.db.as_deref(), args.allow_unsigned)?;
     // The candidate first: a package that cannot be read should not cost a session with the module.
     let (candidate, image) = match (&args.image, &args.to) {
-        (Some(path), _) => (path.display().to_string(), fwguard::image::inspect(path)?.facts()),
+        (Some(path), _) => {
+            (path.display().to_string(), fwguard::image::inspect_with(path, Line::stderr().as_ref())?.facts())
+        }
         (None, to) => {
             let name = to.clone().unwrap_or_default();
             (name.clone(), ImageFacts { name, ..ImageFacts::default() })
         }
     };
-    let acquired = acquire(&source(&args)?, &db, &AcquireOptions::default())?;
+    // What the session waits for is drawn on stderr; the line clears when the options go.
+    let options = AcquireOptions {
+        session: SessionOptions { progress: Line::stderr().reporter(), ..SessionOptions::default() },
+        ..AcquireOptions::default()
+    };
+    let acquired = acquire(&source(&args)?, &db, &options)?;
+    drop(options);
     let report = judge(&acquired.facts, &image, &db);
-    print_report(&report, db.origin(), args.json)?;
-    record(&acquired.check_record(&candidate, &report));
+    print_report(&report, args.json)?;
+    if !args.no_history {
+        record(&acquired.check_record(&candidate, &report));
+    }
     Ok(exit_code(&report))
 }
 
@@ -96,13 +153,35 @@ pub fn exit_code(report: &Report) -> ExitCode {
     }
 }
 
-/// Prints a report as JSON or as a table for people.
-pub fn print_report(report: &Report, origin: &str, json: bool) -> anyhow::Result<()> {
+/// Prints a report as JSON or for people: on a terminal, the findings as a table fitted to its
+/// width with the sources (URLs) whole below it; otherwise plain lines that can be grepped.
+pub fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(report);
     }
-    let on = colour_stdout();
-    let (word, colour) = match report.verdict {
+    let text = render(report, stdout_is_terminal().then(terminal_width), colour_stdout());
+    super::out(text.trim_end())
+}
+
+/// The database line's facts: version, hash, where it came from, and who signed it (or that it
+/// is used unsigned, with --allow-unsigned).
+fn database_facts(d: &fwguard::engine::DatabaseSummary, colour: bool) -> Vec<String> {
+    let mut facts = vec![
+        format!("v{}", d.version),
+        format!("sha256 {}", &d.sha256[..16.min(d.sha256.len())]),
+        format!("({})", d.origin),
+    ];
+    match (d.trust, &d.signer) {
+        (Trust::Signed, Some(key)) => facts.push(format!("signed by key {key}")),
+        (Trust::Unsigned, _) => facts.push(paint("UNSIGNED (--allow-unsigned)", Colour::Yellow, colour)),
+        _ => {}
+    }
+    facts
+}
+
+/// The report for people: a table `width` columns wide, or plain lines for `None`.
+pub fn render(report: &Report, width: Option<u16>, colour: bool) -> String {
+    let (word, colour_of_verdict) = match report.verdict {
         Verdict::Allow => ("ALLOW", Colour::Green),
         Verdict::Warn => ("WARN", Colour::Yellow),
         Verdict::Block => ("BLOCK", Colour::Red),
@@ -110,44 +189,104 @@ pub fn print_report(report: &Report, origin: &str, json: bool) -> anyhow::Result
     let dev = &report.device;
     let img = &report.image;
     let or_unknown = |s: &Option<String>| s.clone().unwrap_or_else(|| "unknown".into());
-    println!("{}  {} -> {}", paint(word, colour, on), or_unknown(&dev.revision), or_unknown(&img.revision));
-    println!(
-        "module    {}  revision {}  product {}  flash {}",
-        dev.model.as_deref().unwrap_or("(model unknown)"),
-        or_unknown(&dev.revision),
-        or_unknown(&dev.product),
-        dev.flash_id.as_deref().unwrap_or("unknown")
-    );
-    println!(
-        "image     {}  product {}{}",
-        or_unknown(&img.revision),
-        or_unknown(&img.product),
-        img.path.as_ref().map(|p| format!("  path {p}")).unwrap_or_default()
-    );
-    println!(
-        "database  v{}  sha256 {}  ({origin})",
-        report.database.version,
-        &report.database.sha256[..16.min(report.database.sha256.len())]
-    );
-    if report.findings.is_empty() {
-        println!("no findings: same product, memory, baseline and stream");
-        return Ok(());
-    }
-    let mut t = table(&["severity", "rule", "finding"]);
-    for f in &report.findings {
-        let sev = match f.severity {
-            Severity::Block => paint("block", Colour::Red, on),
-            Severity::Warn => paint("warn", Colour::Yellow, on),
-            Severity::Info => "info".to_string(),
-        };
-        let mut text = f.message.clone();
-        if !f.hint.is_empty() {
-            text.push_str(&format!("\nhint: {}", f.hint));
+    // One line each for the module, the image and the database, their facts separated by two
+    // spaces; on a terminal too narrow for a line, it breaks between facts, never inside one.
+    let line = |label: &str, facts: Vec<String>| {
+        let pieces = facts.iter().map(String::as_str);
+        match width {
+            Some(w) => fill(&format!("{label:<8}"), pieces, "  ", usize::from(w), "          "),
+            None => fill(&format!("{label:<8}"), pieces, "  ", usize::MAX, ""),
         }
-        text.push_str(&format!("\nsource: {}", f.source));
-        t.add_row(vec![sev, f.rule.clone(), text]);
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{}  {} -> {}\n",
+        paint(word, colour_of_verdict, colour),
+        or_unknown(&dev.revision),
+        or_unknown(&img.revision)
+    ));
+    let mut image = vec![or_unknown(&img.revision), format!("product {}", or_unknown(&img.product))];
+    image.extend(img.path.as_ref().map(|p| format!("path {p}")));
+    let lines = [
+        line(
+            "module",
+            vec![
+                dev.model.clone().unwrap_or_else(|| "(model unknown)".into()),
+                format!("revision {}", or_unknown(&dev.revision)),
+                format!("product {}", or_unknown(&dev.product)),
+                format!("flash {}", dev.flash_id.as_deref().unwrap_or("unknown")),
+            ],
+        ),
+        line("image", image),
+        line("database", database_facts(&report.database, colour)),
+    ];
+    for l in lines {
+        out.push_str(&l);
+        out.push('\n');
     }
-    println!("{t}");
-    println!("fwguard explain RULE tells more about a rule.");
-    Ok(())
+    if let Some(why) = &report.database.untrusted_because {
+        out.push_str(&line("", vec![format!("not trusted: {why}")]));
+        out.push('\n');
+    }
+    if report.findings.is_empty() {
+        out.push_str("no findings: same product, memory, baseline and stream\n");
+        return out;
+    }
+    let severity = |f: &fwguard::engine::Finding| match f.severity {
+        Severity::Block => Field::coloured("block", Colour::Red),
+        Severity::Warn => Field::coloured("warn", Colour::Yellow),
+        Severity::Info => Field::plain("info"),
+    };
+    match width {
+        Some(w) => {
+            // Sources are printed whole below the table, numbered, so a URL is never wrapped
+            // inside a cell and can be clicked or copied.
+            let mut sources: Vec<&str> = Vec::new();
+            let mut grid = Grid::new(&["severity", "rule", "finding"]);
+            for f in &report.findings {
+                let n = match sources.iter().position(|s| *s == f.source) {
+                    Some(i) => i + 1,
+                    None => {
+                        sources.push(&f.source);
+                        sources.len()
+                    }
+                };
+                let mut text = f.message.clone();
+                if !f.hint.is_empty() {
+                    text.push_str(&format!("\nhint: {}", f.hint));
+                }
+                text.push_str(&format!("\nsource: [{n}]"));
+                grid.row(vec![severity(f), f.rule.clone().into(), text.into()]);
+            }
+            out.push_str(&grid.table(w, colour));
+            out.push('\n');
+            // A source naming several places (`URL; URL`) gives each its own line, so no URL
+            // ends in the separator.
+            for (i, s) in sources.iter().enumerate() {
+                for (k, place) in s.split("; ").enumerate() {
+                    let start = if k == 0 { format!("[{}]", i + 1) } else { "   ".to_string() };
+                    out.push_str(&fill(&start, place.split(' '), " ", usize::from(w), "    "));
+                    out.push('\n');
+                }
+            }
+        }
+        None => {
+            let mut grid = Grid::new(&["severity", "rule", "finding"]);
+            for f in &report.findings {
+                grid.row(vec![severity(f), f.rule.clone().into(), f.message.clone().into()]);
+            }
+            // One finding a line (grep by rule id), its hint and source on the lines after it.
+            for (i, line) in grid.plain(colour).lines().enumerate().skip(1) {
+                let f = &report.findings[i - 1];
+                out.push_str(line);
+                out.push('\n');
+                if !f.hint.is_empty() {
+                    out.push_str(&format!("  hint: {}\n", f.hint));
+                }
+                out.push_str(&format!("  source: {}\n", f.source));
+            }
+        }
+    }
+    out.push_str("fwguard explain RULE tells more about a rule.\n");
+    out
 }
