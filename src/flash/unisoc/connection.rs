@@ -166,7 +166,8 @@ impl UnisocConnection {
             FlashExtent::Ends(size) => {
                 self.storage.total_size = Some(size);
                 notes.push(format!(
-                    "flash: reads at {NOR_BASE_8910:#x} end after {size:#x} bytes; the loader has no flash-id query,                      so the chip is not identified"
+                    "flash: reads at {NOR_BASE_8910:#x} end after {size:#x} bytes; the loader has no flash-id query, so \
+                     the chip is not identified"
                 ));
             }
             FlashExtent::Unknown(why) => {
