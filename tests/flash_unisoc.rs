@@ -162,6 +162,7 @@ fn unisoc_fuzz_seeds_replay() {
     }
     for data in files("unisoc_nv") {
         let _ = nv::parse(&data, "seed");
+        assert!(nv::image_len(&data).is_none_or(|len| len <= data.len()));
         let (a, b) = data.split_at(data.len() / 2);
         let _ = nv::merge(a, &mut b.to_vec(), &[5]);
     }
