@@ -135,6 +135,7 @@ diagnostics![
     crate::flash::qualcomm::wire::sahara::PacketError,
     crate::flash::qualcomm::wire::mbn::MbnError,
     crate::flash::qualcomm::wire::firehose::SplitError,
+    crate::flash::unisoc::UnisocError,
 ];
 
 /// Implements [`Diagnostic`] from the type's own `hint()` and a code per case.
