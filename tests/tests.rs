@@ -20,6 +20,7 @@ mod packages;
 mod processes;
 mod qualcomm;
 mod qualcomm_flash;
+mod qualcomm_rig;
 mod sim;
 mod terminal;
 mod util;
