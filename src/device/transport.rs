@@ -15,6 +15,28 @@ pub trait Transport {
     fn send(&mut self, bytes: &[u8]) -> io::Result<()>;
 }
 
+/// A borrowed transport is a transport: a session can run over `&mut port` or own the port.
+impl<T: Transport + ?Sized> Transport for &mut T {
+    fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        (**self).read_within(buf, timeout)
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        (**self).send(bytes)
+    }
+}
+
+/// A boxed transport is a transport (a session that owns its port).
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        (**self).read_within(buf, timeout)
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        (**self).send(bytes)
+    }
+}
+
 /// A serial port (a tty, or a pseudo-terminal) as a [`Transport`].
 pub struct SerialTransport {
     port: Box<dyn serialport::SerialPort>,

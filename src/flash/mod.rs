@@ -42,7 +42,8 @@ pub use hashing::{HashWriter, WriteReader, hash_sources};
 pub use journal::{Journal, JournalError};
 pub use permissions::{Guard, Permissions};
 pub use plan::{
-    ChipChoice, ExpectedStorage, ModuleIdentity, Operation, PackageRef, Plan, PlanInput, ProtectedArea, Step,
+    ChipChoice, ExpectedStorage, FamilyChips, ModuleIdentity, Operation, PackageRef, Plan, PlanInput, ProtectedArea,
+    Step,
 };
 pub use progress::{Event, Phase, Progress, Silent};
 pub use registry::Registry;

@@ -91,6 +91,22 @@ pub struct ExpectedStorage {
     pub flash_ids_from: String,
     /// The smallest storage the layout fits in, in bytes.
     pub min_size: Option<u64>,
+    /// What the database's family rule says about the module's flash chips, for the gate to
+    /// name beside the package's list (the package's list decides when it has one).
+    pub family: Option<FamilyChips>,
+}
+
+/// The flash chips the database's rules give the module's product.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FamilyChips {
+    /// The family's name (`EC800M`).
+    pub family: String,
+    /// The module's product code (`EC800MCNLA`).
+    pub product: String,
+    /// The chips listed for the product (empty: the rules give it none).
+    pub ids: Vec<String>,
+    /// Where the list comes from: the product's source in the rules.
+    pub source: String,
 }
 
 /// What a step does.
@@ -417,7 +433,17 @@ fn expected_storage(
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
-    Ok(ExpectedStorage { page_size, block_size, flash_ids, flash_ids_from: from.into(), min_size })
+    let family = product.and_then(|p| db.product(p)).map(|(f, p)| FamilyChips {
+        family: f.family.name.clone(),
+        product: p.code.clone(),
+        ids: p
+            .flash_chips
+            .iter()
+            .map(|id| FlashId::parse(id).map(|f| f.hex()).unwrap_or_else(|_| id.clone()))
+            .collect(),
+        source: p.source.clone(),
+    });
+    Ok(ExpectedStorage { page_size, block_size, flash_ids, flash_ids_from: from.into(), min_size, family })
 }
 
 /// One value from two claims that must agree.
