@@ -25,6 +25,7 @@ mod hashing;
 pub mod journal;
 mod permissions;
 mod plan;
+pub mod probe;
 mod progress;
 mod registry;
 pub mod resume;
@@ -45,6 +46,7 @@ pub use plan::{
     ChipChoice, ExpectedStorage, FamilyChips, ModuleIdentity, Operation, PackageRef, Plan, PlanInput, ProtectedArea,
     Step,
 };
+pub use probe::{ProbeBounds, StorageRead, read_storage};
 pub use progress::{Event, Phase, Progress, Silent};
 pub use registry::Registry;
 pub use run::{Flasher, Outcome, RunOptions, Start, same_build};

@@ -55,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A simulated module is described under a tree of its own, so discovery follows it into
     // its download mode and back.
     let sim_root = match &args.sim {
-        Some(_) => Some(tempfile_dir()?),
+        Some(_) => Some(super::TempTree::new("flash")?),
         None => None,
     };
     let source = match (&args.port, &args.sim) {
@@ -103,26 +103,4 @@ fn report(e: FlashError) -> ExitCode {
     let code = e.exit_code();
     print_error(&anyhow::Error::new(e));
     ExitCode::from(code)
-}
-
-/// A private folder for the simulated module's tree, removed when the command ends.
-fn tempfile_dir() -> anyhow::Result<TempTree> {
-    let base = std::env::temp_dir().join(format!("fwguard-flash-sim-{}", std::process::id()));
-    std::fs::create_dir_all(&base)?;
-    Ok(TempTree(base))
-}
-
-/// A folder removed on drop.
-struct TempTree(PathBuf);
-
-impl TempTree {
-    fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempTree {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
