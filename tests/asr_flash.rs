@@ -161,11 +161,16 @@ fn check_reads_the_chip_from_the_boot_loader_and_refuses_the_lf_image() {
     assert_eq!(m.answers_at(), "LTE01R06A04_VOLTE_C_SDK_A");
     assert!(m.flash_bin() == before, "the check wrote to the module");
 
-    // `flash` refuses it before any write, naming the chip.
-    let (code, out, err) = m.run(&["flash", "--image", lf.to_str().unwrap()]);
-    assert_eq!(code, 1, "{out}\n{err}");
-    assert!(err.contains("flash-chip-mismatch") && err.contains("20 41 17"), "{err}");
-    assert!(m.flash_bin() == before, "the flash wrote to the module");
+    // `flash` refuses it before any write, naming the chip: the firmware file, and QuecPython's
+    // zip around it.
+    let qpy = QuecPythonBuilder::ec800m_cn_lf();
+    let wrapper = m.write(&qpy.file_name, &qpy.zip().unwrap());
+    for package in [&lf, &wrapper] {
+        let (code, out, err) = m.run(&["flash", "--image", package.to_str().unwrap()]);
+        assert_eq!(code, 1, "{}: {out}\n{err}", package.display());
+        assert!(err.contains("flash-chip-mismatch") && err.contains("20 41 17"), "{err}");
+        assert!(m.flash_bin() == before, "the flash wrote to the module");
+    }
     assert_eq!(m.answers_at(), "LTE01R06A04_VOLTE_C_SDK_A");
 }
 
@@ -290,4 +295,33 @@ fn a_cut_link_exits_3_and_resume_completes() {
         assert!(after[r.start..r.start + data.len()] == data[..], "{file} is not at {part}");
     }
     assert_eq!(m.answers_at(), "EC800MCNLAR01A02M08");
+}
+
+/// A package that erases the NV partition is refused before anything is written; with
+/// `--allow-protected` the NV data is backed up first.
+#[test]
+fn a_package_erasing_nv_needs_allow_protected_and_backs_it_up_first() {
+    let m = Module::start("ec800m-cn-la", &[]);
+    let mut b = la_package();
+    b.damage = vec![fwguard::image::build::asr::AsrDamage::EraseNv];
+    let pkg = m.package(&b);
+    let before = m.flash_bin();
+    let (code, out, err) = m.run(&["flash", "--image", pkg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("nvm") && err.contains("calibration-erase"), "{err}");
+    assert!(m.flash_bin() == before, "the module was written");
+
+    let (code, out, err) =
+        m.run(&["flash", "--image", pkg.to_str().unwrap(), "--allow-protected", "--accept-warnings", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let events = json_lines(&out);
+    let dir = PathBuf::from(events.last().unwrap()["outcome"]["backup_dir"].as_str().unwrap());
+    let nvm = region(&b, "nvm");
+    let saved = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().contains("nvm"))
+        .expect("nvm in the backup");
+    assert!(std::fs::read(saved).unwrap() == before[nvm.clone()], "the backup is not the module's NV data");
+    assert!(m.flash_bin()[nvm].iter().all(|b| *b == 0xFF), "nvm was not erased");
 }

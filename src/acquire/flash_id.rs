@@ -165,7 +165,7 @@ pub fn complete_with(
         Ok(i) => i,
         Err(why) => return unread(why),
     };
-    let mut package = match crate::image::archive::open_package(loaders) {
+    let mut package = match crate::image::open_firmware(loaders) {
         Ok(p) => p,
         Err(e) => return unread(e.to_string()),
     };

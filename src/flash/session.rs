@@ -22,7 +22,7 @@ use crate::device::{SessionOptions, UsbTable};
 use crate::diagnostic::Diagnostic;
 use crate::engine::{DatabaseSummary, JudgeOptions, Report, Verdict, judge_with};
 use crate::history::{FlashRecord, History};
-use crate::image::archive::{Storage, digest, hex, open_package, storage_of};
+use crate::image::archive::{Storage, digest, hex, storage_of};
 use crate::image::{Inspection, Package};
 use crate::platform::Platform;
 
@@ -169,7 +169,7 @@ fn run(
 ) -> Result<Outcome, FlashError> {
     let path = &request.package;
     let inspection = crate::image::inspect(path)?;
-    let mut package = open_package(path)?;
+    let mut package = crate::image::open_firmware(path)?;
     let sha256 = package_sha256(path, package.as_mut())?;
     let in_download = acquired.in_download_mode();
     if in_download && !request.resume {

@@ -20,7 +20,7 @@ mod robustness;
 pub mod scan;
 
 pub use error::ImageError;
-pub use inspect::{FILE_FORMATS, FileFormat, MEMBER_FORMATS, MemberFormat, SNIFF_LEN, inspect};
+pub use inspect::{FILE_FORMATS, FileFormat, MEMBER_FORMATS, MemberFormat, SNIFF_LEN, inspect, open_firmware};
 pub use package::{DEFAULT_VISIT_LIMIT, Member, Package, Visitor};
 
 use serde::Serialize;

@@ -102,7 +102,7 @@ impl FlashRecipe {
             });
             return Err(refuse(match inner {
                 Some(m) if members.iter().any(|m| m.path.ends_with("platform_config.json")) => format!(
-                    "{path} is QuecPython's wrapper: flash {}, the aboot package inside it, as QuecPython's own tool does",
+                    "{path} is QuecPython's wrapper around {}, which is not an aboot package fwguard can read",
                     m.path
                 ),
                 _ => format!("{path} is not an ASR aboot package (no download.json, partition.bin or flashinfo.bin)"),
