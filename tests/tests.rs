@@ -7,6 +7,7 @@ mod database;
 mod discovery;
 mod engine;
 mod flash;
+mod flash_unisoc;
 mod grammar;
 mod image;
 mod live;

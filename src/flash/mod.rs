@@ -14,6 +14,7 @@
 //! Platforms:
 //! - [`asr`]: ASR Crane modules (AROM boot ROM, `preboot.img`, `flasher.img`), aboot commands
 //!   over SMUX framing.
+//! - [`unisoc`]: Unisoc UIS8910/UIS8850 modules (the 8910 ROM's PDL, BSL/FDL), PAC schemes.
 
 pub mod asr;
 pub mod backup;
@@ -32,6 +33,7 @@ pub mod resume;
 mod run;
 mod session;
 mod steps;
+pub mod unisoc;
 
 pub use driver::{
     Connection, Driver, DriverError, Layout, NormalModule, Region, Source, StepSpec, StorageClaim, StorageInfo,

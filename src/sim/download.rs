@@ -55,6 +55,9 @@ pub trait DownloadMode: Send {
 
 /// The download mode of `platform`.
 pub fn for_platform(platform: Platform) -> Box<dyn DownloadMode> {
+    if platform == Platform::Unisoc {
+        return Box::new(super::unisoc::Uis8910Download::new());
+    }
     let mode = match platform {
         Platform::Qualcomm => Mode::Edl,
         Platform::Asr => Mode::Arom,
@@ -73,6 +76,12 @@ pub fn for_profile(profile: &Profile) -> Box<dyn DownloadMode> {
         .download_usb
         .and_then(|id| UsbTable::builtin().ok()?.lookup(id.vid, id.pid).map(|e| e.mode))
         .filter(|mode| mode.is_download());
+    if profile.platform == Platform::Unisoc && listed.is_none_or(|m| m == Mode::Unisoc) {
+        if super::unisoc::simulates(profile) {
+            return Box::new(super::unisoc::Uis8910Download::new());
+        }
+        return Box::new(Unimplemented { mode: Mode::Unisoc });
+    }
     match listed.unwrap_or_else(|| for_platform(profile.platform).mode()) {
         Mode::Arom => Box::new(super::asr::AsrDownload::new(profile)),
         mode => Box::new(Unimplemented { mode }),

@@ -85,6 +85,13 @@ impl Fault {
             _ => true,
         }
     }
+
+    /// Whether the simulator acts on this fault for `profile`, whose download mode is
+    /// `download`: as [`Fault::is_simulated`], and the simulated UIS8910 download protocols act
+    /// on `nak-at` and `flash-id` too.
+    pub fn is_simulated_on(&self, profile: &super::profile::Profile, download: Mode) -> bool {
+        self.is_simulated(download) || super::unisoc::simulates(profile)
+    }
 }
 
 impl fmt::Display for Fault {

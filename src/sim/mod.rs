@@ -27,6 +27,7 @@ pub mod in_process;
 mod profile;
 mod server;
 mod sysfs;
+pub mod unisoc;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -51,7 +52,7 @@ pub struct SimOptions {
     /// several simulated modules can share one tree. 0 is taken as 1.
     pub usb_port: u8,
     /// `--fault SPEC`... ([`spawn`] refuses those the simulator does not act on yet: see
-    /// [`Fault::is_simulated`]).
+    /// [`Fault::is_simulated_on`]).
     pub faults: Vec<Fault>,
 }
 

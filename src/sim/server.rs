@@ -111,7 +111,7 @@ impl Server {
     /// Creates the pseudo-terminals, the flash store and the `--root` tree.
     pub(crate) fn new(profile: Profile, options: &SimOptions) -> Result<Server, SimError> {
         let download = for_profile(&profile).mode();
-        if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated(download)) {
+        if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated_on(&profile, download)) {
             return Err(SimError::NotSimulated { spec: fault.to_string() });
         }
         let faults = Faults::from_list(&options.faults);
@@ -388,8 +388,11 @@ impl Server {
             }
             self.enter_download();
         } else if reset {
-            // The last answer (OKAY to reboot) leaves before the module does.
+            // The answer to the reset command goes out before the module leaves.
             self.flush(Instant::now() + self.faults.slow);
+            if self.dropped {
+                return;
+            }
             self.enter_normal();
         } else if reboot {
             // The OK goes out before the module resets.
@@ -418,6 +421,9 @@ impl Server {
         }
         if step.reset {
             self.flush(Instant::now() + self.faults.slow);
+            if self.dropped {
+                return;
+            }
             self.enter_normal();
         }
     }

@@ -218,7 +218,10 @@ impl PacBuilder {
         format!("{}.xml", self.product_name)
     }
 
-    /// The XML scheme text, as pacgen's minidom pretty print lays it out.
+    /// The XML scheme text, as pacgen's minidom pretty print lays it out. `<Block>` carries no
+    /// `id`, as in the UIS8910 PACs RDA's generator writes (openLuat/Luat_CSDK_Air724U
+    /// `tools/pacgen.py`): with an id, amitv87/unisoc_dloader downloads by partition name, which
+    /// the 8910 FDL2 does not have.
     pub fn xml_text(&self) -> String {
         if self.damage.contains(&PacDamage::BadXml) {
             return "<BMAConfig><ProductList><Product name=\"x\"></ProductList></BMAConfig>".into();
