@@ -146,9 +146,9 @@ pub fn complete_with(
         return unread(why.clone());
     }
     let Some(loaders) = request.loaders else {
-        return unread(format!(
-            "reading it from the boot loader needs a {platform} package whose boot-loader stages run on the module, and no package file was given"
-        ));
+        return unread(
+            "reading it from the boot loader needs a package whose boot-loader stages run on the module, and no package file was given".into(),
+        );
     };
     let driver = match registry.driver(platform) {
         Ok(d) => d,
@@ -221,7 +221,110 @@ fn usable(path: &Path, platform: Platform) -> Result<Inspection, String> {
     let inspection = crate::image::inspect(path).map_err(|e| e.to_string())?;
     match inspection.platform {
         Some(p) if p == platform => Ok(inspection),
-        Some(p) => Err(format!("{} is a {p} package and the module is a {platform} module", path.display())),
+        Some(p) => Err(format!("{} is a {p} package; the module's platform is {platform}", path.display())),
         None => Err(format!("{} is no package fwguard can tell the platform of", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acquire::{AcquireOptions, ModuleSource, acquire};
+    use crate::device::SysPaths;
+    use crate::image::build::asr::AsrBuilder;
+    use crate::sim::Fault;
+
+    struct Case {
+        _root: tempfile::TempDir,
+        files: tempfile::TempDir,
+        acquired: Acquired,
+        db: Database,
+    }
+
+    fn live(profile: &str, faults: Vec<Fault>, tree: bool) -> Case {
+        let root = tempfile::tempdir().unwrap();
+        let db = Database::builtin().unwrap();
+        let options = AcquireOptions {
+            keep_sim: true,
+            sys: SysPaths { sysfs: "/nonexistent/sys".into(), dev: "/nonexistent/dev".into() },
+            ..AcquireOptions::default()
+        };
+        let source =
+            ModuleSource::Sim { profile: profile.into(), faults, root: tree.then(|| root.path().to_path_buf()) };
+        let acquired = acquire(&source, &db, &options).unwrap();
+        Case { _root: root, files: tempfile::tempdir().unwrap(), acquired, db }
+    }
+
+    impl Case {
+        fn package(&self, name: &str, bytes: &[u8]) -> PathBuf {
+            let path = self.files.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        }
+
+        fn complete(&self, loaders: Option<&Path>, skip: Option<&str>) -> FlashIdOutcome {
+            let bounds = ProbeBounds {
+                download: Duration::from_secs(5),
+                probe: Duration::from_secs(10),
+                reboot: Duration::from_secs(10),
+            };
+            let request =
+                FlashIdRequest { loaders, skip: skip.map(String::from), bounds, session: SessionOptions::default() };
+            complete(&self.acquired, &self.db, &Registry::builtin(), &request)
+        }
+    }
+
+    fn lf() -> Vec<u8> {
+        AsrBuilder::ec800m_cn_lf().zip().unwrap()
+    }
+
+    #[test]
+    fn the_chip_is_read_and_the_module_is_back_on_its_port() {
+        let case = live("ec800m-cn-la", Vec::new(), true);
+        let package = case.package("lf.zip", &lf());
+        match case.complete(Some(&package), None) {
+            FlashIdOutcome::Read { id, port, elapsed, problem } => {
+                assert_eq!(id.hex(), "204117");
+                assert_eq!(Some(port.as_str()), case.acquired.port.as_deref());
+                assert_eq!(problem, None);
+                assert!(elapsed < ProbeBounds::default().total());
+            }
+            other => panic!("{other:?}"),
+        }
+        let image = ImageFacts { name: "EC800MCNLAR01A02M08".into(), ..ImageFacts::default() };
+        let mut report = judge(&case.acquired.facts, &image, &case.db);
+        case.complete(None, Some("--no-bootloader was given")).annotate(&mut report);
+        let f = report.findings.iter().find(|f| f.rule == "flash-id-unverified").unwrap();
+        assert!(f.message.ends_with("(not read: --no-bootloader was given)"), "{}", f.message);
+    }
+
+    #[test]
+    fn what_cannot_be_read_says_why() {
+        let ec25 = live("ec25-e", Vec::new(), true);
+        assert_eq!(ec25.complete(None, None), FlashIdOutcome::NotNeeded, "EC25 variants do not differ by chip");
+        let case = live("ec800m-cn-la", Vec::new(), true);
+        let unread = |o: FlashIdOutcome| match o {
+            FlashIdOutcome::Unread(why) => why,
+            other => panic!("{other:?}"),
+        };
+        assert!(unread(case.complete(None, None)).contains("no package file was given"));
+        let pac = crate::image::build::pac::PacBuilder::uis8910("EC200UCNAAR03A03M08").to_bytes();
+        let pac = case.package("EC200UCNAAR03A03M08.pac", &pac);
+        assert!(unread(case.complete(Some(&pac), None)).contains("is a unisoc package; the module's platform is asr"));
+        let untracked = live("ec800m-cn-la", Vec::new(), false);
+        let package = untracked.package("lf.zip", &lf());
+        assert!(unread(untracked.complete(Some(&package), None)).contains("discovery sees"));
+    }
+
+    /// The boot loader refuses a command: the chip is not read, and the module is back in
+    /// normal mode, which the reason says.
+    #[test]
+    fn a_failed_read_leaves_the_module_in_normal_mode() {
+        let case = live("ec800m-cn-la", vec![Fault::NakAt(6)], true);
+        let package = case.package("lf.zip", &lf());
+        let outcome = case.complete(Some(&package), None);
+        let FlashIdOutcome::Unread(why) = &outcome else { panic!("{outcome:?}") };
+        assert!(why.contains("nak-at=6") && why.contains("back in normal mode"), "{why}");
+        assert_eq!(outcome.warning(), None);
     }
 }
