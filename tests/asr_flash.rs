@@ -279,9 +279,9 @@ fn ec800k_and_ec800m_lf_flash_their_own_images() {
 #[test]
 fn a_cut_link_exits_3_and_resume_completes() {
     let b = la_package();
-    // Past identification, the flash-ID read, the backup of the NV areas (about 700 KiB read
-    // back) and into the read-back of the megabyte modem image.
-    let m = Module::start("ec800m-cn-la", &["drop-at=1200000"]);
+    // Past identification, the flash-ID read, the backup of the NV areas (about 700 KiB, read
+    // and read again to verify it) and into the read-back of the megabyte modem image.
+    let m = Module::start("ec800m-cn-la", &["drop-at=2000000"]);
     let pkg = m.package(&b);
     let (code, out, err) = m.run(&["flash", "--image", pkg.to_str().unwrap()]);
     assert_eq!(code, 3, "{out}\n{err}");
