@@ -131,6 +131,10 @@ diagnostics![
     crate::flash::FlashError,
     crate::flash::DriverError,
     crate::flash::JournalError,
+    crate::flash::qualcomm::QualcommError,
+    crate::flash::qualcomm::wire::sahara::PacketError,
+    crate::flash::qualcomm::wire::mbn::MbnError,
+    crate::flash::qualcomm::wire::firehose::SplitError,
     crate::flash::asr::AsrError,
 ];
 
@@ -368,6 +372,8 @@ mod tests {
             Box::new(crate::sim::SimError::Pty("x".into())),
             Box::new(crate::device::LocateError::Several(vec![])),
             Box::new(crate::identity::FlashId::parse("zz").unwrap_err()),
+            Box::new(crate::flash::qualcomm::QualcommError::Invalid("x".into())),
+            Box::new(crate::flash::qualcomm::wire::mbn::MbnError::NoHashSegment),
         ];
         for d in samples {
             let code = d.code();

@@ -273,6 +273,10 @@ fn sim_download_faults_are_refused_until_simulated() {
             "{fault}: {stderr}"
         );
         assert!(stderr.contains(fault.split('=').next().unwrap_or(fault)), "{fault}: {stderr}");
+
+        let sim = Sim::start(&["ec25-e", "--fault", fault]);
+        assert!(sim.port.starts_with("/dev/pts"), "{fault}: {}", sim.port.display());
+        sim.finish();
     }
 }
 

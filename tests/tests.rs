@@ -12,5 +12,6 @@ mod grammar;
 mod image;
 mod live;
 mod packages;
+mod qualcomm;
 mod sim;
 mod util;

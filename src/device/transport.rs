@@ -13,16 +13,26 @@ pub trait Transport {
     fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize>;
     /// Sends all of `bytes`.
     fn send(&mut self, bytes: &[u8]) -> io::Result<()>;
+    /// Writes what the link takes of `bytes` within `timeout` and says how many bytes that was:
+    /// possibly fewer than asked (a full pseudo-terminal or USB buffer), `Ok(0)` when nothing could
+    /// be written in time. Bulk senders loop over this so a short write or `EAGAIN` is never an
+    /// error. The default sends everything at once.
+    fn write_within(&mut self, bytes: &[u8], timeout: Duration) -> io::Result<usize> {
+        let _ = timeout;
+        self.send(bytes).map(|()| bytes.len())
+    }
 }
 
-/// A borrowed transport is a transport: a session can run over `&mut port` or own the port.
+/// A borrowed transport is one too, so a session can own its link or borrow it.
 impl<T: Transport + ?Sized> Transport for &mut T {
     fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
         (**self).read_within(buf, timeout)
     }
-
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         (**self).send(bytes)
+    }
+    fn write_within(&mut self, bytes: &[u8], timeout: Duration) -> io::Result<usize> {
+        (**self).write_within(bytes, timeout)
     }
 }
 
@@ -31,9 +41,11 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
         (**self).read_within(buf, timeout)
     }
-
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         (**self).send(bytes)
+    }
+    fn write_within(&mut self, bytes: &[u8], timeout: Duration) -> io::Result<usize> {
+        (**self).write_within(bytes, timeout)
     }
 }
 
@@ -81,6 +93,22 @@ impl Transport for SerialTransport {
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.port.set_timeout(Duration::from_secs(1)).map_err(io::Error::from)?;
         self.port.write_all(bytes)
+    }
+
+    fn write_within(&mut self, bytes: &[u8], timeout: Duration) -> io::Result<usize> {
+        self.port.set_timeout(timeout).map_err(io::Error::from)?;
+        match self.port.write(bytes) {
+            Ok(n) => Ok(n),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(0)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -28,6 +28,7 @@ mod permissions;
 mod plan;
 pub mod probe;
 mod progress;
+pub mod qualcomm;
 mod registry;
 pub mod resume;
 mod run;

@@ -1,20 +1,23 @@
 //! The slot for download modes: one state machine per platform, entered after `AT+QDOWNLOAD=1`
 //! (ASR, Unisoc, Eigencomm) or the DIAG download switch (Qualcomm).
 //!
-//! ASR's AROM is [`super::asr::AsrDownload`]; the other protocols (Sahara/Firehose, PDL, WTPTP,
-//! ...) come in later: until then a mode gets [`Unimplemented`], which re-enumerates with the
-//! right USB id and answers nothing.
+//! ASR's AROM is [`super::asr::AsrDownload`], Qualcomm's EDL speaks Sahara and Firehose
+//! (`sim::qualcomm::Edl`), the UIS8910 ROM speaks PDL then BSL ([`super::unisoc`]); a mode whose
+//! protocol is not simulated yet (WTPTP, ...) gets [`Unimplemented`], which re-enumerates with
+//! the right USB id and answers nothing.
 
 use std::time::Instant;
 
 use super::fault::Faults;
-use super::flash::FlashStore;
 use super::profile::{Platform, Profile};
+use super::storage::FlashStore;
 use crate::device::{Mode, UsbTable};
 use crate::identity::FlashId;
 
 /// The Qualcomm DIAG command that resets the module into EDL (`4B 65 01 00`, CRC, `7E`).
 pub const DIAG_DOWNLOAD_SWITCH: [u8; 7] = [0x4B, 0x65, 0x01, 0x00, 0x54, 0x0F, 0x7E];
+
+use std::time::Duration;
 
 /// What a download mode can see and change.
 pub struct DownloadContext<'a> {
@@ -36,6 +39,12 @@ pub struct DownloadStep {
     /// Reset the module: it boots again from its flash (normal mode, if the flash holds a
     /// boot loader).
     pub reset: bool,
+    /// How long after `output` the reset happens (a Firehose `<power DelayInSeconds=...>`).
+    pub reset_delay: Duration,
+    /// The reset comes back in download mode whatever the flash holds (`reset_to_edl`).
+    pub reset_to_download: bool,
+    /// Bytes to send after a pause: a loaded programmer's banner, once it has started.
+    pub later: Option<(Duration, Vec<u8>)>,
 }
 
 /// A platform's download protocol, as the simulated module speaks it.
@@ -59,7 +68,7 @@ pub fn for_platform(platform: Platform) -> Box<dyn DownloadMode> {
         return Box::new(super::unisoc::Uis8910Download::new());
     }
     let mode = match platform {
-        Platform::Qualcomm => Mode::Edl,
+        Platform::Qualcomm => return Box::new(super::qualcomm::Edl::default()),
         Platform::Asr => Mode::Arom,
         Platform::Unisoc => Mode::Unisoc,
         Platform::Eigencomm => Mode::Eigencomm,
@@ -84,6 +93,7 @@ pub fn for_profile(profile: &Profile) -> Box<dyn DownloadMode> {
     }
     match listed.unwrap_or_else(|| for_platform(profile.platform).mode()) {
         Mode::Arom => Box::new(super::asr::AsrDownload::new(profile)),
+        Mode::Edl => for_platform(Platform::Qualcomm),
         mode => Box::new(Unimplemented { mode }),
     }
 }
@@ -108,41 +118,9 @@ impl DownloadMode for Unimplemented {
     }
 }
 
-/// The DIAG port in normal mode: it listens for the download switch and ignores everything else.
-#[derive(Debug, Clone, Default)]
-pub struct DiagListener {
-    window: Vec<u8>,
-}
-
-impl DiagListener {
-    /// Takes received bytes; returns the echo of the switch command when it arrived (the module
-    /// then resets into EDL).
-    pub fn feed(&mut self, input: &[u8]) -> Option<Vec<u8>> {
-        for &b in input {
-            self.window.push(b);
-            if self.window.len() > DIAG_DOWNLOAD_SWITCH.len() {
-                self.window.remove(0);
-            }
-            if self.window == DIAG_DOWNLOAD_SWITCH {
-                self.window.clear();
-                return Some(DIAG_DOWNLOAD_SWITCH.to_vec());
-            }
-        }
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn diag_switch_is_recognised_across_reads() {
-        let mut l = DiagListener::default();
-        assert_eq!(l.feed(&[0x7E, 0x00, 0x4B, 0x65]), None);
-        assert_eq!(l.feed(&[0x01, 0x00, 0x54, 0x0F, 0x7E]), Some(DIAG_DOWNLOAD_SWITCH.to_vec()));
-        assert_eq!(l.feed(b"AT\r"), None);
-    }
 
     #[test]
     fn every_platform_has_a_mode() {

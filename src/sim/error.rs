@@ -28,7 +28,7 @@ pub enum SimError {
     /// simulated yet.
     #[error(
         "fault {spec:?}: not simulated yet: this module's download mode does not act on nak-at and flash-id \
-         (ASR's AROM does)"
+         (Qualcomm's EDL, ASR's AROM and the UIS8910 ROM do)"
     )]
     NotSimulated {
         /// The fault, in spec form.
@@ -59,12 +59,12 @@ impl SimError {
             }
             SimError::Profile(_) => "check --model, --revision, --flash-id and --platform",
             SimError::Fault { .. } => {
-                "faults: silent, garbage, flood, slow=MS, boot=MS, drop-at=BYTES, and for modules whose download \
-                 mode is simulated nak-at=N and flash-id=HEX"
+                "faults: silent, garbage, flood, glue-urcs, slow=MS, boot=MS, drop-at=BYTES, and for modules whose \
+                 download mode is simulated (Qualcomm, ASR AROM, UIS8910) nak-at=N and flash-id=HEX"
             }
             SimError::NotSimulated { .. } => {
-                "leave the fault out for this module; silent, garbage, flood, slow=MS, boot=MS and drop-at=BYTES work \
-                 everywhere"
+                "leave the fault out for this module; silent, garbage, flood, glue-urcs, slow=MS, boot=MS and \
+                 drop-at=BYTES work everywhere"
             }
             SimError::Pty(_) => "the system may be out of pseudo-terminals (see /proc/sys/kernel/pty/max)",
             SimError::Crashed(_) => "this is a bug in fwguard sim: please report it with the command line used",

@@ -28,8 +28,9 @@ pub enum Fault {
     Boot(Duration),
     /// `drop-at=BYTES`: the link goes away after the module has sent this many bytes.
     DropAt(u64),
-    /// `nak-at=N`: the download protocol refuses its N-th command (on ASR's AROM: the N-th aboot
-    /// command, counted from 1 over all stages, answers `FAIL`).
+    /// `nak-at=N`: the download protocol refuses its N-th command (ASR's AROM: the N-th aboot
+    /// command, counted from 1 over all stages, answers `FAIL`; Qualcomm: the N-th Firehose
+    /// command, counting `configure`, is NAKed; UIS8910: the N-th packet gets VERIFY_ERROR).
     NakAt(u64),
     /// `flash-id=HEX`: the boot loader reports this flash ID instead of the profile's.
     FlashId(FlashId),
@@ -77,11 +78,12 @@ impl Fault {
 
 impl Fault {
     /// Whether the simulator acts on this fault for a module whose download mode is `download`.
-    /// `nak-at` and `flash-id` belong to the download protocols: ASR's AROM acts on them; for a
-    /// mode not simulated yet a run with either is refused rather than silently ignoring it.
+    /// `nak-at` and `flash-id` belong to the download protocols: ASR's AROM and Qualcomm's EDL
+    /// (Firehose) act on them; for a mode not simulated yet a run with either is refused rather
+    /// than silently ignoring it.
     pub fn is_simulated(&self, download: Mode) -> bool {
         match self {
-            Fault::NakAt(_) | Fault::FlashId(_) => download == Mode::Arom,
+            Fault::NakAt(_) | Fault::FlashId(_) => matches!(download, Mode::Arom | Mode::Edl),
             _ => true,
         }
     }
@@ -189,6 +191,7 @@ mod tests {
             assert_eq!(fault.to_string(), spec);
             let download = spec.starts_with("nak-at") || spec.starts_with("flash-id");
             assert!(fault.is_simulated(Mode::Arom), "{spec}");
+            assert!(fault.is_simulated(Mode::Edl), "{spec}");
             assert_eq!(fault.is_simulated(Mode::Wtptp), !download, "{spec}");
         }
     }

@@ -3,7 +3,8 @@
 //! The module has one pseudo-terminal per USB interface of its profile. The AT port answers AT as
 //! the real module does (echo until `ATE0`, `\r\n` framing, boot URCs that also arrive between
 //! commands, `ERROR` and `+CME ERROR: n`, quirks such as a missing `AT+QGMR`); the modem port also
-//! takes AT; a Qualcomm DIAG port listens for the download switch; other ports stay silent.
+//! takes AT; a Qualcomm DIAG port answers the build-id query and the download switch; other ports
+//! stay silent.
 //! `AT+QDOWNLOAD=1` (ASR, Unisoc, Eigencomm) or the DIAG switch (Qualcomm) moves the module into
 //! its platform's [`download::DownloadMode`], the slot where the download protocols go: ASR's
 //! AROM, `preboot.img` and `flasher.img` are [`asr::AsrDownload`]. [`in_process::InProcess`]
@@ -22,10 +23,13 @@ mod at_mode;
 pub mod download;
 mod error;
 mod fault;
-mod flash;
+pub mod firmware;
 pub mod in_process;
+pub mod loopback;
 mod profile;
+pub mod qualcomm;
 mod server;
+mod storage;
 mod sysfs;
 pub mod unisoc;
 
@@ -37,8 +41,10 @@ use std::thread::JoinHandle;
 pub use at_mode::{AtEvent, AtMachine};
 pub use error::SimError;
 pub use fault::{Fault, Faults};
-pub use flash::FlashStore;
+pub use firmware::{Boot, SimFirmware};
+pub use loopback::Loopback;
 pub use profile::{FlashSpec, Platform, Profile, Quirk, SIMULATED_PLATFORMS, SecbootQuery, builtin, find};
+pub use storage::FlashStore;
 pub use sysfs::{SysfsTree, TreeDevice, TreePort};
 
 /// How to run a simulated module.
@@ -347,4 +353,45 @@ mod tests {
         drop((at, diag));
         assert_dropped_cleanly(sim, dir.path());
     }
+
+    #[test]
+    fn drop_inside_the_sahara_hello_stops_the_upload() {
+        use crate::device::{SerialTransport, Transport};
+        use crate::flash::qualcomm::link::Link;
+        use crate::flash::qualcomm::sahara::{SaharaOptions, SaharaSession};
+        let profile = find("ec25-e").unwrap();
+        let boot = AtMachine::new(Arc::new(profile.clone()), true).boot_output();
+        // The boot output, the DIAG echo (7 bytes), then 20 bytes of the 48-byte HELLO.
+        let drop_at = (boot.len() + 7 + 20) as u64;
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SimOptions {
+            root: Some(dir.path().to_path_buf()),
+            faults: vec![Fault::DropAt(drop_at)],
+            ..SimOptions::default()
+        };
+        let sim = spawn(profile, opts).unwrap();
+        // The EDL port is the AT port's pseudo-terminal: held open from the start, since the link
+        // goes away as soon as the module has sent 20 bytes of its HELLO.
+        let mut at = SerialTransport::open(sim.port(), 115_200).unwrap();
+        assert_eq!(read_exactly(&mut at, boot.len()), boot);
+        let mut diag = SerialTransport::open(&dir.path().join("dev/ttyUSB0"), 115_200).unwrap();
+        diag.send(&DIAG_DOWNLOAD_SWITCH_BYTES).unwrap();
+        assert_eq!(read_exactly(&mut diag, 7), DIAG_DOWNLOAD_SWITCH_BYTES);
+        drop(diag);
+        let link = Link::new(&mut at);
+        let options = SaharaOptions { hello_timeout: Duration::from_secs(2), nudge: false, ..SaharaOptions::default() };
+        let err = SaharaSession::connect(link, options).err().expect("the link went away inside HELLO");
+        assert!(
+            matches!(
+                err,
+                crate::flash::qualcomm::QualcommError::Io { .. }
+                    | crate::flash::qualcomm::QualcommError::Timeout { .. }
+            ),
+            "{err}"
+        );
+        drop(at);
+        assert_dropped_cleanly(sim, dir.path());
+    }
+
+    const DIAG_DOWNLOAD_SWITCH_BYTES: [u8; 7] = download::DIAG_DOWNLOAD_SWITCH;
 }

@@ -15,15 +15,17 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, poll};
 use nix::pty::{PtyMaster, grantpt, posix_openpt, ptsname_r, unlockpt};
-use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+use nix::sys::termios::{FlushArg, SetArg, cfmakeraw, tcflush, tcgetattr, tcsetattr};
 
 use super::SimOptions;
 use super::at_mode::{AtEvent, AtMachine};
-use super::download::{DiagListener, DownloadContext, DownloadMode, for_profile};
+use super::download::{DownloadContext, DownloadMode, DownloadStep, for_profile};
 use super::error::SimError;
 use super::fault::Faults;
-use super::flash::FlashStore;
+use super::firmware::{self, Boot, SimFirmware};
 use super::profile::{Platform, Profile};
+use super::qualcomm::DiagPort;
+use super::storage::FlashStore;
 use super::sysfs::{SysfsTree, TreeDevice, TreePort};
 use crate::device::{Mode, Role, UsbId, UsbTable};
 
@@ -31,7 +33,7 @@ use crate::device::{Mode, Role, UsbId, UsbTable};
 /// simulator holds the slave open too, so the master never sees a hang-up between clients.
 struct Pty {
     master: PtyMaster,
-    _slave: File,
+    slave: File,
     path: PathBuf,
 }
 
@@ -52,15 +54,15 @@ fn open_pty() -> Result<Pty, SimError> {
     let mut t = tcgetattr(&slave).map_err(|e| fail("tcgetattr", e))?;
     cfmakeraw(&mut t);
     tcsetattr(&slave, SetArg::TCSANOW, &t).map_err(|e| fail("tcsetattr", e))?;
-    Ok(Pty { master, _slave: slave, path: PathBuf::from(name) })
+    Ok(Pty { master, slave, path: PathBuf::from(name) })
 }
 
 /// What serves one port.
 enum Handler {
     /// AT in normal mode (the AT port; the modem port, which also takes AT).
     At(AtMachine),
-    /// The DIAG port in normal mode.
-    Diag(DiagListener),
+    /// The DIAG port in normal mode (Qualcomm).
+    Diag(DiagPort),
     /// A port that answers nothing (NMEA in the simulator; every other port in download mode).
     Silent,
     /// The download mode, on the port it re-enumerated with.
@@ -90,6 +92,12 @@ const TTYS_PER_USB_PORT: usize = 8;
 pub(crate) const REBOOT_TIME: Duration = Duration::from_millis(500);
 
 /// A running simulated module.
+/// How long a due reset waits at most for the answers still queued to go out.
+const RESET_GRACE: Duration = Duration::from_secs(2);
+/// How long the module lets the host read its last answer before it resets (a real target
+/// resets after its USB transfer completed; a pseudo-terminal does not tell when it was read).
+const RESET_SETTLE: Duration = Duration::from_millis(200);
+
 pub(crate) struct Server {
     profile: Arc<Profile>,
     faults: Faults,
@@ -99,7 +107,14 @@ pub(crate) struct Server {
     /// The hub port the module is plugged into (bus id `1-N`).
     usb_port: u8,
     tree: Option<SysfsTree>,
+    /// The mode the module is enumerated in.
+    usb_mode: Mode,
     flash: FlashStore,
+    /// What the flash holds and boots into.
+    firmware: Box<dyn SimFirmware>,
+    /// A reset that is due (a programmer's `<power>` with a delay): when, whether it goes back to
+    /// download mode whatever the flash holds, and the latest it may wait for output to drain.
+    reset_at: Option<(Instant, bool, Instant)>,
     boot_at: Option<Instant>,
     sent: u64,
     dropped: bool,
@@ -115,11 +130,26 @@ impl Server {
             return Err(SimError::NotSimulated { spec: fault.to_string() });
         }
         let faults = Faults::from_list(&options.faults);
-        let profile = Arc::new(profile);
-        let flash = match &options.state {
+        let mut profile = profile;
+        let mut flash = match &options.state {
             Some(dir) => FlashStore::open_state(dir, profile.flash.size)?,
             None => FlashStore::in_memory(profile.flash.size),
         };
+        let firmware = firmware::for_platform(profile.platform);
+        if flash.is_fresh() {
+            let what = flash.path().map_or_else(|| PathBuf::from("flash"), PathBuf::from);
+            firmware
+                .preload(&profile, &mut flash)
+                .map_err(|e| SimError::files(what, format!("installing firmware: {e}")))?;
+        }
+        // Power-on: the module boots from what its flash holds.
+        let boot = firmware.boot(&profile, &flash);
+        if let Boot::Normal { revision } = &boot
+            && *revision != profile.revision
+        {
+            profile.set_revision(revision);
+        }
+        let profile = Arc::new(profile);
         let mut ports = Vec::new();
         for &(_, role) in &profile.interfaces {
             ports.push(SimPort {
@@ -138,7 +168,10 @@ impl Server {
             root: options.root.clone(),
             usb_port: options.usb_port.max(1),
             tree: None,
+            usb_mode: Mode::At,
             flash,
+            firmware,
+            reset_at: None,
             boot_at: None,
             sent: 0,
             dropped: false,
@@ -148,13 +181,18 @@ impl Server {
         };
         server.boot_at = Some(Instant::now() + server.faults.boot);
         server.write_tree(Mode::At)?;
+        if let Boot::Download { .. } = boot {
+            server.enter_download();
+        }
         Ok(server)
     }
 
-    /// The path to print: the `--root` device node of the AT port, else its pseudo-terminal.
+    /// The path to print: the `--root` device node of the AT port (of the download port, when
+    /// the module came up in its download mode), else its pseudo-terminal.
     pub(crate) fn port_path(&self) -> PathBuf {
         let pty = &self.ports[self.primary].pty.path;
         match &self.tree {
+            Some(tree) if self.usb_mode.is_download() => tree.dev_path(&self.tty_names(self.usb_mode)[0]),
             Some(tree) => tree.dev_path(&self.tty_names(Mode::At)[self.primary]),
             None => pty.clone(),
         }
@@ -176,6 +214,7 @@ impl Server {
 
     /// (Re)writes the `--root` tree for the module in `mode`.
     fn write_tree(&mut self, mode: Mode) -> Result<(), SimError> {
+        self.usb_mode = mode;
         let Some(root) = self.root.clone() else {
             return Ok(());
         };
@@ -230,6 +269,16 @@ impl Server {
             }
             self.wait_for_input();
             let now = Instant::now();
+            if let Some((due, to_download, latest)) = self.reset_at
+                && now >= due
+            {
+                if self.ports.iter().any(|p| !p.out.is_empty()) && now < latest {
+                    self.reset_at = Some((now + RESET_SETTLE, to_download, latest));
+                } else {
+                    self.reset_at = None;
+                    self.reset_module(to_download);
+                }
+            }
             if self.boot_at.is_some_and(|t| now >= t) {
                 self.boot_at = None;
                 self.boot(now);
@@ -263,7 +312,13 @@ impl Server {
     fn wait_for_input(&self) {
         let mut fds: Vec<PollFd<'_>> =
             self.ports.iter().map(|p| PollFd::new(p.pty.master.as_fd(), PollFlags::POLLIN)).collect();
-        let due = self.ports.iter().filter_map(|p| p.out.front().map(|(t, _)| *t)).chain(self.boot_at).min();
+        let due = self
+            .ports
+            .iter()
+            .filter_map(|p| p.out.front().map(|(t, _)| *t))
+            .chain(self.boot_at)
+            .chain(self.reset_at.map(|(t, _, _)| t))
+            .min();
         let mut wait = Duration::from_millis(20);
         if let Some(t) = due {
             wait = wait.min(t.saturating_duration_since(Instant::now()));
@@ -334,7 +389,7 @@ impl Server {
         }
         let slow = now + self.faults.slow;
         let mut enter_download = false;
-        let mut reset = false;
+        let mut reset: Option<DownloadStep> = None;
         let mut reboot = false;
         match &mut self.ports[i].handler {
             Handler::At(_) if self.faults.flood => {
@@ -358,11 +413,12 @@ impl Server {
                     }
                 }
             }
-            Handler::Diag(listener) => {
-                if let Some(echo) = listener.feed(input) {
-                    self.ports[i].send_at(now, echo);
-                    enter_download = true;
+            Handler::Diag(port) => {
+                let reply = port.feed(input, &self.profile);
+                if !reply.output.is_empty() {
+                    self.ports[i].send_at(slow, reply.output);
                 }
+                enter_download = reply.enter_download;
             }
             Handler::Silent => {}
             Handler::Download(mode) => {
@@ -372,11 +428,16 @@ impl Server {
                     flash_id: self.faults.flash_id.as_ref().or(self.profile.flash_id.as_ref()),
                     faults: &self.faults,
                 };
-                let step = mode.feed(input, &mut ctx);
+                let mut step = mode.feed(input, &mut ctx);
                 if !step.output.is_empty() {
-                    self.ports[i].send_at(slow, step.output);
+                    self.ports[i].send_at(slow, std::mem::take(&mut step.output));
                 }
-                reset = step.reset;
+                if let Some((pause, bytes)) = step.later.take() {
+                    self.ports[i].send_at(slow + pause, bytes);
+                }
+                if step.reset {
+                    reset = Some(step);
+                }
             }
         }
         if enter_download {
@@ -386,14 +447,15 @@ impl Server {
             if self.dropped {
                 return;
             }
-            self.enter_download();
-        } else if reset {
-            // The answer to the reset command goes out before the module leaves.
-            self.flush(Instant::now() + self.faults.slow);
-            if self.dropped {
-                return;
+            // The answer of AT+QDOWNLOAD=1 is on the port that becomes the download port: it stays
+            // for the host to read. After the DIAG switch, what is left unread there is stale
+            // normal-mode output a real module would take with it.
+            if i != self.primary {
+                self.discard_unread();
             }
-            self.enter_normal();
+            self.enter_download();
+        } else if let Some(step) = reset {
+            self.schedule_reset(step.reset_delay, step.reset_to_download);
         } else if reboot {
             // The OK goes out before the module resets.
             self.flush(Instant::now() + self.faults.slow);
@@ -420,11 +482,50 @@ impl Server {
             port.send_at(now + self.faults.slow, step.output);
         }
         if step.reset {
-            self.flush(Instant::now() + self.faults.slow);
-            if self.dropped {
-                return;
+            self.schedule_reset(step.reset_delay, step.reset_to_download);
+        }
+    }
+
+    /// A programmer asked for a reset: the module resets `delay` later, once its answer has gone
+    /// out (`drop-at` may cut the link in it).
+    fn schedule_reset(&mut self, delay: Duration, to_download: bool) {
+        let due = Instant::now() + self.faults.slow + delay + RESET_SETTLE;
+        self.reset_at = Some((due, to_download, due + RESET_GRACE));
+    }
+
+    /// The module left the bus: what its primary port had sent but the host had not read is
+    /// gone (a new USB device starts with nothing queued).
+    fn discard_unread(&self) {
+        if let Some(port) = self.ports.get(self.primary) {
+            let _ = tcflush(&port.pty.slave, FlushArg::TCIFLUSH);
+        }
+    }
+
+    /// The module resets and boots from its flash: normal mode, reporting the revision the
+    /// flash holds, when the boot loader is intact; its download mode when it is not (or when
+    /// `to_download`). This is the one reset path of the simulator.
+    pub(crate) fn reset_module(&mut self, to_download: bool) {
+        if self.dropped || self.ports.is_empty() {
+            return;
+        }
+        let boot = if to_download {
+            Boot::Download { reason: "reset to download mode".into() }
+        } else {
+            self.firmware.boot(&self.profile, &self.flash)
+        };
+        match boot {
+            Boot::Normal { revision } => {
+                if revision != self.profile.revision {
+                    let mut profile = (*self.profile).clone();
+                    profile.set_revision(&revision);
+                    self.profile = Arc::new(profile);
+                }
+                self.enter_normal();
             }
-            self.enter_normal();
+            Boot::Download { .. } => {
+                self.discard_unread();
+                self.enter_download();
+            }
         }
     }
 
@@ -435,6 +536,8 @@ impl Server {
         if self.dropped || self.ports.get(self.primary).is_none() {
             return;
         }
+        self.boot_at = None;
+        self.reset_at = None;
         let mut mode = for_profile(&self.profile);
         let mut ctx = DownloadContext {
             profile: &self.profile,
@@ -466,6 +569,7 @@ impl Server {
         if self.dropped || self.ports.is_empty() {
             return;
         }
+        self.discard_unread();
         for (k, port) in self.ports.iter_mut().enumerate() {
             port.out.clear();
             port.role = self.profile.interfaces.get(k).map(|(_, r)| *r).unwrap_or(Role::Unknown);
@@ -561,7 +665,7 @@ fn normal_handler(profile: &Arc<Profile>, role: Role) -> Handler {
     match role {
         Role::At => Handler::At(AtMachine::new(Arc::clone(profile), true)),
         Role::Modem => Handler::At(AtMachine::new(Arc::clone(profile), false)),
-        Role::Diag if profile.platform == Platform::Qualcomm => Handler::Diag(DiagListener::default()),
+        Role::Diag if profile.platform == Platform::Qualcomm => Handler::Diag(DiagPort::default()),
         _ => Handler::Silent,
     }
 }

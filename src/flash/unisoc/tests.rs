@@ -463,7 +463,7 @@ impl crate::sim::download::DownloadMode for BslRomDouble {
             };
             output.extend(self.port.reply(code, payload));
         }
-        crate::sim::download::DownloadStep { output, reset: false }
+        crate::sim::download::DownloadStep { output, ..Default::default() }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Fixture builders: real-format packages made from code, for tests, benchmarks, the simulator
 //! and flashing tests: Qualcomm ([`qualcomm`], folder, zip, 7z), ASR ([`asr`]), QuecPython
 //! ([`quecpython`]), Unisoc PAC ([`pac`]) and Eigencomm ([`binpkg`]) packages with good and
-//! damaged variants; [`zip`] writes zips, hostile ones included.
+//! damaged variants; [`programmer`] builds boot images (Firehose programmers, NAND boot
+//! loaders); [`zip`] writes zips, hostile ones included.
 //!
 //! Large files are generated while they are written ([`Content::Filler`]), so a 256 MB fixture
 //! never sits in memory.
@@ -10,6 +11,7 @@ pub mod asr;
 pub mod binpkg;
 pub mod memory;
 pub mod pac;
+pub mod programmer;
 pub mod qualcomm;
 pub mod quecpython;
 pub mod zip;

@@ -8,6 +8,9 @@
 //! numbers, version, sizes, attributes and image names, `update/partition.mbn` built from it
 //! ([`user_table`]), the four-page MIBIB `partition_complete_<geometry>.mbn` ([`mibib`]), the
 //! patch XML with the two MIBIB patches, and `NON-HLOS.ubi` carrying the revision in plain text.
+//! The programmer is a real MDM9607 Firehose programmer image and `sbl1.mbn` a NAND boot loader
+//! ([`super::programmer`]), so the simulated module accepts, boots and reports what the package
+//! installs.
 
 use std::fs;
 use std::io::{self, Write};
@@ -16,6 +19,7 @@ use std::path::{Path, PathBuf};
 use sevenz_rust2::{ArchiveEntry, ArchiveWriter, EncoderConfiguration, EncoderMethod};
 
 use super::Content;
+use super::programmer::{self, Target};
 use crate::identity::NandGeometry;
 use crate::image::qualcomm::md5sum;
 use crate::image::qualcomm::mibib::{self, MibibEntry};
@@ -364,13 +368,19 @@ impl QualcommBuilder {
         x
     }
 
-    /// The content of one image in `update/`: filler, and for `NON-HLOS.ubi` the revision in
-    /// plain text in its middle.
+    /// The content of image `name` (seed `seed`): the boot loader is a NAND boot image the
+    /// simulated module boots, the modem image carries the revision in plain text in its middle
+    /// (as real `NON-HLOS.ubi` files do), the others are filler.
     fn image(&self, name: &str, seed: u64) -> Content {
-        if name == MODEM_IMAGE {
-            Content::marked(self.image_size, seed, self.image_size / 2, &format!("{}\0", self.revision))
-        } else {
-            Content::Filler { len: self.image_size, seed }
+        match name {
+            "sbl1.mbn" => {
+                let code = self.image_size.saturating_sub(0x4800).max(1024);
+                Content::Bytes(programmer::nand_sbl(Target::MDM9607, code))
+            }
+            MODEM_IMAGE => {
+                Content::marked(self.image_size, seed, self.image_size / 2, &format!("\0{}\0", self.revision))
+            }
+            _ => Content::Filler { len: self.image_size, seed },
         }
     }
 
@@ -390,7 +400,7 @@ impl QualcommBuilder {
         files.push(("update/partition_nand.xml".into(), Content::text(&self.partition_nand())));
         let fh = "update/firehose";
         if let Some(p) = &self.programmer {
-            files.push((format!("{fh}/{p}"), Content::Filler { len: 64 << 10, seed: 400 }));
+            files.push((format!("{fh}/{p}"), Content::Bytes(programmer::programmer(Target::MDM9607, 64 << 10))));
         }
         files.push((format!("{fh}/{}", self.rawprogram_name()), Content::text(&self.rawprogram())));
         files.push((format!("{fh}/{}", self.patch_name()), Content::text(&self.patch_xml())));

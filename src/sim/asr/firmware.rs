@@ -19,7 +19,25 @@ use super::layout::{AsrLayout, layout};
 use super::nor::SECTOR;
 use crate::identity::{Revision, normalise_model};
 use crate::image::build::asr::{firmware_image, stage_image};
+use crate::sim::firmware::{Boot, SimFirmware};
 use crate::sim::{FlashStore, Profile};
+
+/// The ASR platform's firmware model for the simulator ([`SimFirmware`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsrFirmware;
+
+impl SimFirmware for AsrFirmware {
+    fn preload(&self, profile: &Profile, store: &mut FlashStore) -> io::Result<()> {
+        preload(profile, store)
+    }
+
+    fn boot(&self, profile: &Profile, store: &FlashStore) -> Boot {
+        match boot(profile, store) {
+            Ok(revision) => Boot::Normal { revision },
+            Err(reason) => Boot::Download { reason },
+        }
+    }
+}
 
 /// Where `cp`'s revision text goes in a preloaded flash: inside its first sector, which any new
 /// modem image written there replaces.

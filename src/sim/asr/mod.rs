@@ -87,7 +87,7 @@ impl DownloadMode for AsrDownload {
                 },
             }
         }
-        DownloadStep { output, reset }
+        DownloadStep { output, reset, ..DownloadStep::default() }
     }
 
     fn tick(&mut self, now: Instant, _ctx: &mut DownloadContext<'_>) -> DownloadStep {
@@ -102,6 +102,6 @@ impl DownloadMode for AsrDownload {
                 None => self.heartbeat_due = Some(now + HEARTBEAT_INTERVAL),
             }
         }
-        DownloadStep { output, reset: self.reset_at.is_some_and(|t| now >= t) }
+        DownloadStep { output, reset: self.reset_at.is_some_and(|t| now >= t), ..DownloadStep::default() }
     }
 }

@@ -138,10 +138,10 @@ impl DownloadMode for Uis8910Download {
         if let Some(rest) = self.feed_rom(&input, ctx, &mut output) {
             input = rest;
         } else if matches!(self.stage, Stage::Rom { .. }) {
-            return DownloadStep { output, reset: false };
+            return DownloadStep { output, ..DownloadStep::default() };
         }
         let reset = !input.is_empty() && self.feed_loader(&input, ctx, &mut output);
-        DownloadStep { output, reset }
+        DownloadStep { output, reset, ..DownloadStep::default() }
     }
 }
 

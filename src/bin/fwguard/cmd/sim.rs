@@ -43,8 +43,9 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16), requires = "root")]
     pub usb_port: u8,
     /// Inject a fault: silent, garbage, flood, glue-urcs, slow=MS, boot=MS, drop-at=BYTES. Repeatable.
-    /// nak-at=N (the N-th download command fails) and flash-id=HEX (the boot loader's chip) act
-    /// where the download protocol is simulated (ASR AROM) and are refused elsewhere.
+    /// nak-at=N (the N-th download command fails) and flash-id=HEX (the boot loader's chip, or
+    /// the NAND id) act where the download protocol is simulated (Qualcomm EDL, ASR AROM, the
+    /// UIS8910 ROM) and are refused elsewhere.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
 }
