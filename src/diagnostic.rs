@@ -251,6 +251,7 @@ with_hint!(crate::image::ImageError, |e| {
         E::Malformed { .. } => "fwguard::image::malformed",
         E::Unsafe { .. } => "fwguard::image::unsafe",
         E::UnknownFormat { .. } => "fwguard::image::unknown_format",
+        E::NotAFile { .. } => "fwguard::image::not_a_file",
     }
 });
 
@@ -301,6 +302,7 @@ with_hint!(crate::db::DbError, |e| {
         E::Sqlite { .. } => "fwguard::db::sqlite",
         E::Io { .. } => "fwguard::db::io",
         E::Invalid { .. } => "fwguard::db::invalid",
+        E::Replace(_) => "fwguard::db::replace",
     }
 });
 
@@ -340,6 +342,7 @@ with_hint!(crate::sim::SimError, |e| {
         E::Pty(_) => "fwguard::sim::pty",
         E::Crashed(_) => "fwguard::sim::crashed",
         E::Files { .. } => "fwguard::sim::files",
+        E::PortBusy { .. } => "fwguard::sim::port_busy",
     }
 });
 

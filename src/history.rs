@@ -19,6 +19,9 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, sql: include_str!("../db/state/0002_flash.sql") },
 ];
 
+/// How long a writer waits for another process's lock on the history before giving up: 30 s.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Why the history could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -178,7 +181,10 @@ impl History {
 
     fn init(mut conn: Connection, path: PathBuf) -> Result<History, HistoryError> {
         let sql = |source| HistoryError::Sqlite { path: path.clone(), source };
-        conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+        // Many `fwguard check` may run at once (a test station with several modules): each waits
+        // its turn for the write lock rather than failing, and the first ones create the schema
+        // safely (see `apply_migrations`).
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         // A check record needs no fsync at every step of its transaction; NORMAL still syncs at
         // the critical moments, so a crash never corrupts the file.
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
@@ -244,6 +250,12 @@ impl History {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt.query_map([limit], row_to_record).map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// How many checks are recorded.
+    pub fn count(&self) -> Result<u64, HistoryError> {
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM checks", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// The check with row id `id`.
@@ -463,6 +475,7 @@ mod tests {
         stored.id = None;
         assert_eq!(stored, r);
         assert_eq!(h.list(1).unwrap().len(), 1);
+        assert_eq!(h.count().unwrap(), 2);
         assert_eq!(h.get(id).unwrap().map(|c| c.verdict), Some("block".into()));
         assert!(h.get(999).unwrap().is_none());
     }

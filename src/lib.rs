@@ -18,5 +18,6 @@ pub mod history;
 pub mod identity;
 pub mod image;
 pub mod platform;
+pub mod progress;
 pub mod rules;
 pub mod sim;

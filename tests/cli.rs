@@ -268,3 +268,167 @@ fn an_unreadable_image_is_one_error_naming_the_path_and_the_cause_once() {
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
     assert!(err.contains(missing.to_str().unwrap()) && err.contains("hint:"), "{err}");
 }
+
+#[test]
+fn with_json_an_error_is_also_a_json_object_on_stdout() {
+    let home = TempDir::new().unwrap();
+    let bad_id =
+        ["check", "--json", "--model", "EC25", "--revision", "EC25EFAR06A17M4G", "--flash-id", "zz", "--to", "X"];
+    let (code, out, err) = run(home.path(), &bad_id);
+    assert_eq!(code, 2, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert!(v["error"].as_str().unwrap().contains("\"zz\""), "{v}");
+    assert!(v["hint"].as_str().unwrap().contains("--flash-id"), "{v}");
+    assert!(err.starts_with("error: "), "the error is still on stderr: {err}");
+    // A usage error caught by the argument parser is JSON too.
+    let (code, out, _) = run(home.path(), &["check", "--json", "--no-such-option"]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert!(v["error"].as_str().unwrap().contains("--no-such-option"), "{v}");
+    // Without --json, stdout stays empty.
+    let (code, out, _) =
+        run(home.path(), &bad_id[..bad_id.len()].iter().copied().filter(|a| *a != "--json").collect::<Vec<_>>());
+    assert_eq!((code, out.as_str()), (2, ""));
+}
+
+#[test]
+fn inspect_json_always_has_the_same_keys_and_a_format_version() {
+    use fwguard::image::build::pac::PacBuilder;
+    use fwguard::image::build::qualcomm::QualcommBuilder;
+    let dir = TempDir::new().unwrap();
+    let zip = dir.path().join("EC25EFAR06A17M4G_20.200.20.200.zip");
+    QualcommBuilder::ec25("EC25EFAR06A17M4G_20.200.20.200").write_zip(&zip).unwrap();
+    let pac = dir.path().join("8915DM_cat1_open_EC200UEUAAR02A02M08_OCPU_merge.pac");
+    std::fs::write(&pac, PacBuilder::ec200u_eu().to_bytes()).unwrap();
+    let mut key_sets = Vec::new();
+    for path in [&zip, &pac] {
+        let (code, out, err) = run(dir.path(), &["inspect", "--json", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["format_version"], 1);
+        let keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        key_sets.push(keys);
+    }
+    assert_eq!(key_sets[0], key_sets[1]);
+    for key in ["nand", "source_revision", "programmer", "chip", "signed", "name_conflict", "revision", "product"] {
+        assert!(key_sets[0].iter().any(|k| k == key), "{key} missing from {:?}", key_sets[0]);
+    }
+}
+
+#[test]
+fn rules_test_exits_2_when_the_rules_do_not_load() {
+    let home = TempDir::new().unwrap();
+    let dir = home.path().join("rules");
+    std::fs::create_dir_all(dir.join("families")).unwrap();
+    std::fs::write(dir.join("database.toml"), "[database]\nversion = \"not a number\"\n").unwrap();
+    let (code, out, err) = run(home.path(), &["rules", "test", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("do not load"), "{err}");
+}
+
+#[test]
+fn completions_man_page_version_and_help() {
+    let home = TempDir::new().unwrap();
+    let (code, bash, _) = run(home.path(), &["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(bash.contains("_fwguard") && bash.contains("--write-package") && bash.contains("--color"), "{bash}");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let (code, text, _) = run(home.path(), &["completions", shell]);
+        assert!(code == 0 && text.contains("fwguard"), "{shell}");
+    }
+    let (code, man, _) = run(home.path(), &["man"]);
+    assert_eq!(code, 0);
+    assert!(man.starts_with(".ie") || man.contains(".TH fwguard"), "{man}");
+    let pages = home.path().join("man");
+    let (code, _, err) = run(home.path(), &["man", "--dir", pages.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    for page in ["fwguard.1", "fwguard-check.1", "fwguard-sim.1", "fwguard-db-build.1"] {
+        assert!(pages.join(page).is_file(), "{page}");
+    }
+
+    let (_, version, _) = run(home.path(), &["--version"]);
+    let (_, info, _) = run(home.path(), &["db", "info", "--json"]);
+    let db: serde_json::Value = serde_json::from_str(&info).unwrap();
+    let want = format!("fwguard {} (built-in database v{}", env!("CARGO_PKG_VERSION"), db["version"]);
+    assert!(version.starts_with(&want), "{version:?} should start with {want:?}");
+
+    let (_, help, _) = run(home.path(), &["--help"]);
+    for want in
+        ["Examples:", "FWGUARD_HOME", "FWGUARD_DB", "FWGUARD_SYSFS", "FWGUARD_DEV", "NO_COLOR", "--color <WHEN>"]
+    {
+        assert!(help.contains(want), "{want} missing from --help:\n{help}");
+    }
+    let (_, help, _) = run(home.path(), &["check", "--help"]);
+    assert!(help.contains("Time bounds:") && help.contains("at most 10 s") && help.contains("--fault"), "{help}");
+}
+
+#[test]
+fn check_sim_takes_faults_like_sim() {
+    let home = TempDir::new().unwrap();
+    let (code, r) = check_json(&["--sim", "ec25-e", "--fault", "slow=50", "--to", "EC25EFAR08A01M4G_01.001.01.001"]);
+    assert_eq!((code, r.verdict.as_str()), (1, "block"));
+    let (code, _, err) = run(home.path(), &["check", "--sim", "ec25-e", "--fault", "nonsense", "--to", "X"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nonsense") && err.contains("hint:"), "{err}");
+    let (code, _, err) = run(home.path(), &["check", "--sim", "ec25-e", "--fault", "silent", "--to", "X"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("hint:"), "{err}");
+    let (code, _, _) =
+        run(home.path(), &["check", "--model", "EC25", "--revision", "X", "--fault", "silent", "--to", "X"]);
+    assert_eq!(code, 2, "--fault needs --sim");
+}
+
+/// Every README example that reads a package (`--image`, `inspect`) or writes the demo package
+/// it reads runs as written, in order, in one folder: none of them fails to run (exit 2).
+#[test]
+fn readme_examples_with_packages_run_as_written() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut commands = Vec::new();
+    let mut in_sh = false;
+    let mut pending = String::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_sh = line == "```sh";
+            continue;
+        }
+        if !in_sh {
+            continue;
+        }
+        let text = line.split(" # ").next().unwrap_or(line).trim_end();
+        if let Some(head) = text.strip_suffix('\\') {
+            pending.push_str(head);
+            continue;
+        }
+        let full = format!("{pending}{text}");
+        pending.clear();
+        let full = full.trim().to_string();
+        if full.starts_with("fwguard ")
+            && (full.contains("--image") || full.contains("--write-package") || full.starts_with("fwguard inspect"))
+        {
+            commands.push(full);
+        }
+    }
+    assert!(commands.iter().any(|c| c.contains("--image")), "{commands:?}");
+    assert!(commands.iter().any(|c| c.contains("--write-package")), "{commands:?}");
+    let dir = TempDir::new().unwrap();
+    let bin_dir = assert_cmd::cargo::cargo_bin("fwguard").parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    for c in &commands {
+        let out = std::process::Command::new("sh")
+            .args(["-c", c])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", &path)
+            .env("HOME", dir.path())
+            .env("FWGUARD_HOME", dir.path().join("home"))
+            .output()
+            .unwrap();
+        let code = out.status.code().unwrap_or(-1);
+        assert!(
+            code == 0 || (code == 1 && c.contains("check")),
+            "README: `{c}` exited {code}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

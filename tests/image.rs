@@ -126,7 +126,10 @@ fn damaged_and_hostile_packages_exit_2_with_hint() {
     b.write_zip(&bad_md5).unwrap();
     let out = fwguard().args(["inspect", "--json"]).arg(&bad_md5).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty());
+    // With --json the error is also a JSON object on stdout, with the same text and hint.
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["error"].as_str().is_some_and(|e| e.contains("MD5 mismatch")), "{json}");
+    assert!(json["hint"].as_str().is_some_and(|h| !h.is_empty()), "{json}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("error: ") && err.contains("MD5 mismatch") && err.contains("NON-HLOS.ubi"), "{err}");
     assert!(err.contains("\nhint: "), "{err}");

@@ -12,6 +12,8 @@ mod grammar;
 mod image;
 mod live;
 mod packages;
+mod processes;
 mod qualcomm;
 mod sim;
+mod terminal;
 mod util;

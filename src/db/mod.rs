@@ -5,6 +5,7 @@
 //! rule set and report the same version and content SHA-256.
 
 mod migrate;
+mod replace;
 mod sqlite;
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use crate::rules::model::{Chip, FamilyFile, PolicyRule, Product};
 use crate::rules::{RevisionPattern, RuleSet, RulesError};
 
 pub use migrate::{Migration, MigrationError, apply_migrations};
+pub use replace::{ReplaceError, Replacement};
 
 /// The schema version of compiled database files this build reads and writes.
 pub const SCHEMA_VERSION: u32 = sqlite::MIGRATIONS.len() as u32;
@@ -43,6 +45,9 @@ pub enum DbError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The output path may not be replaced, or replacing it failed.
+    #[error(transparent)]
+    Replace(#[from] ReplaceError),
     /// The file is not a database this build can use.
     #[error("{path}: {problem}")]
     Invalid {
@@ -58,6 +63,7 @@ impl DbError {
     pub fn hint(&self) -> &'static str {
         match self {
             DbError::Rules(_) => "run `fwguard rules lint` and fix what it reports",
+            DbError::Replace(e) => e.hint(),
             DbError::Sqlite { .. } | DbError::Io { .. } => {
                 "check the path, or leave out --db / FWGUARD_DB to use the built-in database"
             }

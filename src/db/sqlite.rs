@@ -22,16 +22,14 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-/// Writes `db` to `path` through a temporary file beside it, so a failed build leaves nothing.
+/// Writes `db` to `path` through a temporary file beside it, synced and renamed over `path`
+/// only when that is absent or a regular file ([`super::Replacement`]); a failed build leaves
+/// nothing.
 pub(super) fn write(db: &Database, path: &Path) -> Result<(), DbError> {
-    let tmp = path.with_extension("tmp-build");
-    let _ = std::fs::remove_file(&tmp);
-    let result = write_to(db, &tmp);
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, path).map_err(|source| DbError::Io { path: path.display().to_string(), source })
+    let replacement = super::Replacement::begin(path)?;
+    write_to(db, replacement.temp_path())?;
+    replacement.commit()?;
+    Ok(())
 }
 
 fn write_to(db: &Database, path: &Path) -> Result<(), DbError> {

@@ -4,7 +4,8 @@
 //! For each `$FWGUARD_SYSFS/class/tty/*` (default `/sys`) the `device` link leads into the USB
 //! tree; walking up from there finds the USB interface (it has `bInterfaceNumber`) and the USB
 //! device (it has `idVendor` and `idProduct`). The id is looked up in the USB table; ports of the
-//! same USB device form one [`Module`]. The device node is `$FWGUARD_DEV/<name>` (default `/dev`).
+//! same USB device form one [`Module`]. The device node is `$FWGUARD_DEV/<name>` (default `/dev`);
+//! a tty whose node is missing or links to nothing is skipped.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -149,8 +150,14 @@ pub fn discover_in(paths: &SysPaths, table: &UsbTable) -> Result<Vec<Module>, Po
         let Some(entry) = table.lookup(found.vid, found.pid) else {
             continue;
         };
-        let port =
-            Port { path: paths.dev.join(&name), name, interface: found.interface, role: entry.role(found.interface) };
+        let path = paths.dev.join(&name);
+        // A device node that is missing, or a link to a terminal that is gone (a simulator killed
+        // before it could clean its tree), is no port: listing it would show a ghost module.
+        if fs::metadata(&path).is_err() {
+            tracing::debug!(port = %path.display(), "skipped: no device node, or a link to nothing");
+            continue;
+        }
+        let port = Port { path, name, interface: found.interface, role: entry.role(found.interface) };
         match modules.iter_mut().find(|m| m.usb_path == found.device_dir) {
             Some(m) => m.ports.push(port),
             None => modules.push(Module {
@@ -305,6 +312,26 @@ mod tests {
         let modules = discover_in(&paths(dir.path()), UsbTable::builtin().unwrap()).unwrap();
         assert_eq!(modules[0].ports[0].role, Role::Unknown);
         assert!(modules[0].at_port().is_none());
+    }
+
+    #[test]
+    fn ports_whose_terminal_is_gone_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        tree(dir.path(), "2c7c", "0125", &[(0, "ttyUSB0"), (1, "ttyUSB1"), (2, "ttyUSB2"), (3, "ttyUSB3")]);
+        let dev = dir.path().join("dev");
+        // The AT port's node links to a pseudo-terminal that no longer exists; another has none.
+        fs::remove_file(dev.join("ttyUSB2")).unwrap();
+        symlink(dir.path().join("pts/99"), dev.join("ttyUSB2")).unwrap();
+        fs::remove_file(dev.join("ttyUSB3")).unwrap();
+        let modules = discover_in(&paths(dir.path()), UsbTable::builtin().unwrap()).unwrap();
+        let names: Vec<&str> = modules[0].ports.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["ttyUSB0", "ttyUSB1"]);
+        assert!(modules[0].at_port().is_none());
+        // With every node gone, the module is not listed at all.
+        for tty in ["ttyUSB0", "ttyUSB1"] {
+            fs::remove_file(dev.join(tty)).unwrap();
+        }
+        assert!(discover_in(&paths(dir.path()), UsbTable::builtin().unwrap()).unwrap().is_empty());
     }
 
     #[test]

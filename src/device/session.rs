@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::at::{FinalResult, ParsedResponse, parse_response};
 use super::error::DeviceError;
 use super::transport::{SerialTransport, Transport};
+use crate::progress::{Event, Reporter};
 
 /// Limits and timings of a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub struct SessionOptions {
     pub max_response: usize,
     /// Turn echo off with `ATE0` after syncing. Default false: the parser copes with both.
     pub echo_off: bool,
+    /// Where to report what the session waits for (a booting module, a slow answer).
+    pub progress: Reporter,
 }
 
 impl Default for SessionOptions {
@@ -39,6 +42,7 @@ impl Default for SessionOptions {
             deadline: Duration::from_secs(30),
             max_response: 4096,
             echo_off: false,
+            progress: Reporter::none(),
         }
     }
 }
@@ -142,6 +146,11 @@ impl<T: Transport> Session<T> {
         let mut last_noise: Option<(ParsedResponse, Vec<u8>)> = None;
         while Instant::now() < end {
             attempts += 1;
+            self.opts.progress.report(&Event::WaitingForBoot {
+                port: &self.port,
+                attempt: attempts,
+                limit: self.opts.boot_timeout,
+            });
             // Late answers to earlier tries are handled once, after the first OK.
             self.dirty = false;
             let wait = self.opts.sync_interval.min(end.saturating_duration_since(Instant::now()));
@@ -175,6 +184,11 @@ impl<T: Transport> Session<T> {
 
     /// Sends one command and waits for its final result, within the command timeout.
     pub fn command(&mut self, command: &str) -> Result<Reply, DeviceError> {
+        self.opts.progress.report(&Event::WaitingForAnswer {
+            port: &self.port,
+            command,
+            limit: self.opts.command_timeout,
+        });
         match self.transact(command, self.opts.command_timeout)? {
             Outcome::Answered(reply) => Ok(reply),
             Outcome::NoResult { parsed, received, waited, hit_deadline } => {

@@ -33,7 +33,7 @@ pub struct Request {
     pub package: PathBuf,
     /// `--accept-warnings`, `--allow-protected`.
     pub permissions: Permissions,
-    /// `--dry-run`: print the plan, send nothing past identification.
+    /// `--dry-run`: print the plan, send nothing past identification (the flash ID included).
     pub dry_run: bool,
     /// `--resume`: continue an interrupted flash of this module and package.
     pub resume: bool,
@@ -47,7 +47,7 @@ pub struct Request {
     pub session: SessionOptions,
     /// Read the module's flash ID from its boot loader before judging, when its family's
     /// variants differ by flash chip and it is unknown (as `fwguard check` does). Default true;
-    /// a dry run never does.
+    /// a dry run does too (it is identification, and writes nothing).
     pub read_flash_id: bool,
     /// The bounds of that read.
     pub flash_id_bounds: super::probe::ProbeBounds,
@@ -297,13 +297,9 @@ fn flash_id_first(
     registry: &Registry,
     progress: &mut dyn Progress,
 ) -> FlashIdOutcome {
-    let skip = if request.dry_run {
-        Some("a dry run sends nothing past identification".to_string())
-    } else if !request.read_flash_id {
-        Some("the flash was asked not to read it".to_string())
-    } else {
-        None
-    };
+    // A dry run reads it too: like `check`, it is part of identifying the module, writes
+    // nothing, and without it the plan of these families would be refused.
+    let skip = (!request.read_flash_id).then(|| "the flash was asked not to read it".to_string());
     let ask = FlashIdRequest {
         loaders: Some(&request.package),
         skip,

@@ -257,7 +257,7 @@ pub fn inspect_asr(pkg: &mut dyn Package) -> Result<Inspection, ImageError> {
     };
     // One pass hashes every member: on a 7z, a pass per member would decode the solid stream
     // again for each.
-    insp.files = scan(pkg, &|_| Keep::Nothing, false)?.files();
+    insp.files = scan(pkg, &|_| Keep::Nothing, false)?.into_files();
     describe(&asr, &members, &mut insp);
     Ok(insp)
 }

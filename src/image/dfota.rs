@@ -46,7 +46,7 @@ pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<
         format: "dfota".into(),
         // The DFOTA sources (EC20, EP06/EG06/EM06, BG96 guides) are all Qualcomm modules.
         platform: Some(crate::platform::Platform::Qualcomm),
-        files: scanned.files(),
+        files: scanned.into_files(),
         ..Inspection::default()
     };
     if storage != Storage::Zip {

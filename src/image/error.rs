@@ -30,6 +30,15 @@ pub enum ImageError {
         /// What was refused and which cap it hit.
         problem: String,
     },
+    /// The path is neither a regular file nor a folder (a FIFO, a device, a socket); refused
+    /// before it is opened.
+    #[error("{path}: {kind}, not a package file or folder")]
+    NotAFile {
+        /// The path as given.
+        path: String,
+        /// What it is: `a FIFO (named pipe)`, `a character device`, ...
+        kind: &'static str,
+    },
     /// No reader recognises the package.
     #[error("{path}: not a firmware package fwguard can read: {reason}")]
     UnknownFormat {
@@ -45,6 +54,9 @@ impl ImageError {
     pub fn hint(&self) -> &'static str {
         match self {
             ImageError::Io { .. } => "check the path and its permissions",
+            ImageError::NotAFile { .. } => {
+                "give the package as a file or folder; fwguard does not read from pipes, devices or sockets"
+            }
             ImageError::Malformed { .. } => "the package is damaged or incomplete: download it again from the vendor",
             ImageError::Unsafe { .. } => "do not flash this package; obtain it again from a trusted source",
             ImageError::UnknownFormat { .. } => {

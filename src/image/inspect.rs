@@ -11,6 +11,7 @@ use super::archive::{self, Storage};
 use super::{ImageError, Inspection, Member, Package, asr, binpkg, dfota, pac, qualcomm, quecpython};
 use crate::engine::ImageFacts;
 use crate::identity::FlashId;
+use crate::progress::{Event, Progress, Reporter};
 
 /// A reader of a format stored as members of a folder or archive.
 pub struct MemberFormat {
@@ -79,18 +80,28 @@ fn read_quecpython(pkg: &mut dyn Package, _: &Path, _: Storage) -> Result<Inspec
 /// Reads what the package at `path` claims: identity, files with sizes and SHA-256, flash chips,
 /// partitions, erase steps and problems. Nothing is written anywhere.
 pub fn inspect(path: &Path) -> Result<Inspection, ImageError> {
+    inspect_with(path, &Reporter::none())
+}
+
+/// [`inspect`], reporting how far the reading has come to `progress` ([`Event::Reading`],
+/// [`Event::Read`], [`Event::ReadDone`]).
+pub fn inspect_with(path: &Path, progress: &dyn Progress) -> Result<Inspection, ImageError> {
     let storage = archive::storage_of(path)?;
     if storage == Storage::File {
         let head = archive::sniff(path, SNIFF_LEN)?;
         if let Some(f) = FILE_FORMATS.iter().find(|f| (f.claims)(path, &head)) {
-            return (f.read)(path);
+            let shown = path.display().to_string();
+            progress.event(&Event::Reading { package: &shown, bytes: None });
+            let result = (f.read)(path);
+            progress.event(&Event::ReadDone);
+            return result;
         }
         return Err(unknown(path, "a single file", FILE_FORMATS.iter().map(|f| f.name)));
     }
-    let mut package = archive::open_as(path, storage)?;
-    let members = package.members().to_vec();
-    if let Some(f) = MEMBER_FORMATS.iter().find(|f| (f.claims)(&members, path)) {
-        return (f.read)(package.as_mut(), path, storage);
+    let package = archive::open_as(path, storage)?;
+    if let Some(f) = MEMBER_FORMATS.iter().find(|f| (f.claims)(package.members(), path)) {
+        let mut observed = archive::Observed::new(package, progress);
+        return (f.read)(&mut observed, path, storage);
     }
     Err(unknown(path, &format!("a {}", storage.label()), MEMBER_FORMATS.iter().map(|f| f.name)))
 }

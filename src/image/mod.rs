@@ -20,7 +20,9 @@ mod robustness;
 pub mod scan;
 
 pub use error::ImageError;
-pub use inspect::{FILE_FORMATS, FileFormat, MEMBER_FORMATS, MemberFormat, SNIFF_LEN, inspect, open_firmware};
+pub use inspect::{
+    FILE_FORMATS, FileFormat, MEMBER_FORMATS, MemberFormat, SNIFF_LEN, inspect, inspect_with, open_firmware,
+};
 pub use package::{DEFAULT_VISIT_LIMIT, Member, Package, Visitor};
 
 use serde::Serialize;
@@ -63,7 +65,12 @@ pub struct Partition {
     pub erase: bool,
 }
 
-/// What a package claims, read from its content. The JSON keys of `fwguard inspect --json`.
+/// The version of the JSON form of [`Inspection`] (`format_version` in `fwguard inspect --json`):
+/// raised when a key changes meaning or goes away, not when one is added.
+pub const INSPECTION_FORMAT_VERSION: u32 = 1;
+
+/// What a package claims, read from its content. The JSON keys of `fwguard inspect --json`: every
+/// key is always there, `null` when the package does not say.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Inspection {
     /// The package path as given.
@@ -82,26 +89,20 @@ pub struct Inspection {
     /// The flash chips the package accepts.
     pub flash_chips: Vec<ChipEntry>,
     /// NAND geometry, where the package names one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nand: Option<NandGeometry>,
     /// Partitions written or erased.
     pub partitions: Vec<Partition>,
     /// Steps that erase or overwrite calibration, NV or IMEI areas.
     pub erases: Vec<String>,
     /// For a delta (DFOTA), the build it applies to; `revision` is the build it produces.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_revision: Option<String>,
     /// The Firehose programmer (or loader) the package carries, as a member path.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub programmer: Option<String>,
     /// The chip or platform the programmer's name gives (`MDM9x07`, `SDX55`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chip: Option<String>,
     /// Whether the package is signed, when it says.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signed: Option<bool>,
     /// What the file name claims, when it disagrees with the content.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_conflict: Option<String>,
     /// Anything wrong that did not stop the reading.
     pub problems: Vec<String>,

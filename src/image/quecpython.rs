@@ -85,7 +85,7 @@ pub fn inspect_quecpython(pkg: &mut dyn Package, open_zip: &mut ZipOpener<'_>) -
     let config = read_config(pkg, &members)?;
     // One pass hashes every member (a pass per member would decode a 7z's solid stream again
     // for each).
-    insp.files = scan(pkg, &|_| Keep::Nothing, false)?.files();
+    insp.files = scan(pkg, &|_| Keep::Nothing, false)?.into_files();
     let mut flash_mib = None;
     let inner = if is_asr_package(&members) {
         let read = asr::read_asr(pkg)?;
@@ -205,7 +205,7 @@ fn inner_firmware(
             let read = asr::read_asr(zip.as_mut())?;
             let mut inner = Inspection { path: m.path.clone(), ..Inspection::default() };
             asr::describe(&read, &inner_members, &mut inner);
-            for mut entry in scan(zip.as_mut(), &|_| Keep::Nothing, false)?.files() {
+            for mut entry in scan(zip.as_mut(), &|_| Keep::Nothing, false)?.into_files() {
                 entry.path = format!("{}/{}", m.path, entry.path);
                 inner.files.push(entry);
             }

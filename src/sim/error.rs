@@ -40,6 +40,20 @@ pub enum SimError {
     /// The simulator thread died (a bug in the simulator).
     #[error("the simulated module crashed: {0}")]
     Crashed(String),
+    /// Another running simulator holds this `--usb-port` of the `--root` tree.
+    #[error(
+        "--usb-port {usb_port} of {} is in use by another simulator{}",
+        root.display(),
+        pid.map(|p| format!(" (process {p})")).unwrap_or_default()
+    )]
+    PortBusy {
+        /// The `--root` directory.
+        root: PathBuf,
+        /// The hub port asked for.
+        usb_port: u8,
+        /// The process holding it, when it wrote its id.
+        pid: Option<u32>,
+    },
     /// Writing the `--state` or `--root` directory failed.
     #[error("{path}: {reason}")]
     Files {
@@ -68,6 +82,7 @@ impl SimError {
             }
             SimError::Pty(_) => "the system may be out of pseudo-terminals (see /proc/sys/kernel/pty/max)",
             SimError::Crashed(_) => "this is a bug in fwguard sim: please report it with the command line used",
+            SimError::PortBusy { .. } => "give this simulator another --usb-port, or stop the one that holds it",
             SimError::Files { .. } => "check that the directory is writable and on a file system with symbolic links",
         }
     }

@@ -26,6 +26,7 @@ mod fault;
 pub mod firmware;
 pub mod in_process;
 pub mod loopback;
+mod package;
 mod profile;
 pub mod qualcomm;
 mod server;
@@ -43,9 +44,10 @@ pub use error::SimError;
 pub use fault::{Fault, Faults};
 pub use firmware::{Boot, SimFirmware};
 pub use loopback::Loopback;
+pub use package::write_demo_package;
 pub use profile::{FlashSpec, Platform, Profile, Quirk, SIMULATED_PLATFORMS, SecbootQuery, builtin, find};
 pub use storage::FlashStore;
-pub use sysfs::{SysfsTree, TreeDevice, TreePort};
+pub use sysfs::{PortClaim, SysfsTree, TreeDevice, TreePort};
 
 /// How to run a simulated module.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

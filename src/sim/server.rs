@@ -26,7 +26,7 @@ use super::firmware::{self, Boot, SimFirmware};
 use super::profile::{Platform, Profile};
 use super::qualcomm::DiagPort;
 use super::storage::FlashStore;
-use super::sysfs::{SysfsTree, TreeDevice, TreePort};
+use super::sysfs::{PortClaim, SysfsTree, TreeDevice, TreePort};
 use crate::device::{Mode, Role, UsbId, UsbTable};
 
 /// A pseudo-terminal: the master the simulator serves, and the slave path clients open. The
@@ -109,6 +109,8 @@ pub(crate) struct Server {
     tree: Option<SysfsTree>,
     /// The mode the module is enumerated in.
     usb_mode: Mode,
+    /// The `--usb-port` of the `--root` tree, held while the module runs.
+    _claim: Option<PortClaim>,
     flash: FlashStore,
     /// What the flash holds and boots into.
     firmware: Box<dyn SimFirmware>,
@@ -129,6 +131,11 @@ impl Server {
         if let Some(fault) = options.faults.iter().find(|f| !f.is_simulated_on(&profile, download)) {
             return Err(SimError::NotSimulated { spec: fault.to_string() });
         }
+        let usb_port = options.usb_port.max(1);
+        let claim = match &options.root {
+            Some(root) => Some(PortClaim::take(root, &format!("1-{usb_port}"), usb_port)?),
+            None => None,
+        };
         let faults = Faults::from_list(&options.faults);
         let mut profile = profile;
         let mut flash = match &options.state {
@@ -166,9 +173,10 @@ impl Server {
             ports,
             primary,
             root: options.root.clone(),
-            usb_port: options.usb_port.max(1),
+            usb_port,
             tree: None,
             usb_mode: Mode::At,
+            _claim: claim,
             flash,
             firmware,
             reset_at: None,

@@ -12,9 +12,12 @@
 //! ```
 
 use std::fs;
-use std::io;
-use std::os::unix::fs::symlink;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 
 use super::error::SimError;
 
@@ -182,6 +185,63 @@ impl SysfsTree {
     }
 }
 
+/// A hub port of a `--root` tree, held by one running simulator: the lock file
+/// `DIR/.fwguard-sim-1-N.lock` is locked (`flock`) for as long as the simulator runs and holds
+/// its process id. A second simulator asking for the same port is refused; a lock left by a
+/// simulator that was killed outright is free again, and its stale tree is replaced.
+#[derive(Debug)]
+pub struct PortClaim {
+    path: PathBuf,
+    _lock: Flock<fs::File>,
+}
+
+impl PortClaim {
+    /// Claims hub port `bus` (`1-N`) of the tree under `root`, for `usb_port` N in messages.
+    pub fn take(root: &Path, bus: &str, usb_port: u8) -> Result<PortClaim, SimError> {
+        fs::create_dir_all(root).map_err(|e| SimError::files(root, e))?;
+        let path = root.join(format!(".fwguard-sim-{bus}.lock"));
+        loop {
+            let file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| SimError::files(&path, e))?;
+            let mut lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(lock) => lock,
+                Err((mut file, Errno::EWOULDBLOCK)) => {
+                    let mut text = String::new();
+                    let _ = file.read_to_string(&mut text);
+                    return Err(SimError::PortBusy {
+                        root: root.to_path_buf(),
+                        usb_port,
+                        pid: text.trim().parse().ok(),
+                    });
+                }
+                Err((_, e)) => return Err(SimError::files(&path, e)),
+            };
+            // The simulator before may have removed the file between our open and our lock: the
+            // lock counts only on the file the path still names.
+            let held = lock.metadata().map(|m| (m.dev(), m.ino())).ok();
+            if fs::metadata(&path).map(|m| (m.dev(), m.ino())).ok() != held {
+                continue;
+            }
+            lock.set_len(0)
+                .and_then(|()| writeln!(lock, "{}", std::process::id()))
+                .map_err(|e| SimError::files(&path, e))?;
+            return Ok(PortClaim { path, _lock: lock });
+        }
+    }
+}
+
+impl Drop for PortClaim {
+    fn drop(&mut self) {
+        // Removed while still locked; the lock goes with the file handle right after.
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
 fn mkdir(p: &Path) -> Result<(), (PathBuf, io::Error)> {
     fs::create_dir_all(p).map_err(|e| (p.to_path_buf(), e))
 }
@@ -215,6 +275,24 @@ mod tests {
                 .map(|n| TreePort { interface: n, tty: format!("ttyUSB{n}"), target: target.to_path_buf() })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn a_claimed_port_is_refused_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = PortClaim::take(dir.path(), "1-1", 1).unwrap();
+        match PortClaim::take(dir.path(), "1-1", 1) {
+            Err(SimError::PortBusy { usb_port: 1, pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("{other:?}"),
+        }
+        let _other_port = PortClaim::take(dir.path(), "1-2", 2).unwrap();
+        drop(first);
+        assert!(!dir.path().join(".fwguard-sim-1-1.lock").exists());
+        let _again = PortClaim::take(dir.path(), "1-1", 1).unwrap();
+        // A lock file left by a simulator killed outright is not held: it is taken over.
+        drop(_again);
+        fs::write(dir.path().join(".fwguard-sim-1-1.lock"), "4194304\n").unwrap();
+        PortClaim::take(dir.path(), "1-1", 1).unwrap();
     }
 
     #[test]

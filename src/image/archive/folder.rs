@@ -102,12 +102,13 @@ impl FolderPackage {
     }
 
     fn open_member(&self, member: &str) -> Result<(Member, Bounded<File>), ImageError> {
+        // `members` comes from a BTreeMap, sorted by path: no linear search per member, which made
+        // a pass over 100,000 members quadratic.
         let m = self
             .members
-            .iter()
-            .find(|m| m.path == member)
-            .cloned()
-            .ok_or_else(|| guard::no_member(&self.path, member))?;
+            .binary_search_by(|m| m.path.as_str().cmp(member))
+            .map(|i| self.members[i].clone())
+            .map_err(|_| guard::no_member(&self.path, member))?;
         let real = self.files.get(member).ok_or_else(|| guard::no_member(&self.path, member))?;
         let file = File::open(real).map_err(|e| guard::read_failure(&self.path, member, e))?;
         Ok((m.clone(), Bounded::new(file, m.size)))

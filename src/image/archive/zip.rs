@@ -1,14 +1,15 @@
 //! A package stored as a zip. Members are read straight from the archive, never extracted.
 
-use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipArchive};
 
+use super::buffer::SeekBuffer;
 use super::guard::{self, Bounded};
+use super::inflate::Inflater;
 use super::limits::{Census, MAX_MEMBERS};
 use crate::image::package::Visitor;
 use crate::image::{FileEntry, ImageError, Member, Package};
@@ -19,14 +20,17 @@ pub const ZIP_MAGIC: [u8; 4] = *b"PK\x03\x04";
 pub const EMPTY_ZIP_MAGIC: [u8; 4] = *b"PK\x05\x06";
 
 /// A package stored as a zip archive: a file, or bytes in memory (a zip inside a package).
-pub struct ZipPackage<R: Read + Seek = BufReader<File>> {
+pub struct ZipPackage<R: Read + Seek = SeekBuffer<File>> {
     path: String,
     archive: ZipArchive<R>,
     members: Vec<Member>,
-    /// Member path to its index in the archive.
-    index: HashMap<String, usize>,
+    /// The archive index of each member, in the order of `members` (sorted by path, so a
+    /// member is found by binary search without a second copy of every name).
+    archive_index: Vec<usize>,
     /// Archive indices in the order of their data.
     data_order: Vec<usize>,
+    /// One decompressor for every member, so memory stays flat however many members there are.
+    inflater: Inflater,
 }
 
 struct Listed {
@@ -45,7 +49,7 @@ impl ZipPackage {
         let io = |e| ImageError::Io { path: shown.clone(), source: e };
         let file = File::open(path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
-        ZipPackage::from_reader(BufReader::with_capacity(guard::STREAM_BUFFER, file), shown, file_len)
+        ZipPackage::from_reader(SeekBuffer::new(file, guard::STREAM_BUFFER), shown, file_len)
     }
 }
 
@@ -154,26 +158,44 @@ impl<R: Read + Seek> ZipPackage<R> {
         data_order.sort_by_key(|l| l.header_start);
         let data_order = data_order.iter().map(|l| l.index).collect();
         listed.sort_by(|a, b| a.path.cmp(&b.path));
-        let index = listed.iter().map(|l| (l.path.clone(), l.index)).collect();
-        let members = listed.iter().map(|l| Member { path: l.path.clone(), size: l.size }).collect();
-        Ok(ZipPackage { path: shown, archive, members, index, data_order })
+        let archive_index = listed.iter().map(|l| l.index).collect();
+        let members = listed.into_iter().map(|l| Member { path: l.path, size: l.size }).collect();
+        Ok(ZipPackage { path: shown, archive, members, archive_index, data_order, inflater: Inflater::new() })
     }
 
+    /// Calls `body` with the member at `index` and a reader of its bytes: the raw data read
+    /// from the archive, inflated by the package's one [`Inflater`], CRC-checked at its end and
+    /// held to its declared size.
     fn with_member<T>(
         &mut self,
         index: usize,
         body: impl FnOnce(&Member, &mut dyn Read) -> Result<T, ImageError>,
     ) -> Result<T, ImageError> {
         let path = self.path.clone();
-        let entry = self.archive.by_index(index).map_err(|e| zip_failure(&path, index, e))?;
-        let name = super::path::normalise(&entry.name().map_err(|e| zip_failure(&path, index, e))?).unwrap_or_default();
-        let member = Member { path: name, size: entry.size() };
-        let mut reader = Bounded::new(entry, member.size);
+        let raw = self.archive.by_index_raw(index).map_err(|e| zip_failure(&path, index, e))?;
+        let name = super::path::normalise(&raw.name().map_err(|e| zip_failure(&path, index, e))?).unwrap_or_default();
+        let member = Member { path: name, size: raw.size() };
+        let deflated = match raw.compression() {
+            CompressionMethod::Stored => false,
+            CompressionMethod::Deflated => true,
+            other => {
+                return Err(ImageError::Malformed {
+                    path,
+                    part: member.path,
+                    problem: format!("compressed with {other}; fwguard reads stored and deflate members"),
+                });
+            }
+        };
+        let crc = raw.crc32();
+        let mut reader = Bounded::new(self.inflater.member(raw, deflated, crc), member.size);
         body(&member, &mut reader)
     }
 
     fn index_of(&self, member: &str) -> Result<usize, ImageError> {
-        self.index.get(member).copied().ok_or_else(|| guard::no_member(&self.path, member))
+        self.members
+            .binary_search_by(|m| m.path.as_str().cmp(member))
+            .map(|i| self.archive_index[i])
+            .map_err(|_| guard::no_member(&self.path, member))
     }
 }
 

@@ -55,15 +55,16 @@ pub fn read(package: &mut dyn Package, path: &Path, storage: Storage) -> Result<
         path: shown.clone(),
         format: format!("qualcomm-{}", storage.label()),
         platform: Some(crate::platform::Platform::Qualcomm),
-        files: scanned.files(),
         ..Inspection::default()
     };
     check_md5(&shown, &lay, &scanned, storage, &mut ins)?;
-    let members = package.members().to_vec();
-    let fh_names = lay.firehose_files(&members);
-    find_programmer(&lay, &members, &fh_names, &mut ins);
-    partitions::read(&shown, &lay, &members, &fh_names, &scanned, &mut ins)?;
+    let members = package.members();
+    let fh_names = lay.firehose_files(members);
+    find_programmer(&lay, members, &fh_names, &mut ins);
+    partitions::read(&shown, &lay, members, &fh_names, &scanned, &mut ins)?;
     identity::read(path, storage, &lay, &scanned, &mut ins);
+    // Last, so the file list is not held twice (a package may have 100,000 members).
+    ins.files = scanned.into_files();
     Ok(ins)
 }
 

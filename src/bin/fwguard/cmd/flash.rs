@@ -26,7 +26,8 @@ pub struct Args {
     /// The firmware package (folder, .zip, .7z, .pac, .bin, .binpkg).
     #[arg(long, value_name = "PATH")]
     pub image: PathBuf,
-    /// Print the plan and send nothing past identification.
+    /// Print the plan and send nothing past identification (which, for a module whose variants
+    /// differ by flash chip, reads the flash ID from its boot loader, as check does).
     #[arg(long)]
     pub dry_run: bool,
     /// Flash although the verdict warns.
@@ -101,6 +102,7 @@ fn fail(e: FlashError, drawer: &mut Drawer) -> ExitCode {
 /// Prints the error (and its hint) on stderr; returns its exit code.
 fn report(e: FlashError) -> ExitCode {
     let code = e.exit_code();
-    print_error(&anyhow::Error::new(e));
+    // With --json the result event above already carries the error and its hint.
+    print_error(&anyhow::Error::new(e), false);
     ExitCode::from(code)
 }

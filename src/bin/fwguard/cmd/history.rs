@@ -4,13 +4,15 @@ use std::process::ExitCode;
 
 use fwguard::history::History;
 
+use crate::output::{Colour, Field, Grid};
+
 /// Arguments of `fwguard history`.
 #[derive(clap::Args)]
 pub struct Args {
     /// Print JSON: {"checks": [...], "flashes": [...]}.
     #[arg(long)]
     pub json: bool,
-    /// How many checks to show.
+    /// How many checks to show, newest first.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
 }
@@ -21,7 +23,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let checks = history.list(args.limit)?;
     let flashes = history.list_flashes(args.limit)?;
     if args.json {
-        super::out(&serde_json::to_string_pretty(&serde_json::json!({ "checks": checks, "flashes": flashes }))?)?;
+        crate::output::print_json(&serde_json::json!({ "checks": checks, "flashes": flashes }))?;
         return Ok(ExitCode::SUCCESS);
     }
     for f in &flashes {
@@ -37,20 +39,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ))?;
     }
     if checks.is_empty() {
-        super::out(&format!("no checks recorded in {}", history.path().display()))?;
+        let total = history.count()?;
+        let path = history.path().display();
+        super::out(&match total {
+            0 => format!("no checks recorded in {path}"),
+            n => format!("{n} check(s) recorded in {path}; --limit {} shows none", args.limit),
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut table = crate::output::table(&["time", "module", "revision", "candidate", "verdict", "port"]);
+    let mut grid = Grid::new(&["time", "module", "revision", "candidate", "verdict", "port"]);
     for c in &checks {
-        table.add_row(vec![
-            c.time.clone(),
-            c.model.clone().unwrap_or_else(|| "?".into()),
-            c.revision.clone(),
-            c.candidate.clone(),
-            c.verdict.clone(),
-            c.port.clone().unwrap_or_else(|| c.device_source.clone()),
+        let verdict = match c.verdict.as_str() {
+            "block" => Field::coloured(&c.verdict, Colour::Red),
+            "warn" => Field::coloured(&c.verdict, Colour::Yellow),
+            _ => Field::plain(&c.verdict),
+        };
+        grid.row(vec![
+            c.time.clone().into(),
+            c.model.clone().unwrap_or_else(|| "?".into()).into(),
+            c.revision.clone().into(),
+            c.candidate.clone().into(),
+            verdict,
+            c.port.clone().unwrap_or_else(|| c.device_source.clone()).into(),
         ]);
     }
-    super::out(&table.to_string())?;
+    super::out(&grid.render())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use comfy_table::{Cell, Table};
-use fwguard::image::{Inspection, inspect};
+use fwguard::image::{INSPECTION_FORMAT_VERSION, Inspection, inspect_with};
 
 /// Arguments of `fwguard inspect`.
 #[derive(clap::Args, Debug)]
@@ -16,12 +16,21 @@ pub struct Args {
     pub json: bool,
 }
 
+/// `inspect --json`: the inspection's keys (all of them, `null` when unknown) after the version
+/// of this form.
+#[derive(serde::Serialize)]
+struct Versioned<'a> {
+    format_version: u32,
+    #[serde(flatten)]
+    inspection: &'a Inspection,
+}
+
 /// Runs the command: exit 0 with the inspection. When the package cannot be read, the error
 /// (with its hint) goes back to `main`, which prints it and exits 2.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let ins = inspect(&args.image)?;
+    let ins = inspect_with(&args.image, crate::progress::Line::stderr().as_ref())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&ins)?);
+        crate::output::print_json(&Versioned { format_version: INSPECTION_FORMAT_VERSION, inspection: &ins })?;
     } else {
         print!("{}", render(&ins));
     }

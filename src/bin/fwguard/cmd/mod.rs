@@ -1,6 +1,7 @@
 //! One module per subcommand: `Args` (clap) and `run`.
 
 pub mod check;
+pub mod completions;
 pub mod db;
 pub mod explain;
 pub mod flash;

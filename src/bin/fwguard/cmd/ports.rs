@@ -49,26 +49,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 })
                 .collect(),
         };
-        super::out(&serde_json::to_string_pretty(&json)?)?;
+        crate::output::print_json(&json)?;
         return Ok(ExitCode::SUCCESS);
     }
     if modules.is_empty() {
         super::out("no Quectel module attached")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut table = crate::output::table(&["port", "USB id", "mode", "role", "module"]);
+    let mut grid = crate::output::Grid::new(&["port", "USB id", "mode", "role", "module"]);
     for m in &modules {
         let label = format!("{} ({})", m.bus_id, m.models.join(", "));
         for p in &m.ports {
-            table.add_row(vec![
-                p.path.display().to_string(),
-                m.usb_id().to_string(),
-                m.mode.to_string(),
-                p.role.to_string(),
-                label.clone(),
+            grid.row(vec![
+                p.path.display().to_string().into(),
+                m.usb_id().to_string().into(),
+                m.mode.to_string().into(),
+                p.role.to_string().into(),
+                label.clone().into(),
             ]);
         }
     }
-    super::out(&table.to_string())?;
+    super::out(&grid.render())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,7 @@ pub enum Command {
         /// The rules directory (default: ./rules if it exists, else the built-in rules).
         dir: Option<PathBuf>,
     },
-    /// Run the rule test cases in DIR/tests (exit 1 if any fails).
+    /// Run the rule test cases in DIR/tests (exit 1 if any fails, 2 if the rules do not load).
     Test {
         /// The rules directory (default: ./rules if it exists, else the built-in rules).
         dir: Option<PathBuf>,
@@ -74,8 +74,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     for i in &issues {
                         println!("{i}");
                     }
-                    eprintln!("{label}: the rules do not lint; fix them first");
-                    return Ok(ExitCode::from(1));
+                    // The tests could not run at all: exit 2, as for any command that could not run.
+                    eprintln!("{label}: the rules do not load ({} problem(s)); fix them first", issues.len());
+                    return Ok(ExitCode::from(2));
                 }
             };
             let db = Database::from_rules(loaded.set.clone(), &label);

@@ -2,18 +2,30 @@
 //! [--root DIR] [--fault SPEC]...`
 //!
 //! Prints the AT port as the first line of stdout — the `--root` device node (`DIR/dev/ttyUSB2`)
-//! when a root is given, else the pseudo-terminal — then serves until killed or stdin closes.
+//! when a root is given, else the pseudo-terminal — then serves until stdin closes or SIGINT
+//! (Ctrl-C), SIGTERM or SIGHUP arrives; either way the module is stopped and its `--root` tree
+//! removed before the process ends. `--write-package DIR` writes a demo package instead.
 
-use std::io::{Read, Write};
+use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use fwguard::identity::FlashId;
 use fwguard::sim::{self, Fault, Platform, Profile, SimError, SimOptions};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 /// Arguments of `fwguard sim`.
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  fwguard sim --list
+  fwguard sim ec25-e
+  fwguard sim ec25-e --root /tmp/fw --fault boot=3000
+  fwguard sim ec25-e --write-package demo
+  fwguard sim ec25-e --revision EC25EFAR06A18M4G_20.201.20.201 --write-package demo")]
 pub struct Args {
     /// A built-in profile, e.g. ec25-e (see --list).
     pub profile: Option<String>,
@@ -42,6 +54,10 @@ pub struct Args {
     /// sharing one --root its own.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16), requires = "root")]
     pub usb_port: u8,
+    /// Write a demo firmware package of the profile's revision (in its platform's format) into
+    /// DIR, print its path and exit, e.g. for `fwguard check --sim PROFILE --image PATH`.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["list", "state", "root", "faults"])]
+    pub write_package: Option<PathBuf>,
     /// Inject a fault: silent, garbage, flood, glue-urcs, slow=MS, boot=MS, drop-at=BYTES. Repeatable.
     /// nak-at=N (the N-th download command fails) and flash-id=HEX (the boot loader's chip, or
     /// the NAND id) act where the download protocol is simulated (Qualcomm EDL, ASR AROM, the
@@ -57,8 +73,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let profile = profile(&args)?;
+    if let Some(dir) = &args.write_package {
+        let path = sim::write_demo_package(&profile, dir)?;
+        super::out(&path.display().to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let faults = args.faults.iter().map(|s| Fault::parse(s)).collect::<Result<Vec<_>, _>>()?;
     let options = SimOptions { state: args.state.clone(), root: args.root.clone(), usb_port: args.usb_port, faults };
+    // The stop signals are blocked before the simulator's thread starts (it inherits the mask),
+    // so they reach this thread only, through a signalfd, and the tree is cleaned on the way out.
+    let stop_signals = stop_signals();
+    stop_signals.thread_block().context("cannot block SIGINT, SIGTERM and SIGHUP")?;
+    let signals =
+        SignalFd::with_flags(&stop_signals, SfdFlags::SFD_CLOEXEC).context("cannot watch for stop signals")?;
     let handle = sim::spawn(profile.clone(), options)?;
 
     let mut out = std::io::stdout().lock();
@@ -79,12 +106,48 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             root.join("dev").display()
         );
     }
-    // Serve until stdin reaches its end (or fails); the simulator runs on its own thread.
-    let mut sink = [0u8; 256];
-    let mut stdin = std::io::stdin().lock();
-    while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+    let signal = wait_for_stop(&signals);
     handle.shutdown()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(match signal {
+        // The conventional status of a process ended by a signal, now that the tree is gone.
+        Some(sig) => ExitCode::from(128u8.saturating_add(u8::try_from(sig as i32).unwrap_or(0))),
+        None => ExitCode::SUCCESS,
+    })
+}
+
+fn stop_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        set.add(s);
+    }
+    set
+}
+
+/// Waits until stdin ends (or fails) or a stop signal arrives; returns the signal, if one did.
+fn wait_for_stop(signals: &SignalFd) -> Option<Signal> {
+    let stdin = std::io::stdin();
+    let mut sink = [0u8; 256];
+    loop {
+        let mut fds = [PollFd::new(signals.as_fd(), PollFlags::POLLIN), PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return None,
+            Ok(_) => {}
+        }
+        let signal_ready = fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLIN));
+        let stdin_events = fds[1].revents().unwrap_or(PollFlags::empty());
+        if signal_ready && let Ok(Some(info)) = signals.read_signal() {
+            return Signal::try_from(info.ssi_signo as i32).ok();
+        }
+        if !stdin_events.is_empty() {
+            match nix::unistd::read(stdin.as_fd(), &mut sink) {
+                Ok(n) if n > 0 => {}
+                Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => {}
+                // The end of stdin (or an error reading it) stops the simulator, as before.
+                _ => return None,
+            }
+        }
+    }
 }
 
 /// The profile to run: a built-in one (with overrides), or one described on the command line.
@@ -128,18 +191,19 @@ fn profile(args: &Args) -> anyhow::Result<Profile> {
 }
 
 fn print_list() -> anyhow::Result<()> {
-    let mut table = crate::output::table(&["profile", "model", "revision", "platform", "USB id", "flash ID", "about"]);
+    let mut grid =
+        crate::output::Grid::new(&["profile", "model", "revision", "platform", "USB id", "flash ID", "about"]);
     for p in sim::builtin()? {
-        table.add_row(vec![
-            p.name.clone(),
-            p.model.clone(),
-            p.revision.clone(),
-            format!("{} {}", p.platform.as_str(), p.chipset),
-            p.usb.to_string(),
-            p.flash_id.as_ref().map(ToString::to_string).unwrap_or_else(|| "?".into()),
-            p.summary.clone(),
+        grid.row(vec![
+            p.name.clone().into(),
+            p.model.clone().into(),
+            p.revision.clone().into(),
+            format!("{} {}", p.platform.as_str(), p.chipset).into(),
+            p.usb.to_string().into(),
+            p.flash_id.as_ref().map(ToString::to_string).unwrap_or_else(|| "?".into()).into(),
+            p.summary.clone().into(),
         ]);
     }
-    super::out(&table.to_string())?;
+    super::out(&grid.render())?;
     Ok(())
 }
