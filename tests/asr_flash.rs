@@ -211,8 +211,10 @@ fn check_to_a_package_name_reads_the_chip_and_blocks() {
     let m = Module::start("ec800m-cn-la", &[]);
     let lf = qpy_lf(&m);
     let home = tempfile::tempdir().unwrap();
+    // As a user types it, in the folder that holds the file.
     let out = fwguard(home.path())
-        .args(["check", "--sim", "ec800m-cn-la", "--to", lf.to_str().unwrap(), "--json"])
+        .current_dir(lf.parent().unwrap())
+        .args(["check", "--sim", "ec800m-cn-la", "--to", "QPY_OCPU_V0004_EC800M_CNLF_FW.bin", "--json"])
         .output()
         .unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
