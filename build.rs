@@ -1,9 +1,42 @@
-//! Embeds the rule files in `rules/` so the binary carries the rules it was built with, and
-//! records what `fwguard --version` names: the built-in database version and the source commit.
+//! Build script: embeds the rule files in `rules/`, compiles the built-in database from them
+//! with the library's own rule loader and linter (rules that do not lint fail the build), so the
+//! binary carries the rules it was built with in a form that needs no TOML parsing at startup,
+//! and records what `fwguard --version` names: the built-in database version and the source
+//! commit.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+// The library's rule model, loader and linter and the identity grammar they use, compiled from
+// the same source files as the library (see `build/database.rs`).
+#[allow(dead_code, unused_imports)]
+#[path = "src/identity/mod.rs"]
+mod identity;
+#[allow(dead_code, unused_imports)]
+#[path = "src/platform.rs"]
+mod platform;
+// Paths inside this block are relative to `rules/`, the rules directory.
+#[allow(dead_code, unused_imports)]
+mod rules {
+    #[path = "../src/rules/citation.rs"]
+    pub mod citation;
+    #[path = "../src/rules/ids.rs"]
+    mod ids;
+    #[path = "../src/rules/lint.rs"]
+    mod lint;
+    #[path = "../src/rules/load.rs"]
+    pub mod load;
+    #[path = "../src/rules/model.rs"]
+    pub mod model;
+    #[path = "../src/rules/pattern.rs"]
+    mod pattern;
+    #[path = "../src/rules/source.rs"]
+    pub mod source;
+    pub use lint::LintIssue;
+}
+#[path = "build/database.rs"]
+mod database;
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
@@ -17,17 +50,23 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn main() {
+/// `rules/` and its `.toml` files, sorted.
+fn rule_files() -> (PathBuf, Vec<PathBuf>) {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let rules = root.join("rules");
     let mut files = Vec::new();
     collect(&rules, &mut files);
     files.sort();
+    (rules, files)
+}
+
+/// Writes `embedded_rules.rs`: the rule files' text, for `fwguard rules lint|test` without a DIR.
+fn embed_rule_files(rules: &Path, files: &[PathBuf], out_dir: &Path) {
     let mut code = String::from(
         "/// Rule files embedded at build time: (path below `rules/`, text).\npub static EMBEDDED: &[(&str, &str)] = &[\n",
     );
-    for f in &files {
-        let rel = f.strip_prefix(&rules).expect("below rules/").to_string_lossy().replace('\\', "/");
+    for f in files {
+        let rel = f.strip_prefix(rules).expect("below rules/").to_string_lossy().replace('\\', "/");
         writeln!(code, "    ({rel:?}, include_str!({:?})),", f.display().to_string()).expect("write to string");
         println!("cargo:rerun-if-changed={}", f.display());
     }
@@ -35,9 +74,15 @@ fn main() {
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=rules/families");
     println!("cargo:rerun-if-changed=rules/tests");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_rules.rs");
-    std::fs::write(out, code).expect("write embedded_rules.rs");
-    version_info(&root);
+    std::fs::write(out_dir.join("embedded_rules.rs"), code).expect("write embedded_rules.rs");
+}
+
+fn main() {
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let (rules, files) = rule_files();
+    embed_rule_files(&rules, &files, &out_dir);
+    database::compile_builtin(&rules, &files, &out_dir);
+    version_info(rules.parent().expect("rules/ is in the crate"));
 }
 
 /// Sets `FWGUARD_BUILD_INFO` for `--version`: `built-in database v1, commit 0123456789ab`. The

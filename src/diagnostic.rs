@@ -303,6 +303,16 @@ with_hint!(crate::db::DbError, |e| {
         E::Io { .. } => "fwguard::db::io",
         E::Invalid { .. } => "fwguard::db::invalid",
         E::Replace(_) => "fwguard::db::replace",
+        E::Requires { .. } => "fwguard::db::requires",
+        E::Unsigned { .. } => "fwguard::db::unsigned",
+        E::BadSignature { .. } => "fwguard::db::bad_signature",
+        E::UnknownKey { .. } => "fwguard::db::unknown_key",
+        E::Altered { .. } => "fwguard::db::altered",
+        E::Rollback { .. } => "fwguard::db::rollback",
+        E::Conflict { .. } => "fwguard::db::conflict",
+        E::Key { .. } => "fwguard::db::key",
+        E::Fetch { .. } => "fwguard::db::fetch",
+        E::Home(_) => "fwguard::db::home",
     }
 });
 

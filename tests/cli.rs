@@ -48,6 +48,12 @@ struct ImageJson {
 struct DatabaseJson {
     version: u32,
     sha256: String,
+    origin: String,
+    trust: String,
+    signer: Option<String>,
+    allow_unsigned: bool,
+    #[serde(default)]
+    untrusted_because: Option<String>,
 }
 
 fn check_json(args: &[&str]) -> (i32, CheckJson) {
@@ -95,6 +101,9 @@ fn ec25_cross_baseline_is_blocked_with_both_values_source_and_hint() {
     assert_eq!(r.image.revision.as_deref(), Some("EC25EFAR08A01M4G_01.001.01.001"));
     assert_eq!(r.database.sha256.len(), 64);
     assert!(r.database.version >= 1);
+    assert_eq!((r.database.origin.as_str(), r.database.trust.as_str()), ("built-in", "built-in"));
+    assert_eq!((r.database.signer.as_deref(), r.database.allow_unsigned), (None, false));
+    assert_eq!(r.database.untrusted_because, None);
 }
 
 #[test]

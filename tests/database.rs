@@ -36,7 +36,8 @@ fn the_same_rules_give_the_same_file_and_info_matches_the_built_in_database() {
     assert_eq!(run(home.path(), &["db", "build", "--out", b.to_str().unwrap()]).0, 0);
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "identical rules must give identical files");
 
-    let (code, file_info, _) = run(home.path(), &["db", "info", "--db", a.to_str().unwrap(), "--json"]);
+    let (code, file_info, _) =
+        run(home.path(), &["db", "info", "--db", a.to_str().unwrap(), "--allow-unsigned", "--json"]);
     assert_eq!(code, 0);
     let (_, builtin_info, _) = run(home.path(), &["db", "info", "--json"]);
     let f: serde_json::Value = serde_json::from_str(&file_info).unwrap();
@@ -53,6 +54,7 @@ fn the_same_rules_give_the_same_file_and_info_matches_the_built_in_database() {
             "check",
             "--db",
             a.to_str().unwrap(),
+            "--allow-unsigned",
             "--model",
             "EC25",
             "--revision",
@@ -85,7 +87,7 @@ fn a_raised_version_changes_version_and_hash() {
         run(home.path(), &["db", "build", "--rules", rules.to_str().unwrap(), "--out", out.to_str().unwrap()]).0,
         0
     );
-    let (_, info, _) = run(home.path(), &["db", "info", "--db", out.to_str().unwrap(), "--json"]);
+    let (_, info, _) = run(home.path(), &["db", "info", "--db", out.to_str().unwrap(), "--allow-unsigned", "--json"]);
     let (_, builtin, _) = run(home.path(), &["db", "info", "--json"]);
     let (i, b): (serde_json::Value, serde_json::Value) =
         (serde_json::from_str(&info).unwrap(), serde_json::from_str(&builtin).unwrap());
@@ -101,13 +103,14 @@ fn a_tampered_or_foreign_file_is_refused() {
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute("UPDATE meta SET value = '99' WHERE key = 'version'", []).unwrap();
     drop(conn);
-    let (code, _, err) = run(home.path(), &["db", "info", "--db", db.to_str().unwrap()]);
+    let (code, _, err) = run(home.path(), &["db", "info", "--db", db.to_str().unwrap(), "--allow-unsigned"]);
     assert_eq!(code, 2);
     assert!(err.contains("altered"), "{err}");
     let junk = home.path().join("junk.db");
     std::fs::write(&junk, b"not a database at all").unwrap();
-    let (code, _, err) = run(home.path(), &["db", "info", "--db", junk.to_str().unwrap()]);
+    let (code, _, err) = run(home.path(), &["db", "info", "--db", junk.to_str().unwrap(), "--allow-unsigned"]);
     assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not an SQLite file"), "{err}");
 }
 
 /// Writes a family file into a copy of the rules and lints it.

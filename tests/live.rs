@@ -163,7 +163,7 @@ fn discovery_uses_the_usb_ids_of_the_database_in_effect() {
 
     let ports = |db: Option<&std::path::Path>| -> Value {
         let mut cmd = fwguard(home.path());
-        cmd.env("FWGUARD_SYSFS", &sys).env("FWGUARD_DEV", &dev).args(["ports", "--json"]);
+        cmd.env("FWGUARD_SYSFS", &sys).env("FWGUARD_DEV", &dev).args(["ports", "--json", "--allow-unsigned"]);
         if let Some(db) = db {
             cmd.env("FWGUARD_DB", db);
         }
@@ -172,8 +172,11 @@ fn discovery_uses_the_usb_ids_of_the_database_in_effect() {
     assert_eq!(ports(None)["modules"].as_array().map(Vec::len), Some(1));
     assert_eq!(ports(Some(&db))["modules"].as_array().map(Vec::len), Some(0));
 
-    let (code, _, err) =
-        check(&home, &[("FWGUARD_SYSFS", &sys), ("FWGUARD_DEV", &dev), ("FWGUARD_DB", &db)], &["--to", EC25_R08]);
+    let (code, _, err) = check(
+        &home,
+        &[("FWGUARD_SYSFS", &sys), ("FWGUARD_DEV", &dev), ("FWGUARD_DB", &db)],
+        &["--to", EC25_R08, "--allow-unsigned"],
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no Quectel module found"), "{err}");
     sim.finish();

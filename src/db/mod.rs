@@ -1,12 +1,30 @@
 //! The compatibility database: the rule set compiled, versioned and indexed for the engine.
 //!
-//! A database comes from the rules embedded in the binary ([`Database::builtin`]) or from a
+//! A database comes from the rules compiled into the binary ([`Database::builtin`]) or from a
 //! published SQLite file ([`Database::open`], written by [`Database::write`]). Both hold the same
 //! rule set and report the same version and content SHA-256.
+//!
+//! Which one is in effect, and whether it is trusted, is decided in one place,
+//! [`load_in_effect`]: a file needs a valid minisign signature by a trusted key ([`signature`],
+//! [`trusted_keys`]), must not roll back what the station accepted ([`accepted`]), and must suit
+//! this fwguard ([`requirement`]). [`update`] fetches and installs a published database;
+//! [`diff`] shows what a rule change does.
 
+pub mod accepted;
+mod builtin;
+pub mod diff;
+mod effective;
+mod error;
+pub mod fetch;
+pub mod installed;
 mod migrate;
+mod provenance;
 mod replace;
+pub mod requirement;
+pub mod signature;
 mod sqlite;
+pub mod trusted_keys;
+pub mod update;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,64 +33,16 @@ use sha2::{Digest, Sha256};
 
 use crate::identity::{Revision, normalise_model};
 use crate::rules::model::{Chip, FamilyFile, PolicyRule, Product};
-use crate::rules::{RevisionPattern, RuleSet, RulesError};
+use crate::rules::{RevisionPattern, RuleSet};
 
+pub use effective::{LoadOptions, Record, home, load_in_effect, open_trusted, verify_file};
+pub use error::DbError;
 pub use migrate::{Migration, MigrationError, apply_migrations};
+pub use provenance::{Provenance, Trust};
 pub use replace::{ReplaceError, Replacement};
 
 /// The schema version of compiled database files this build reads and writes.
 pub const SCHEMA_VERSION: u32 = sqlite::MIGRATIONS.len() as u32;
-
-/// Why a database could not be built or opened.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    /// The rules did not load.
-    #[error(transparent)]
-    Rules(#[from] RulesError),
-    /// SQLite failed.
-    #[error("{path}: {source}")]
-    Sqlite {
-        /// The database file.
-        path: String,
-        /// The SQLite error.
-        source: rusqlite::Error,
-    },
-    /// A file could not be written or read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The output path may not be replaced, or replacing it failed.
-    #[error(transparent)]
-    Replace(#[from] ReplaceError),
-    /// The file is not a database this build can use.
-    #[error("{path}: {problem}")]
-    Invalid {
-        /// The database file.
-        path: String,
-        /// What is wrong, with both values where there are two.
-        problem: String,
-    },
-}
-
-impl DbError {
-    /// What to do about it.
-    pub fn hint(&self) -> &'static str {
-        match self {
-            DbError::Rules(_) => "run `fwguard rules lint` and fix what it reports",
-            DbError::Replace(e) => e.hint(),
-            DbError::Sqlite { .. } | DbError::Io { .. } => {
-                "check the path, or leave out --db / FWGUARD_DB to use the built-in database"
-            }
-            DbError::Invalid { .. } => {
-                "rebuild it with `fwguard db build`, or leave out --db / FWGUARD_DB to use the built-in database"
-            }
-        }
-    }
-}
 
 /// A compiled, indexed rule set.
 #[derive(Debug, Clone)]
@@ -87,12 +57,24 @@ pub struct Database {
     /// Every revision pattern and threshold of the rules, parsed once (by its text).
     patterns: HashMap<String, RevisionPattern>,
     thresholds: HashMap<String, Revision>,
+    /// Why it is in effect and trusted.
+    provenance: Provenance,
 }
 
 impl Database {
     /// Compiles a rule set. `origin` says where it came from, for `db info`.
-    pub fn from_rules(rules: RuleSet, origin: &str) -> Database {
+    pub fn from_rules(mut rules: RuleSet, origin: &str) -> Database {
+        // Families in canonical order (by id), as the loader and a database file give them, so
+        // the same rules always have the same content SHA-256.
+        if !rules.families.is_sorted_by(|a, b| a.family.id <= b.family.id) {
+            rules.families.sort_by(|a, b| a.family.id.cmp(&b.family.id));
+        }
         let sha256 = content_sha256(&rules);
+        Database::assemble(rules, sha256, origin, Provenance::unchecked(&format!("compiled from {origin}")))
+    }
+
+    /// Indexes a rule set whose content SHA-256 is known.
+    fn assemble(rules: RuleSet, sha256: String, origin: &str, provenance: Provenance) -> Database {
         let mut products = HashMap::new();
         let mut models = HashMap::new();
         for (fi, f) in rules.families.iter().enumerate() {
@@ -121,13 +103,24 @@ impl Database {
                 }
             }
         }
-        Database { rules, sha256, origin: origin.to_string(), products, models, chips, policy, patterns, thresholds }
+        Database {
+            rules,
+            sha256,
+            origin: origin.to_string(),
+            products,
+            models,
+            chips,
+            policy,
+            patterns,
+            thresholds,
+            provenance,
+        }
     }
 
-    /// The database compiled from the rules this binary was built with.
+    /// The database compiled from the rules this binary was built with (at build time: no TOML
+    /// is parsed here).
     pub fn builtin() -> Result<Database, DbError> {
-        let loaded = crate::rules::load_embedded()?;
-        Ok(Database::from_rules(loaded.set, "built-in"))
+        builtin::load()
     }
 
     /// Compiles the rules in a directory.
@@ -136,9 +129,22 @@ impl Database {
         Ok(Database::from_rules(loaded.set, &dir.display().to_string()))
     }
 
-    /// Opens a database file written by [`Database::write`].
+    /// Opens a database file written by [`Database::write`], without any trust decision (see
+    /// [`load_in_effect`] for that).
     pub fn open(path: &Path) -> Result<Database, DbError> {
-        sqlite::read(path)
+        let bytes = signature::read_small(path, fetch::MAX_DATABASE_BYTES)?;
+        sqlite::read(&bytes, &path.display().to_string())
+    }
+
+    /// Reads a database from a file's bytes; `label` names it in messages.
+    pub fn from_bytes(bytes: &[u8], label: &str) -> Result<Database, DbError> {
+        sqlite::read(bytes, label)
+    }
+
+    /// Reads only the header (name, version, requires_fwguard) of a database file's bytes,
+    /// whatever fwguard it is made for.
+    pub fn header_of(bytes: &[u8], label: &str) -> Result<crate::rules::model::DatabaseHeader, DbError> {
+        sqlite::read_header(bytes, label)
     }
 
     /// Writes the database to a SQLite file. The same rules always give the same bytes.
@@ -164,6 +170,43 @@ impl Database {
     /// `built-in`, or the path it was read from.
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    /// Why it is in effect and why it is trusted.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
+    }
+
+    /// The `database` object of a verdict.
+    pub fn summary(&self) -> crate::engine::DatabaseSummary {
+        let p = &self.provenance;
+        crate::engine::DatabaseSummary {
+            version: self.version(),
+            sha256: self.sha256.clone(),
+            origin: self.origin.clone(),
+            trust: p.trust,
+            signer: p.signer.clone(),
+            allow_unsigned: p.allow_unsigned,
+            untrusted_because: p.untrusted_because.clone(),
+        }
+    }
+
+    /// The `database-outdated` finding's message and hint, when this is the built-in database
+    /// and the station accepted a newer one before.
+    pub fn outdated_finding(&self) -> Option<(String, String)> {
+        let a = self.provenance.outdated_by.as_ref()?;
+        Some((
+            format!(
+                "the built-in database is version {}, but this station accepted version {} from key {} at {} ({})",
+                self.version(),
+                a.version,
+                a.key_id,
+                a.accepted_at,
+                a.origin
+            ),
+            "run `fwguard db update --from` where support publishes the database, or pass --db the newer signed file"
+                .to_string(),
+        ))
     }
 
     /// A product code and its family.

@@ -2,9 +2,11 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, MAIN_DB, params};
 
 use super::migrate::{Migration, apply_migrations};
+use super::provenance::Provenance;
+use super::requirement::check_requirement;
 use super::{Database, DbError, SCHEMA_VERSION, content_sha256};
 use crate::identity::normalise_model;
 use crate::rules::RuleSet;
@@ -40,12 +42,17 @@ fn write_to(db: &Database, path: &Path) -> Result<(), DbError> {
         .map_err(|err| DbError::Invalid { path: path.display().to_string(), problem: err.to_string() })?;
     let tx = conn.transaction().map_err(&e)?;
     let r = db.rules();
-    let meta = [
+    let mut meta = vec![
         ("name", r.database.name.clone()),
         ("version", r.database.version.to_string()),
         ("schema_version", SCHEMA_VERSION.to_string()),
         ("content_sha256", db.sha256().to_string()),
+        // The whole header, so fields it gains are carried without a schema change.
+        ("header", json(&r.database)),
     ];
+    if let Some(req) = &r.database.requires_fwguard {
+        meta.push(("requires_fwguard", req.clone()));
+    }
     for (k, v) in meta {
         tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v]).map_err(&e)?;
     }
@@ -117,31 +124,71 @@ fn write_to(db: &Database, path: &Path) -> Result<(), DbError> {
 }
 
 /// Reads every `record` column of a table, in key order.
-fn records<T: serde::de::DeserializeOwned>(conn: &Connection, path: &Path, sql: &str) -> Result<Vec<T>, DbError> {
-    let e = sql_err(path);
-    let mut stmt = conn.prepare(sql).map_err(&e)?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(&e)?;
+fn records<T: serde::de::DeserializeOwned>(conn: &Connection, label: &str, sql: &str) -> Result<Vec<T>, DbError> {
+    let e = |source| DbError::Sqlite { path: label.to_string(), source };
+    let mut stmt = conn.prepare(sql).map_err(e)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(e)?;
     let mut out = Vec::new();
     for row in rows {
-        let text = row.map_err(&e)?;
+        let text = row.map_err(e)?;
         out.push(serde_json::from_str(&text).map_err(|err| DbError::Invalid {
-            path: path.display().to_string(),
+            path: label.to_string(),
             problem: format!("a record does not match this fwguard's rule model: {err}"),
         })?);
     }
     Ok(out)
 }
 
-pub(super) fn read(path: &Path) -> Result<Database, DbError> {
-    let e = sql_err(path);
-    if !path.is_file() {
-        return Err(DbError::Io {
-            path: path.display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such database file"),
+fn open_bytes(bytes: &[u8], label: &str) -> Result<Connection, DbError> {
+    if !bytes.starts_with(b"SQLite format 3\0") {
+        return Err(DbError::Invalid {
+            path: label.to_string(),
+            problem: "not a fwguard database: not an SQLite file".into(),
         });
     }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(&e)?;
-    let invalid = |problem: String| DbError::Invalid { path: path.display().to_string(), problem };
+    let e = |source| DbError::Sqlite { path: label.to_string(), source };
+    let mut conn = Connection::open_in_memory().map_err(e)?;
+    conn.deserialize_read_exact(MAIN_DB, bytes, bytes.len(), true).map_err(e)?;
+    Ok(conn)
+}
+
+fn meta(conn: &Connection, label: &str, key: &str) -> Result<String, DbError> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).map_err(|err| DbError::Invalid {
+        path: label.to_string(),
+        problem: format!("not a fwguard database: meta {key:?}: {err}"),
+    })
+}
+
+/// The database header, from the `header` meta entry or (older files) its parts.
+fn header(conn: &Connection, label: &str) -> Result<DatabaseHeader, DbError> {
+    let invalid = |problem: String| DbError::Invalid { path: label.to_string(), problem };
+    match meta(conn, label, "header") {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|err| invalid(format!("its header does not match this fwguard's rule model: {err}"))),
+        Err(_) => Ok(DatabaseHeader {
+            version: meta(conn, label, "version")?
+                .parse()
+                .map_err(|_| invalid("meta version is not an integer".into()))?,
+            name: meta(conn, label, "name")?,
+            requires_fwguard: meta(conn, label, "requires_fwguard").ok(),
+        }),
+    }
+}
+
+/// Reads only a database file's header (name, version, requires_fwguard), whatever fwguard it
+/// is made for: enough to sign it.
+pub(super) fn read_header(bytes: &[u8], label: &str) -> Result<DatabaseHeader, DbError> {
+    header(&open_bytes(bytes, label)?, label)
+}
+
+/// Reads a database from a file's bytes (held in memory, so what was verified is what is read).
+/// `requires_fwguard` is checked before anything else, since a database for another fwguard may
+/// use a schema or records this one misreads.
+pub(super) fn read(bytes: &[u8], label: &str) -> Result<Database, DbError> {
+    let invalid = |problem: String| DbError::Invalid { path: label.to_string(), problem };
+    let conn = open_bytes(bytes, label)?;
+    let requires = meta(&conn, label, "requires_fwguard").ok();
+    check_requirement(requires.as_deref(), label)?;
     let user_version: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|err| invalid(format!("not a fwguard database: {err}")))?;
@@ -150,23 +197,26 @@ pub(super) fn read(path: &Path) -> Result<Database, DbError> {
             "schema version {user_version}, this fwguard reads schema version {SCHEMA_VERSION}"
         )));
     }
-    let meta = |key: &str| -> Result<String, DbError> {
-        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .map_err(|err| invalid(format!("meta {key:?}: {err}")))
-    };
-    let version: u32 = meta("version")?.parse().map_err(|_| invalid("meta version is not an integer".into()))?;
-    let stored_sha = meta("content_sha256")?;
-    let families: Vec<FamilyFile> = records(&conn, path, "SELECT record FROM families ORDER BY id")?;
+    let header = header(&conn, label)?;
+    let version = meta(&conn, label, "version")?;
+    if version != header.version.to_string() {
+        return Err(invalid(format!(
+            "meta version is {version} but its header says {}: it was altered",
+            header.version
+        )));
+    }
+    let stored_sha = meta(&conn, label, "content_sha256")?;
+    let families: Vec<FamilyFile> = records(&conn, label, "SELECT record FROM families ORDER BY id")?;
     let rules = RuleSet {
-        database: DatabaseHeader { version, name: meta("name")? },
-        policy: records(&conn, path, "SELECT record FROM policy ORDER BY rowid")?,
-        chips: records(&conn, path, "SELECT record FROM chips ORDER BY rowid")?,
-        usb: records(&conn, path, "SELECT record FROM usb_ids ORDER BY rowid")?,
+        database: header,
+        policy: records(&conn, label, "SELECT record FROM policy ORDER BY rowid")?,
+        chips: records(&conn, label, "SELECT record FROM chips ORDER BY rowid")?,
+        usb: records(&conn, label, "SELECT record FROM usb_ids ORDER BY rowid")?,
         families,
     };
     let sha = content_sha256(&rules);
     if sha != stored_sha {
         return Err(invalid(format!("content SHA-256 is {sha} but the file says {stored_sha}: it was altered")));
     }
-    Ok(Database::from_rules(rules, &path.display().to_string()))
+    Ok(Database::assemble(rules, sha, label, Provenance::unchecked(&format!("read from {label}"))))
 }

@@ -82,6 +82,9 @@ pub fn judge(device: &DeviceFacts, image: &ImageFacts, db: &Database) -> Report 
 /// Judges a module and an image against a database.
 pub fn judge_with(device: &DeviceFacts, image: &ImageFacts, db: &Database, options: &JudgeOptions) -> Report {
     let mut ctx = Ctx { db, findings: Vec::new() };
+    if let Some((message, hint)) = db.outdated_finding() {
+        ctx.add("database-outdated", message, hint);
+    }
     let (device_summary, dev) = resolve::device(&mut ctx, device);
     let (image_summary, img) = resolve::image(&mut ctx, image);
     hardware::identity(&mut ctx, device, image, dev.as_ref());
@@ -120,6 +123,6 @@ pub fn judge_with(device: &DeviceFacts, image: &ImageFacts, db: &Database, optio
         findings,
         device: device_summary,
         image: image_summary,
-        database: DatabaseSummary { version: db.version(), sha256: db.sha256().to_string() },
+        database: db.summary(),
     }
 }

@@ -79,13 +79,24 @@ pub struct ImageSummary {
     pub path: Option<String>,
 }
 
-/// The database the verdict was made with.
+/// The database the verdict was made with, and why it was trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatabaseSummary {
     /// Its version.
     pub version: u32,
     /// SHA-256 of its content.
     pub sha256: String,
+    /// `built-in`, or the file it was read from.
+    pub origin: String,
+    /// `built-in`, `signed` or `unsigned`.
+    pub trust: crate::db::Trust,
+    /// The key id that signed it.
+    pub signer: Option<String>,
+    /// Whether `--allow-unsigned` was given.
+    pub allow_unsigned: bool,
+    /// Why it is not trusted, when an unsigned database was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untrusted_because: Option<String>,
 }
 
 /// A verdict with everything behind it.

@@ -20,7 +20,7 @@ use crate::acquire::flash_id::{FlashIdOutcome, FlashIdRequest};
 use crate::db::Database;
 use crate::device::{SessionOptions, UsbTable};
 use crate::diagnostic::Diagnostic;
-use crate::engine::{DatabaseSummary, JudgeOptions, Report, Verdict, judge_with};
+use crate::engine::{JudgeOptions, Report, Verdict, judge_with};
 use crate::history::{FlashRecord, History};
 use crate::image::archive::{Storage, digest, hex, storage_of};
 use crate::image::{Inspection, Package};
@@ -349,7 +349,7 @@ fn downloading(
         findings: Vec::new(),
         device: Default::default(),
         image: Default::default(),
-        database: DatabaseSummary { version: db.version(), sha256: db.sha256().to_string() },
+        database: db.summary(),
     };
     Ok((identity, report, Some(run)))
 }

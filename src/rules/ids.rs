@@ -27,6 +27,7 @@ pub const RULE_IDS: &[&str] = &[
     "calibration-erase",
     "package-problem",
     "reinstall",
+    "database-outdated",
 ];
 
 /// The rule ids an explicit `[[step]]` in `rules/` may allow.

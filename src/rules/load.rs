@@ -55,7 +55,15 @@ pub fn load(sources: &[RuleSource]) -> Result<LoadedRules, Vec<LintIssue>> {
     let mut tests = Vec::new();
     for src in sources {
         match src.name.as_str() {
-            "database.toml" => database = parse::<DatabaseFile>(src, &mut issues).map(|d| d.database),
+            "database.toml" => {
+                database = parse::<DatabaseFile>(src, &mut issues).map(|d| d.database);
+                if let Some(req) = database.as_ref().and_then(|d| d.requires_fwguard.as_deref())
+                    && let Err(e) = semver::VersionReq::parse(req)
+                {
+                    let line = src.line_of("requires_fwguard", 0);
+                    issues.push(LintIssue::new(src, line, format!("requires_fwguard {req:?} is not a semver requirement: {e}")));
+                }
+            }
             "policy.toml" => policy.extend(parse::<PolicyFile>(src, &mut issues).map(|p| p.rules).unwrap_or_default()),
             "flash-chips.toml" => chips.extend(parse::<ChipsFile>(src, &mut issues).map(|c| c.chips).unwrap_or_default()),
             "usb.toml" => usb.extend(parse::<UsbFile>(src, &mut issues).map(|u| u.ids).unwrap_or_default()),

@@ -6,6 +6,7 @@
 
 pub mod citation;
 mod describe;
+mod files;
 mod ids;
 mod lint;
 mod load;
@@ -15,11 +16,12 @@ mod source;
 mod testing;
 
 pub use describe::EntryDescription;
+pub use files::{embedded_sources, read_dir_sources};
 pub use ids::{OVERRIDABLE_RULES, RULE_IDS};
 pub use lint::LintIssue;
 pub use load::{LoadedRules, RuleSet, load};
 pub use pattern::{PatternError, RevisionPattern};
-pub use source::{RuleSource, embedded_sources, read_dir_sources};
+pub use source::RuleSource;
 pub use testing::{CaseJudge, CaseOutcome, run_tests};
 
 /// Why rules could not be read.

@@ -20,6 +20,10 @@ pub struct DatabaseHeader {
     pub version: u32,
     /// A human name for the rule set.
     pub name: String,
+    /// The fwguard versions that can use this database, a semver requirement (`>=0.2.0`); a
+    /// fwguard outside it refuses the database rather than misread rules it does not know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_fwguard: Option<String>,
 }
 
 /// The severity of a finding.

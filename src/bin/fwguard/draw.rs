@@ -276,7 +276,15 @@ mod tests {
             },
             verdict: Verdict::Allow,
             findings: Vec::new(),
-            database: DatabaseSummary { version: 7, sha256: "cd".repeat(32) },
+            database: DatabaseSummary {
+                version: 7,
+                sha256: "cd".repeat(32),
+                origin: "built-in".into(),
+                trust: fwguard::db::Trust::BuiltIn,
+                signer: None,
+                allow_unsigned: false,
+                untrusted_because: None,
+            },
             storage: ExpectedStorage {
                 page_size: Some(4096),
                 flash_ids_from: "none".into(),

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{ArgGroup, Args as ClapArgs};
 use fwguard::acquire::flash_id::{self, FlashIdRequest};
 use fwguard::acquire::{AcquireOptions, ModuleSource, acquire};
+use fwguard::db::Trust;
 use fwguard::device::SessionOptions;
 use fwguard::engine::{Report, Verdict, judge};
 use fwguard::flash::Registry;
@@ -60,9 +61,14 @@ pub struct Args {
     /// judge the chip.
     #[arg(long, help_heading = "Candidate")]
     pub to: Option<String>,
-    /// A published database file instead of the built-in one.
+    /// A published database file instead of the installed or built-in one; it must be signed by a
+    /// trusted key (FILE.minisig).
     #[arg(long, env = "FWGUARD_DB")]
     pub db: Option<PathBuf>,
+    /// Use a database file without a valid signature by a trusted key (support staff testing their
+    /// own rules); the verdict says so.
+    #[arg(long)]
+    pub allow_unsigned: bool,
     /// Print the verdict as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -118,7 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "give --sim PROFILE with --fault, or leave --fault out",
         ));
     }
-    let db = super::load_database(args.db.as_deref())?;
+    let db = super::load_database(args.db.as_deref(), args.allow_unsigned)?;
     // The candidate first: a package that cannot be read should not cost a session with the module.
     let (candidate, image, loaders) = match (&args.image, &args.to) {
         (Some(path), _) => {
@@ -158,7 +164,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut report = judge(&acquired.facts, &image, &db);
     outcome.annotate(&mut report);
-    print_report(&report, db.origin(), args.json)?;
+    print_report(&report, args.json)?;
     if !args.no_history {
         record(&acquired.check_record(&candidate, &report));
     }
@@ -182,16 +188,32 @@ pub fn exit_code(report: &Report) -> ExitCode {
 
 /// Prints a report as JSON or for people: on a terminal, the findings as a table fitted to its
 /// width with the sources (URLs) whole below it; otherwise plain lines that can be grepped.
-pub fn print_report(report: &Report, origin: &str, json: bool) -> anyhow::Result<()> {
+pub fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(report);
     }
-    let text = render(report, origin, stdout_is_terminal().then(terminal_width), colour_stdout());
+    let text = render(report, stdout_is_terminal().then(terminal_width), colour_stdout());
     super::out(text.trim_end())
 }
 
+/// The database line's facts: version, hash, where it came from, and who signed it (or that it
+/// is used unsigned, with --allow-unsigned).
+fn database_facts(d: &fwguard::engine::DatabaseSummary, colour: bool) -> Vec<String> {
+    let mut facts = vec![
+        format!("v{}", d.version),
+        format!("sha256 {}", &d.sha256[..16.min(d.sha256.len())]),
+        format!("({})", d.origin),
+    ];
+    match (d.trust, &d.signer) {
+        (Trust::Signed, Some(key)) => facts.push(format!("signed by key {key}")),
+        (Trust::Unsigned, _) => facts.push(paint("UNSIGNED (--allow-unsigned)", Colour::Yellow, colour)),
+        _ => {}
+    }
+    facts
+}
+
 /// The report for people: a table `width` columns wide, or plain lines for `None`.
-pub fn render(report: &Report, origin: &str, width: Option<u16>, colour: bool) -> String {
+pub fn render(report: &Report, width: Option<u16>, colour: bool) -> String {
     let (word, colour_of_verdict) = match report.verdict {
         Verdict::Allow => ("ALLOW", Colour::Green),
         Verdict::Warn => ("WARN", Colour::Yellow),
@@ -229,17 +251,14 @@ pub fn render(report: &Report, origin: &str, width: Option<u16>, colour: bool) -
             ],
         ),
         line("image", image),
-        line(
-            "database",
-            vec![
-                format!("v{}", report.database.version),
-                format!("sha256 {}", &report.database.sha256[..16.min(report.database.sha256.len())]),
-                format!("({origin})"),
-            ],
-        ),
+        line("database", database_facts(&report.database, colour)),
     ];
     for l in lines {
         out.push_str(&l);
+        out.push('\n');
+    }
+    if let Some(why) = &report.database.untrusted_because {
+        out.push_str(&line("", vec![format!("not trusted: {why}")]));
         out.push('\n');
     }
     if report.findings.is_empty() {

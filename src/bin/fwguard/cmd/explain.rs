@@ -15,11 +15,14 @@ pub struct Args {
     /// A published database file instead of the built-in one.
     #[arg(long, env = "FWGUARD_DB")]
     pub db: Option<PathBuf>,
+    /// Use a database file without a valid signature by a trusted key (for testing rules).
+    #[arg(long)]
+    pub allow_unsigned: bool,
 }
 
 /// Prints what the rule means, its source and what to do.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let db = super::load_database(args.db.as_deref())?;
+    let db = super::load_database(args.db.as_deref(), args.allow_unsigned)?;
     if let Some(p) = db.policy(&args.rule) {
         println!(
             "{} ({})\n\n{}\n\n{}\n\nWhat to do: {}\nSource: {}",

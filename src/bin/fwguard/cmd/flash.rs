@@ -42,6 +42,10 @@ pub struct Args {
     /// A published database file instead of the built-in one.
     #[arg(long, env = "FWGUARD_DB")]
     pub db: Option<PathBuf>,
+    /// Use a database file without a valid signature by a trusted key (support staff testing their
+    /// own rules); the plan and the result say so.
+    #[arg(long)]
+    pub allow_unsigned: bool,
     /// Print one JSON object per event (plan, step begin/end, verify, result).
     #[arg(long)]
     pub json: bool,
@@ -50,7 +54,7 @@ pub struct Args {
 /// Runs the flash. Exit 0 written and verified, 1 refused before writing, 2 error before any
 /// write, 3 failed after writing began.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let db = super::load_database(args.db.as_deref())?;
+    let db = super::load_database(args.db.as_deref(), args.allow_unsigned)?;
     let home = fwguard::history::fwguard_home()?;
     let mut drawer = Drawer::new(args.json, std::io::stderr().is_terminal());
     // A simulated module is described under a tree of its own, so discovery follows it into

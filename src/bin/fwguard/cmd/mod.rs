@@ -3,6 +3,7 @@
 pub mod check;
 pub mod completions;
 pub mod db;
+pub mod db_diff;
 pub mod explain;
 pub mod flash;
 pub mod history;
@@ -14,15 +15,21 @@ pub mod sim;
 use std::io::Write;
 use std::path::Path;
 
-use fwguard::db::Database;
+use fwguard::db::{Database, DbError, LoadOptions, load_in_effect};
 
-/// The database `--db FILE` / `FWGUARD_DB` names, else the built-in one.
-pub fn load_database(path: Option<&Path>) -> anyhow::Result<Database> {
-    let db = match path {
-        Some(p) => Database::open(p),
-        None => Database::builtin(),
-    };
-    Ok(db?)
+use crate::output::hinted;
+
+/// The database in effect (`--db FILE` / `FWGUARD_DB`, else the installed one, else the built-in
+/// one), refused unless trusted or `allow_unsigned`.
+pub fn load_database(path: Option<&Path>, allow_unsigned: bool) -> anyhow::Result<Database> {
+    let opts = LoadOptions { db: path.map(Path::to_path_buf), allow_unsigned, home: None };
+    load_in_effect(&opts).map_err(db_error)
+}
+
+/// A database error with its hint.
+pub fn db_error(e: DbError) -> anyhow::Error {
+    let hint = e.hint();
+    hinted(e, hint)
 }
 
 /// Prints `text` and a newline to stdout; a closed pipe (`fwguard ports | head`) is not an error.

@@ -16,6 +16,9 @@ pub struct Args {
     /// A published database file whose USB ids to use instead of the built-in ones.
     #[arg(long, env = "FWGUARD_DB")]
     pub db: Option<PathBuf>,
+    /// Use a database file without a valid signature by a trusted key (for testing rules).
+    #[arg(long)]
+    pub allow_unsigned: bool,
 }
 
 #[derive(Serialize)]
@@ -34,7 +37,7 @@ struct PortsJson<'a> {
 
 /// Runs `fwguard ports`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let db = super::load_database(args.db.as_deref())?;
+    let db = super::load_database(args.db.as_deref(), args.allow_unsigned)?;
     let table = device::UsbTable::from_ids(&db.rules().usb).map_err(device::PortsError::from)?;
     let modules = device::discover_in(&device::SysPaths::from_env(), &table)?;
     if args.json {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use fwguard::db::Database;
+use fwguard::db::diff::{CaseChange, case_changes};
 use fwguard::rules::{LoadedRules, embedded_sources, load, read_dir_sources, run_tests};
 
 use crate::output::{Colour, colour_stdout, paint};
@@ -21,6 +22,10 @@ pub enum Command {
     Test {
         /// The rules directory (default: ./rules if it exists, else the built-in rules).
         dir: Option<PathBuf>,
+        /// Also run the cases against an older database (file or rules directory) and list the
+        /// cases whose verdict or rule ids change.
+        #[arg(long, value_name = "OLD")]
+        against: Option<PathBuf>,
     },
 }
 
@@ -66,7 +71,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Test { dir } => {
+        Command::Test { dir, against } => {
             let (label, loaded) = read(dir.as_deref())?;
             let loaded = match loaded {
                 Ok(l) => l,
@@ -93,8 +98,29 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
+            if let Some(old) = &against {
+                let old_db = super::db_diff::open_any(old)?;
+                print_changes(&case_changes(&run_tests(&loaded, &old_db), &outcomes), &old_db);
+            }
             println!("{} passed, {failed} failed", outcomes.len() - failed);
             Ok(if failed == 0 && !outcomes.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+    }
+}
+
+/// Lists the cases whose outcome differs with the older database.
+fn print_changes(changes: &[CaseChange], old: &Database) {
+    let verdicts = changes.iter().filter(|c| c.verdict_changed()).count();
+    println!(
+        "against {} (v{}): {verdicts} case(s) change verdict, {} more change rule ids only",
+        old.origin(),
+        old.version(),
+        changes.len() - verdicts
+    );
+    for c in changes {
+        let what = if c.verdict_changed() { "verdict" } else { "rules" };
+        println!("changed {what} {}:{}: {}", c.file, c.line, c.name);
+        println!("     old  {} {:?}", c.old_verdict, c.old_rules);
+        println!("     new  {} {:?}", c.new_verdict, c.new_rules);
     }
 }
