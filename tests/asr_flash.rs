@@ -242,6 +242,17 @@ fn an_la_package_flashes_keeping_nv_with_a_backup_and_check_reads_the_new_revisi
     let b = la_package();
     let pkg = m.package(&b);
     let before = m.flash_bin();
+    // A dry run reads the chip as check does (the verdict needs it), plans, and writes nothing.
+    let (code, out, err) = m.run(&["flash", "--image", pkg.to_str().unwrap(), "--dry-run", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let events = json_lines(&out);
+    assert_eq!(events[0]["phase"], "read_flash_id", "{out}");
+    let plan = events.iter().find_map(|e| e.get("plan")).expect("a plan");
+    assert_eq!(plan["verdict"], "allow", "{plan}");
+    assert!(events.last().unwrap()["outcome"]["dry_run"] == true, "{out}");
+    assert!(m.flash_bin() == before, "the dry run wrote to the module");
+    assert_eq!(m.answers_at(), "LTE01R06A04_VOLTE_C_SDK_A");
+
     let (code, out, err) = m.run(&["flash", "--image", pkg.to_str().unwrap(), "--json"]);
     assert_eq!(code, 0, "{out}\n{err}");
     let events = json_lines(&out);
