@@ -155,7 +155,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let skip = args.no_bootloader.then(|| "--no-bootloader was given".to_string());
     let request = FlashIdRequest { loaders: loaders.as_deref(), skip, ..FlashIdRequest::default() };
-    let outcome = flash_id::complete(&acquired, &db, &Registry::builtin(), &request);
+    let line = Line::stderr();
+    let outcome = flash_id::complete_with(&acquired, &db, &Registry::builtin(), &request, &mut |bound| {
+        let limit = bound.as_secs();
+        line.show(format!(
+            "reading the flash ID from the module's boot loader (download mode and back, at most {limit} s)"
+        ));
+    });
+    line.clear();
     if let Some(id) = outcome.flash_id() {
         acquired.facts.flash_id = Some(id.clone());
     }
