@@ -61,6 +61,31 @@ fn start(root: &Path) -> SimHandle {
     sim::spawn(sim::find("ec800m-cn-la").expect("profile"), opts).expect("sim")
 }
 
+/// A modem image the module boots from afterwards (a benchmark's images carry no revision).
+fn bootable() -> Vec<u8> {
+    firmware_image("EC800MCNLAR01A02M08", 0x1000)
+}
+
+/// The floor: the same bytes through a bare pseudo-terminal pair, the far end drained by a thread
+/// that does nothing with them.
+fn bare_pty(c: &mut Criterion, image: &[u8]) {
+    use std::io::Read;
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let path = nix::unistd::ttyname(&pty.slave).expect("its name");
+    let mut port = SerialTransport::open(&path, 115_200).expect("the pty");
+    let mut master = std::fs::File::from(pty.master);
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        while matches!(master.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    let mut group = c.benchmark_group("asr");
+    group.sample_size(10).throughput(Throughput::Bytes(IMAGE as u64));
+    group.bench_function("raw write of 1 MiB to a bare pty drained by a thread", |b| {
+        b.iter(|| port.send(black_box(image)).expect("write"))
+    });
+    group.finish();
+}
+
 fn image() -> Vec<u8> {
     (0..IMAGE as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 & 0x7B).collect()
 }
@@ -87,10 +112,13 @@ fn throughput(c: &mut Criterion) {
     group.bench_function("flash:cp of 1 MiB (download, OKAY, flash:cp, OKAY)", |b| {
         b.iter(|| s.flash("cp", &mut black_box(image.as_slice()), IMAGE as u64, &mut |_| {}).expect("flash"))
     });
+    let boot = bootable();
+    s.flash("cp", &mut boot.as_slice(), boot.len() as u64, &mut |_| {}).expect("a bootable cp");
     s.reboot().expect("reboot");
     drop(port);
     group.finish();
     driver_write(c, &handle, root.path(), &pkg, &image);
+    bare_pty(c, &image);
 }
 
 /// The driver's write of a step, as `fwguard flash` runs it: `AsrConnection::write` of 1 MiB
@@ -113,6 +141,9 @@ fn driver_write(c: &mut Criterion, handle: &SimHandle, root: &Path, pkg: &AsrBui
     group.bench_function("AsrConnection::write of 1 MiB (a flash step)", |b| {
         b.iter(|| conn.write(&region, &mut black_box(image), &mut |_| {}).expect("write"))
     });
+    let boot = bootable();
+    let head = Region::new("cp", u64::from(cp.start), boot.len() as u64);
+    conn.write(&head, &mut boot.as_slice(), &mut |_| {}).expect("a bootable cp");
     conn.reset().expect("reboot");
     group.finish();
 }
