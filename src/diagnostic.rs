@@ -136,6 +136,7 @@ diagnostics![
     crate::flash::qualcomm::wire::mbn::MbnError,
     crate::flash::qualcomm::wire::firehose::SplitError,
     crate::flash::asr::AsrError,
+    crate::flash::unisoc::UnisocError,
 ];
 
 /// Implements [`Diagnostic`] from the type's own `hint()` and a code per case.

@@ -115,12 +115,17 @@ fn unisoc_faults_from_the_command_line() {
     drop(link);
     sim.finish();
 
-    // The link goes away in the middle of FDL1's answers: the AT session (boot output, sync,
-    // AT+QDOWNLOAD=1) sends under 130 bytes, the ROM and FDL1 stages about 40 more.
-    let (sim, port) = in_download_mode(&dir.path().join("c"), &["--fault", "drop-at=140"]);
+    // The link goes away in the middle of a 64 KiB read: the module sends well under 32 KiB
+    // before it (boot output and the AT session, the ROM and FDL answers), whatever their exact
+    // bytes, and 64 KiB in it.
+    let (sim, port) = in_download_mode(&dir.path().join("c"), &["--fault", "drop-at=32768"]);
     let mut link = SerialTransport::open(&port, 115_200).unwrap();
-    let err = boot(&mut link, &pac, &plan, &bytes).err().expect("cut");
+    let mut fdl2 = boot(&mut link, &pac, &plan, &bytes).unwrap();
+    let mut got = Vec::new();
+    let err = fdl2.read(0x6000_0000, 0, 0x1_0000, &mut got, &mut |_, _| {}).expect_err("cut");
     assert!(err.is_link_failure(), "{err}");
+    assert!(!got.is_empty() && got.len() < 0x1_0000, "{} bytes read before the cut", got.len());
+    drop(fdl2);
     drop(link);
     drop(sim);
 }
@@ -157,15 +162,18 @@ fn unisoc_fuzz_seeds_replay() {
     }
     for data in files("unisoc_nv") {
         let _ = nv::parse(&data, "seed");
+        assert!(nv::image_len(&data).is_none_or(|len| len <= data.len()));
         let (a, b) = data.split_at(data.len() / 2);
         let _ = nv::merge(a, &mut b.to_vec(), &[5]);
     }
     for data in files("unisoc_device") {
         use fwguard::device::Transport;
         let profile = fwguard::sim::find("ec200u-cn").unwrap();
-        let mut m = fwguard::sim::unisoc::link::InProcess::new(
-            Box::new(fwguard::sim::unisoc::Uis8910Download::new()),
+        let flash = fwguard::sim::FlashStore::in_memory(profile.flash.size);
+        let mut m = fwguard::sim::Loopback::new(
             profile,
+            Box::new(fwguard::sim::unisoc::Uis8910Download::new()),
+            flash,
             fwguard::sim::Faults::default(),
         );
         m.send(&data).unwrap();

@@ -12,6 +12,7 @@ mod discovery;
 mod engine;
 mod flash;
 mod flash_unisoc;
+mod flash_unisoc_cli;
 mod grammar;
 mod http_server;
 mod image;

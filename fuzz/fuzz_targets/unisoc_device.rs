@@ -4,13 +4,13 @@
 
 use fwguard::device::Transport;
 use fwguard::sim::unisoc::Uis8910Download;
-use fwguard::sim::unisoc::link::InProcess;
-use fwguard::sim::{Faults, find};
+use fwguard::sim::{Faults, FlashStore, Loopback, find};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let profile = find("ec200u-cn").unwrap();
-    let mut module = InProcess::new(Box::new(Uis8910Download::new()), profile, Faults::default());
+    let flash = FlashStore::in_memory(profile.flash.size);
+    let mut module = Loopback::new(profile, Box::new(Uis8910Download::new()), flash, Faults::default());
     let split = data.first().map_or(1, |b| usize::from(*b % 64) + 1);
     let mut buf = [0u8; 4096];
     for piece in data.chunks(split) {

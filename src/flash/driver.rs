@@ -40,6 +40,12 @@ use crate::platform::{Mode, Platform};
 /// `offset` and `length` are bytes from the start of the storage the platform addresses (for
 /// NAND: main area, page by page without spare bytes). A platform whose protocol addresses
 /// sectors or pages converts, and refuses a region that is not aligned to them.
+///
+/// Some loaders also reach areas by a logical address rather than a storage offset (the Unisoc
+/// 8910 FDL keeps NV and PhaseCheck in its file systems and reads and writes them at
+/// 0xFE000003 and 0xFE000002). Such an area is a [`Region::logical`]: its offset lies at or
+/// above [`Region::LOGICAL`], out of every storage's range, so it overlaps no storage region
+/// and no other logical area, counts for no storage size, and is shown by its address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Region {
     /// The partition (`sbl`, `modem`, `efs2`, `system`, ...).
@@ -56,6 +62,35 @@ impl Region {
         Region { partition: partition.to_string(), offset, length }
     }
 
+    /// Where logical areas start: offsets from here on are `LOGICAL + (address << 24) + offset
+    /// into the area`, so every logical address has 16 MiB of room.
+    pub const LOGICAL: u64 = 1 << 62;
+
+    /// `length` bytes (at most 16 MiB) of the area a loader reaches at logical `address`.
+    pub fn logical(partition: &str, address: u32, length: u64) -> Region {
+        Region::new(partition, Region::LOGICAL + (u64::from(address) << 24), length)
+    }
+
+    /// The logical address and the offset into its area, for a [`Region::logical`] region.
+    pub fn logical_address(&self) -> Option<(u32, u64)> {
+        let rel = self.offset.checked_sub(Region::LOGICAL)?;
+        Some((u32::try_from(rel >> 24).ok()?, rel & 0xFF_FFFF))
+    }
+
+    /// Whether the region is a logical area rather than bytes of the storage.
+    pub fn is_logical(&self) -> bool {
+        self.offset >= Region::LOGICAL
+    }
+
+    /// Where the region starts, for people: `0x5dc0000`, or `logical 0xfe000003`.
+    pub fn place(&self) -> String {
+        match self.logical_address() {
+            Some((address, 0)) => format!("logical {address:#x}"),
+            Some((address, offset)) => format!("logical {address:#x}+{offset:#x}"),
+            None => format!("{:#x}", self.offset),
+        }
+    }
+
     /// One past the last byte (saturating).
     pub fn end(&self) -> u64 {
         self.offset.saturating_add(self.length)
@@ -69,7 +104,7 @@ impl Region {
 
 impl std::fmt::Display for Region {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} [{:#x}, +{:#x})", self.partition, self.offset, self.length)
+        write!(f, "{} [{}, +{:#x})", self.partition, self.place(), self.length)
     }
 }
 
@@ -326,6 +361,17 @@ pub trait Driver: Send + Sync {
         conn.reset()?;
         Ok(storage)
     }
+
+    /// [`Driver::plan`], with what the layout does not show, for the plan: the package's steps
+    /// left out and why, what the platform's loader can and cannot report to the gate, how a
+    /// write differs from the package's bytes. The core calls this one; the default has no notes.
+    fn plan_with_notes(
+        &self,
+        package: &mut dyn Package,
+        inspection: &Inspection,
+    ) -> Result<(Layout, Vec<String>), DriverError> {
+        Ok((self.plan(package, inspection)?, Vec::new()))
+    }
 }
 
 /// An open session with a module in its download mode, after the programmer or loader runs.
@@ -357,6 +403,17 @@ pub trait Connection {
     /// The SHA-256 of `region` as the device computes it, when the protocol has such a command
     /// (`Ok(None)` otherwise: the core reads the region back).
     fn digest(&mut self, region: &Region) -> Result<Option<[u8; 32]>, DriverError> {
+        let _ = region;
+        Ok(None)
+    }
+
+    /// The SHA-256 of what the last [`Connection::write`] over `region` stored, when the platform
+    /// stores other bytes than it was given: a write that keeps the module's own items (Unisoc NV
+    /// merged with the module's IMEI and calibration), or seals them with a checksum the loader
+    /// checks. The core then verifies the region against this instead of the plan's hash of the
+    /// package's bytes (which it has checked the driver was given). `Ok(None)`, the default:
+    /// the bytes given are stored.
+    fn stored_sha256(&mut self, region: &Region) -> Result<Option<[u8; 32]>, DriverError> {
         let _ = region;
         Ok(None)
     }

@@ -38,6 +38,26 @@ pub fn check(expected: &ExpectedStorage, reported: &StorageInfo) -> Result<GateR
             )),
             None => report.unchecked.push(format!("flash id (expected one of {listed})")),
         }
+    } else if device_id.is_none() {
+        report.unchecked.push(format!(
+            "flash id (the module's loader does not report it, and the {} names no chip to compare it with)",
+            if expected.flash_ids_from == "none" { "package or database" } else { expected.flash_ids_from.as_str() }
+        ));
+    }
+    match (expected.size, reported.total_size) {
+        (Some(size), Some(total)) if size == total => {
+            report.matched.push(format!("flash size {} is the size {} names", mib(total), expected.size_from));
+        }
+        (Some(size), Some(total)) => wrong.push(format!(
+            "the module's flash is {} ({total} bytes), but {} names {}",
+            mib(total),
+            expected.size_from,
+            mib(size)
+        )),
+        (Some(size), None) => {
+            report.unchecked.push(format!("flash size (expected {}, {})", mib(size), expected.size_from))
+        }
+        (None, _) => {}
     }
     compare("page size", expected.page_size.map(u64::from), reported.page_size.map(u64::from), &mut report, &mut wrong);
     compare(
@@ -105,4 +125,9 @@ fn label(hex: &str, name: Option<&str>) -> String {
         Some(n) => format!("{} ({n})", spaced(hex)),
         None => spaced(hex),
     }
+}
+
+/// `8 MiB`, or bytes when not a whole number of MiB.
+fn mib(bytes: u64) -> String {
+    if bytes.is_multiple_of(1 << 20) { format!("{} MiB", bytes >> 20) } else { format!("{bytes} bytes") }
 }

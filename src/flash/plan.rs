@@ -15,7 +15,7 @@ use super::hashing;
 use super::permissions::Permissions;
 use crate::db::Database;
 use crate::engine::{DatabaseSummary, Finding, Report, Verdict};
-use crate::identity::FlashId;
+use crate::identity::{FlashId, FlashKind, MemoryCode, Revision};
 use crate::image::{Inspection, Package, protected};
 use crate::platform::Platform;
 
@@ -91,6 +91,14 @@ pub struct ExpectedStorage {
     pub flash_ids_from: String,
     /// The smallest storage the layout fits in, in bytes.
     pub min_size: Option<u64>,
+    /// The NOR flash size the package's memory code names (`M08`: 8 MiB), else the one the
+    /// database gives the module's product; the gate compares it with the size the device
+    /// reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Where `size` comes from, as a phrase (`the package's memory code M08`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub size_from: String,
     /// What the database's family rule says about the module's flash chips, for the gate to
     /// name beside the package's list (the package's list decides when it has one).
     pub family: Option<FamilyChips>,
@@ -188,6 +196,11 @@ pub struct Plan {
     pub protected: Vec<ProtectedArea>,
     /// What the user allowed.
     pub permissions: Permissions,
+    /// What the platform says about the plan that its steps do not show
+    /// ([`super::Driver::plan_with_notes`]): steps of the package left out and why, what its
+    /// loader cannot report to the gate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// What a plan is made from, besides the driver's layout.
@@ -259,6 +272,7 @@ impl Plan {
             steps,
             protected,
             permissions: input.permissions,
+            notes: Vec::new(),
         })
     }
 
@@ -428,7 +442,15 @@ fn expected_storage(
             ChipChoice { id: hex, name: chip.map(|c| c.name.clone()), size_mib: chip.map(|c| c.size_mib) }
         })
         .collect();
-    let min_size = layout.steps.iter().map(|s| s.region().end()).chain(layout.partitions.iter().map(Region::end)).max();
+    // Logical areas (Region::logical) are not bytes of the storage.
+    let min_size = layout
+        .steps
+        .iter()
+        .map(StepSpec::region)
+        .chain(&layout.partitions)
+        .filter(|r| !r.is_logical())
+        .map(Region::end)
+        .max();
     let min_size = match (min_size, claim.min_size) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -443,7 +465,35 @@ fn expected_storage(
             .collect(),
         source: p.source.clone(),
     });
-    Ok(ExpectedStorage { page_size, block_size, flash_ids, flash_ids_from: from.into(), min_size, family })
+    let (size, size_from) = nor_size(ins, db, product).unzip();
+    Ok(ExpectedStorage {
+        page_size,
+        block_size,
+        flash_ids,
+        flash_ids_from: from.into(),
+        min_size,
+        size,
+        size_from: size_from.unwrap_or_default(),
+        family,
+    })
+}
+
+/// The NOR flash size a memory code names (`M08`: 8 MiB): the package revision's, else the
+/// module product's in the database. NAND codes are left out: they name the chip, not the main
+/// area a programmer reports.
+fn nor_size(ins: &Inspection, db: &Database, product: Option<&str>) -> Option<(u64, String)> {
+    let nor = |code: &str| MemoryCode::parse(code).filter(|m| m.kind() == FlashKind::Nor);
+    let from_package = ins.revision.as_deref().and_then(|r| Revision::parse(r).ok()).and_then(|r| {
+        let code = nor(r.memory()?.as_str())?;
+        Some((code.clone(), format!("the package's memory code {code}")))
+    });
+    let from_db = || {
+        let (_, p) = product.and_then(|p| db.product(p))?;
+        let code = nor(p.memory.as_deref()?)?;
+        Some((code.clone(), format!("the database's memory code {code} for {}", p.code)))
+    };
+    let (code, from) = from_package.or_else(from_db)?;
+    Some((u64::from(code.size_mib()) << 20, from))
 }
 
 /// One value from two claims that must agree.

@@ -228,8 +228,8 @@ fn run(
         None => platform_of(acquired, &report, &inspection, db)?,
     };
     let driver = registry.driver(platform)?;
-    let layout = driver
-        .plan(package.as_mut(), &inspection)
+    let (layout, notes) = driver
+        .plan_with_notes(package.as_mut(), &inspection)
         .map_err(|e| FlashError::Plan(format!("the {platform} planner: {e}")))?;
     let input = PlanInput {
         module: identity,
@@ -241,6 +241,7 @@ fn run(
         permissions: request.permissions,
     };
     let mut plan = Plan::new(input, layout, package.as_mut())?;
+    plan.notes = notes;
     progress.event(&Event::Plan { plan: &plan });
     if let Some(refusal) = plan.refusal() {
         return Err(refusal);

@@ -127,7 +127,17 @@ impl Flasher<'_> {
                 return Err(e);
             }
         };
-        let expected = step.sha256.clone().unwrap_or_default();
+        // A platform that stores other bytes than the package's (NV merged with the module's own
+        // items) says what it stored; the plan's hash was checked against what it was given.
+        let stored = match conn.stored_sha256(&step.region) {
+            Ok(s) => s.map(|d| crate::image::archive::hex(&d)),
+            Err(source) => {
+                let e = FlashError::Driver { operation: format!("verifying {}", step.region), source };
+                self.journal.end(row, Ended::Failed, &e.to_string(), &[])?;
+                return Err(e);
+            }
+        };
+        let expected = stored.clone().or_else(|| step.sha256.clone()).unwrap_or_default();
         let ok = held == expected;
         self.progress.event(&Event::Verify {
             index: step.index,
@@ -137,7 +147,14 @@ impl Flasher<'_> {
             method,
         });
         if ok {
-            self.journal.end(row, Ended::Done, &format!("{method} sha256 {held}"), &[])?;
+            let detail = match &stored {
+                Some(_) => format!(
+                    "{method} sha256 {held}: what the driver stored from the package's bytes (sha256 {})",
+                    step.sha256.as_deref().unwrap_or("?")
+                ),
+                None => format!("{method} sha256 {held}"),
+            };
+            self.journal.end(row, Ended::Done, &detail, &[])?;
             return Ok(());
         }
         let e = FlashError::Verify { region: step.region.to_string(), expected, actual: held };

@@ -43,6 +43,10 @@ pub struct Loopback {
     later: Vec<(Instant, Vec<u8>)>,
     max_write: usize,
     reset: Option<ResetRequest>,
+    /// Bytes the module sent the host, which `drop-at` counts.
+    sent: u64,
+    /// Whether `drop-at` cut the link.
+    dropped: bool,
 }
 
 impl Loopback {
@@ -77,6 +81,8 @@ impl Loopback {
             later: Vec::new(),
             max_write: usize::MAX,
             reset: None,
+            sent: 0,
+            dropped: false,
         };
         let flash_id = l.faults.flash_id.as_ref().or(l.profile.flash_id.as_ref());
         let mut ctx = DownloadContext { profile: &l.profile, flash: &mut l.flash, flash_id, faults: &l.faults };
@@ -111,6 +117,20 @@ impl Loopback {
         self.reset
     }
 
+    /// Bytes the module sent the host so far.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Whether the link went away (`drop-at`).
+    pub fn is_dropped(&self) -> bool {
+        self.dropped
+    }
+
+    fn gone(&self) -> io::Error {
+        io::Error::new(io::ErrorKind::UnexpectedEof, "the simulated link went away (drop-at)")
+    }
+
     fn deliver_due(&mut self) {
         let now = Instant::now();
         let (due, wait): (Vec<_>, Vec<_>) = std::mem::take(&mut self.later).into_iter().partition(|(t, _)| *t <= now);
@@ -122,7 +142,12 @@ impl Loopback {
 }
 
 impl Transport for Loopback {
+    /// What the module sent, as a serial port reads it. With `drop-at`, the link goes away once
+    /// that many bytes have come: what is left unread is lost and every later call fails.
     fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        if self.dropped {
+            return Err(self.gone());
+        }
         self.deliver_due();
         if self.to_host.is_empty() {
             let next = self.later.iter().map(|(t, _)| *t).min();
@@ -130,10 +155,20 @@ impl Transport for Loopback {
             std::thread::sleep(wait);
             self.deliver_due();
         }
-        let n = buf.len().min(self.to_host.len());
+        let mut n = buf.len().min(self.to_host.len());
+        if let Some(limit) = self.faults.drop_at {
+            let left = usize::try_from(limit.saturating_sub(self.sent)).unwrap_or(usize::MAX);
+            if left == 0 {
+                self.dropped = true;
+                self.to_host.clear();
+                return Err(self.gone());
+            }
+            n = n.min(left);
+        }
         for (slot, b) in buf.iter_mut().zip(self.to_host.drain(..n)) {
             *slot = b;
         }
+        self.sent += n as u64;
         Ok(n)
     }
 
@@ -146,6 +181,9 @@ impl Transport for Loopback {
     }
 
     fn write_within(&mut self, bytes: &[u8], _timeout: Duration) -> io::Result<usize> {
+        if self.dropped {
+            return Err(self.gone());
+        }
         let n = bytes.len().min(self.max_write);
         let step = {
             let flash_id = self.faults.flash_id.as_ref().or(self.profile.flash_id.as_ref());

@@ -209,6 +209,9 @@ pub fn render_plan(plan: &Plan) -> String {
     if let Some(m) = st.min_size {
         storage.push(format!("at least {m} B"));
     }
+    if let Some(size) = st.size {
+        storage.push(format!("{size} B flash ({})", st.size_from));
+    }
     storage.push(if chips.is_empty() {
         "no flash chip list in the package or the database".into()
     } else {
@@ -223,15 +226,19 @@ pub fn render_plan(plan: &Plan) -> String {
         };
         line(&mut s, format!("protected {} {}: {}; backed up before the first write", a.region, a.holds, changed));
     }
+    for note in &plan.notes {
+        line(&mut s, format!("note      {note}"));
+    }
     line(&mut s, format!("steps     {} ({} B to write)", plan.steps.len(), plan.write_bytes()));
     for step in &plan.steps {
         let r = &step.region;
+        let place = if r.is_logical() { r.place() } else { format!("{:#012x}", r.offset) };
         let mut text = format!(
-            "  {:>3}  {:<5}  {:<14} {:#012x}  {:>10} B",
+            "  {:>3}  {:<5}  {:<14} {:>12}  {:>10} B",
             step.index + 1,
             step.operation,
             r.partition,
-            r.offset,
+            place,
             r.length
         );
         if let (Some(sha), Some(src)) = (&step.sha256, &step.source) {
@@ -314,6 +321,7 @@ mod tests {
                 changed_by: Vec::new(),
             }],
             permissions: Permissions::default(),
+            notes: vec!["a note from the platform".into()],
         }
     }
 
@@ -332,5 +340,6 @@ mod tests {
         assert_eq!(steps.len(), 2, "{text}");
         assert!(steps[1].contains("write") && steps[1].contains("0x0005dc0000") && steps[1].contains(&"ef".repeat(32)));
         assert!(steps[1].contains("from update/NON-HLOS.ubi"), "{text}");
+        assert!(text.contains("note      a note from the platform"), "{text}");
     }
 }

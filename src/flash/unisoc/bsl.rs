@@ -59,7 +59,7 @@ pub enum OddChunk {
 
 impl<'t> BslSession<'t> {
     /// A session over `transport` with `check`, talking to `stage`.
-    pub fn new(transport: &'t mut dyn Transport, timeouts: Timeouts, check: Check, stage: Stage) -> BslSession<'t> {
+    pub fn new(transport: impl Transport + 't, timeouts: Timeouts, check: Check, stage: Stage) -> BslSession<'t> {
         BslSession::from_link(Link::new(transport, timeouts), check, stage)
     }
 

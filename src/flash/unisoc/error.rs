@@ -136,3 +136,24 @@ impl UnisocError {
         matches!(self, UnisocError::Io { .. } | UnisocError::Disconnected { .. } | UnisocError::Timeout { .. })
     }
 }
+
+impl crate::diagnostic::Diagnostic for UnisocError {
+    fn code(&self) -> &'static str {
+        match self {
+            UnisocError::Io { .. } => "fwguard::unisoc::io",
+            UnisocError::Disconnected { .. } => "fwguard::unisoc::disconnected",
+            UnisocError::Timeout { .. } => "fwguard::unisoc::timeout",
+            UnisocError::RomRefused { .. } => "fwguard::unisoc::rom_refused",
+            UnisocError::Refused { .. } => "fwguard::unisoc::refused",
+            UnisocError::Garbled { .. } => "fwguard::unisoc::garbled",
+            UnisocError::Source { .. } => "fwguard::unisoc::source",
+            UnisocError::Invalid { .. } => "fwguard::unisoc::invalid",
+            UnisocError::NotSupported { .. } => "fwguard::unisoc::not_supported",
+            UnisocError::Scheme { .. } => "fwguard::unisoc::scheme",
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(UnisocError::hint(self).to_string())
+    }
+}

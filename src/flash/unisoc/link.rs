@@ -33,9 +33,10 @@ impl Default for Timeouts {
 /// One entry of what the device said, for the journal.
 pub type LogLine = String;
 
-/// A transport with deadlines, counters and a log.
+/// A transport with deadlines, counters and a log. It owns its transport, which may be a borrow
+/// (`&mut T` is a [`Transport`] too), so a session can hold the port it speaks on.
 pub struct Link<'t> {
-    transport: &'t mut dyn Transport,
+    transport: Box<dyn Transport + 't>,
     /// The waits.
     pub timeouts: Timeouts,
     log: Vec<LogLine>,
@@ -45,8 +46,8 @@ pub struct Link<'t> {
 
 impl<'t> Link<'t> {
     /// Wraps a transport.
-    pub fn new(transport: &'t mut dyn Transport, timeouts: Timeouts) -> Link<'t> {
-        Link { transport, timeouts, log: Vec::new(), sent: 0, received: 0 }
+    pub fn new(transport: impl Transport + 't, timeouts: Timeouts) -> Link<'t> {
+        Link { transport: Box::new(transport), timeouts, log: Vec::new(), sent: 0, received: 0 }
     }
 
     /// Sends all of `bytes`.

@@ -27,11 +27,15 @@
 //! ```
 
 pub mod bsl;
+pub mod connection;
+pub mod driver;
 pub mod enter;
 pub mod error;
 pub mod fdl;
+pub mod layout;
 pub mod link;
 pub mod nv;
+pub mod package;
 pub mod pdl;
 pub mod run;
 pub mod scheme;
@@ -43,6 +47,8 @@ pub mod wire;
 use std::io::Read;
 
 pub use bsl::{BslSession, Stage};
+pub use connection::UnisocConnection;
+pub use driver::UnisocDriver;
 pub use error::UnisocError;
 pub use fdl::{Chip, Fdl1Session, Fdl2Session, FlashExtent, NOR_SIZES, StorageReport};
 pub use link::Timeouts;
@@ -66,7 +72,7 @@ pub struct Loader<'a> {
 /// Runs the boot stages of `chip` on `transport` (the download port) and returns FDL2 running.
 /// `progress` gets (bytes sent, total) of each loader in turn.
 pub fn connect<'t>(
-    transport: &'t mut dyn Transport,
+    transport: impl Transport + 't,
     chip: Chip,
     timeouts: Timeouts,
     fdl1: Loader<'_>,

@@ -122,6 +122,46 @@ pub fn parse(image: &[u8], which: &'static str) -> Result<NvLayout, NvError> {
     Ok(NvLayout { multi_core: true, lists: cores })
 }
 
+/// A single-core NV image of `items` (id, data): the 4-byte timestamp (zero), then each item as
+/// `LE16 id, LE16 length, data padded to 4 bytes`, then the end marker 0xFFFF. The inverse of
+/// [`parse`] (package builders and the simulated module write NV with it).
+pub fn encode(items: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let mut out = vec![0u8; 4];
+    for (id, data) in items {
+        out.extend_from_slice(&id.to_le_bytes());
+        out.extend_from_slice(&u16::try_from(data.len()).unwrap_or(u16::MAX).to_le_bytes());
+        out.extend_from_slice(&data[..data.len().min(usize::from(u16::MAX))]);
+        out.resize(out.len().next_multiple_of(4), 0);
+    }
+    out.extend_from_slice(&[0xFF, 0xFF, 0, 0]);
+    out
+}
+
+/// How many bytes of `image` the NV image takes: for a multi-core image the end of its last
+/// core, for a single-core one up to and with its end marker (0xFFFF or 0xFFFE). `None` when
+/// `image` is no NV image or its end is not inside it (read more of it).
+pub fn image_len(image: &[u8]) -> Option<usize> {
+    let layout = parse(image, "the module's").ok()?;
+    if layout.multi_core {
+        let count = usize::from(le16(image, 14)?);
+        return (0..count)
+            .map(|k| {
+                let at = 16 + 24 * k;
+                Some(le32(image, at + 16)? as usize + le32(image, at + 20)? as usize)
+            })
+            .try_fold(0usize, |end, core| core.map(|c| end.max(c)));
+    }
+    let mut at = 4;
+    while at + 4 <= image.len() {
+        let id = le16(image, at)?;
+        if id == 0xFFFF || id == 0xFFFE {
+            return Some(at + 4);
+        }
+        at += 4 + usize::from(le16(image, at + 2)?).next_multiple_of(4);
+    }
+    None
+}
+
 /// Copies the items `keep` from `module` into `package` in place. Returns the ids carried over;
 /// an id the module does not have is left as the package has it.
 pub fn merge(module: &[u8], package: &mut [u8], keep: &[u16]) -> Result<Vec<u16>, NvError> {
@@ -164,15 +204,25 @@ mod tests {
     #[test]
     fn keeps_the_module_items() {
         let module = module_nv("861234000000052");
-        let mut package = nv_image(&[(5, imei_bcd("999999999999999")), (2, vec![0xCA; 64]), (9, vec![1, 2, 3])]);
-        let kept = merge(&module, &mut package, &[5, 0x100]).unwrap();
+        let mut package = nv_image(&[
+            (5, imei_bcd("999999999999999")),
+            (0x100, vec![0; 64]),
+            (2, vec![0xCA; 64]),
+            (9, vec![1, 2, 3]),
+        ]);
+        let kept = merge(&module, &mut package, &[5, 0x101]).unwrap();
         assert_eq!(kept, [5]);
         let items = &parse(&package, "x").unwrap().lists[0];
         let imei = items.iter().find(|i| i.id == 5).unwrap();
         assert_eq!(&package[imei.data..imei.data + imei.len], imei_bcd("861234000000052").as_slice());
         let cal = items.iter().find(|i| i.id == 2).unwrap();
         assert_eq!(&package[cal.data..cal.data + cal.len], &[0xCA; 64]);
-        assert_eq!(items.len(), 3);
+        assert_eq!(items.len(), 4);
+        let cal = items.iter().find(|i| i.id == 0x100).unwrap();
+        assert_eq!(&package[cal.data..cal.data + cal.len], &[0; 64], "not in the keep list: the package's");
+        assert_eq!(image_len(&package), Some(package.len()));
+        assert_eq!(image_len(&module), Some(module.len()));
+        assert_eq!(image_len(&module[..module.len() - 4]), None, "the end marker is not inside");
     }
 
     #[test]

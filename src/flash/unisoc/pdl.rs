@@ -34,7 +34,7 @@ enum Wait {
 
 impl<'t> PdlSession<'t> {
     /// A session over `transport`, which must be the module's download port in its ROM stage.
-    pub fn new(transport: &'t mut dyn Transport, timeouts: Timeouts) -> PdlSession<'t> {
+    pub fn new(transport: impl Transport + 't, timeouts: Timeouts) -> PdlSession<'t> {
         PdlSession { link: Link::new(transport, timeouts), decoder: PdlDecoder::new(), events: VecDeque::new() }
     }
 

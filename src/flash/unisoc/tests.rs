@@ -10,20 +10,14 @@ use super::wire::pdl::{PdlCommand, PdlReply};
 use super::*;
 use crate::image::build::pac::{PacBuilder, PacFileSpec};
 use crate::image::pac::{PacFile, read_pac};
-use crate::sim::unisoc::Uis8910Download;
-use crate::sim::unisoc::layout::{Layout8910, initial_flash};
-use crate::sim::unisoc::link::InProcess;
-use crate::sim::{Fault, Faults, find};
+use crate::sim::unisoc::layout::Layout8910;
+use crate::sim::{Fault, Faults, FlashStore, Loopback, find};
 
 const NAME: &str = "8915DM_cat1_open_EC200UCNAAR03A04M08_merge.pac";
 
-fn module(faults: &[Fault]) -> InProcess {
-    let profile = find("ec200u-cn").unwrap();
-    let mut m = InProcess::new(Box::new(Uis8910Download::new()), profile, Faults::from_list(faults));
-    for (offset, bytes) in initial_flash(m.flash.size(), &m.profile.revision.clone(), &m.profile.imei.clone()) {
-        m.flash.write(offset, &bytes).unwrap();
-    }
-    m
+/// An EC200U-CN in its download mode, its firmware installed (a new `--state` flash).
+fn module(faults: &[Fault]) -> Loopback {
+    Loopback::with_faults(find("ec200u-cn").unwrap(), faults).unwrap()
 }
 
 fn quick() -> Timeouts {
@@ -44,7 +38,7 @@ fn package(builder: &PacBuilder) -> (Vec<u8>, PacFile, DownloadPlan) {
 
 /// Boots the module to FDL2 with the package's loaders.
 fn boot<'t>(
-    m: &'t mut InProcess,
+    m: &'t mut Loopback,
     pac: &PacFile,
     plan: &DownloadPlan,
     bytes: &[u8],
@@ -100,27 +94,27 @@ fn a_pac_downloads_file_by_file_and_protected_areas_stay() {
     builder.files.push(PacFileSpec::file("APPIMG", "appimg.bin", "CODE", 0x6023_0000, 0x1_0000, vec![0xA5; 0x1801]));
     let (bytes, pac, plan) = package(&builder);
     let mut m = module(&[]);
-    let layout = Layout8910::new(m.flash.size());
-    let nv_before = m.flash.read(layout.nv.offset, layout.nv.len as usize).unwrap();
-    let pc_before = m.flash.read(layout.phasecheck.offset, 0x100).unwrap();
+    let layout = Layout8910::new(m.flash().size());
+    let nv_before = m.flash().read(layout.nv.offset, layout.nv.len as usize).unwrap();
+    let pc_before = m.flash().read(layout.phasecheck.offset, 0x100).unwrap();
 
     let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
     let backups = run(&mut fdl2, &pac, &plan, &bytes);
     let log = fdl2.normal_reset().unwrap();
     assert!(log.iter().any(|l| l.contains("VER") || l.contains("INCOMPATIBLE_PARTITION")), "{log:?}");
-    assert_eq!(m.resets(), 1);
+    assert!(m.reset_requested().is_some(), "NORMAL_RESET resets the module");
 
     for spec in builder.files.iter().filter(|f| !f.data.is_empty() && (NOR_BASE_8910..0xFE00_0000).contains(&f.address))
     {
         let at = u64::from(spec.address - NOR_BASE_8910);
-        assert_eq!(m.flash.read(at, spec.data.len()).unwrap(), spec.data, "{}", spec.id);
+        assert_eq!(m.flash().read(at, spec.data.len()).unwrap(), spec.data, "{}", spec.id);
     }
     // The odd-sized files were padded by one byte on the wire; nothing was written past them.
     let ap = &builder.files[3];
     assert_eq!(ap.data.len() % 2, 1);
-    assert_eq!(m.flash.read(0x10000 + ap.data.len() as u64, 1).unwrap(), [0xFF]);
-    assert_eq!(m.flash.read(layout.nv.offset, layout.nv.len as usize).unwrap(), nv_before);
-    assert_eq!(m.flash.read(layout.phasecheck.offset, 0x100).unwrap(), pc_before);
+    assert_eq!(m.flash().read(0x10000 + ap.data.len() as u64, 1).unwrap(), [0xFF]);
+    assert_eq!(m.flash().read(layout.nv.offset, layout.nv.len as usize).unwrap(), nv_before);
+    assert_eq!(m.flash().read(layout.phasecheck.offset, 0x100).unwrap(), pc_before);
     let nv = &backups.iter().find(|(id, _)| id == "NV").unwrap().1;
     assert_eq!(nv[..], nv_before[..0x400]);
     let pc = &backups.iter().find(|(id, _)| id == "PhaseCheck").unwrap().1;
@@ -131,7 +125,7 @@ fn a_pac_downloads_file_by_file_and_protected_areas_stay() {
 fn nv_is_taken_sealed_only() {
     let (bytes, pac, plan) = package(&PacBuilder::uis8910("EC200UCNAAR03A04M08"));
     let mut m = module(&[]);
-    let layout = Layout8910::new(m.flash.size());
+    let layout = Layout8910::new(m.flash().size());
     let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
     let image = crate::sim::unisoc::layout::module_nv("861234000000999");
     fdl2.write_nv(LOGICAL_NV, image.clone(), &mut |_, _| {}).unwrap();
@@ -139,7 +133,7 @@ fn nv_is_taken_sealed_only() {
     fdl2.read(LOGICAL_NV, 0, image.len() as u32, &mut back, &mut |_, _| {}).unwrap();
     assert_eq!(back[2..], image[2..]);
     drop(fdl2);
-    assert_eq!(m.flash.read(layout.nv.offset + 2, image.len() - 2).unwrap(), image[2..]);
+    assert_eq!(m.flash().read(layout.nv.offset + 2, image.len() - 2).unwrap(), image[2..]);
 
     // Without the checksum FDL2 refuses NV.
     let mut m = module(&[]);
@@ -310,22 +304,25 @@ fn boot_over<'t>(
 fn nv_is_rewritten_keeping_the_module_items_only_when_allowed() {
     use crate::sim::unisoc::layout::{imei_bcd, nv_image};
     let mut builder = PacBuilder::uis8910("EC200UCNAAR03A04M08").with_nv_steps();
-    let package_nv = nv_image(&[(5, imei_bcd("999999999999999")), (2, vec![0xCA; 64])]);
+    let package_nv = nv_image(&[(5, imei_bcd("999999999999999")), (0x100, vec![0xCA; 64]), (2, vec![0xCB; 16])]);
     builder.files.iter_mut().filter(|f| f.id == "NV").for_each(|f| f.data = package_nv.clone());
     let (bytes, pac, plan) = package(&builder);
     let nv_step = plan.steps.iter().find(|s| matches!(s.action, Action::WriteNv { .. })).unwrap();
     assert_eq!(nv_step.protected, Some(crate::image::protected::Area::Nv));
     let mut m = module(&[]);
-    let layout = Layout8910::new(m.flash.size());
+    let layout = Layout8910::new(m.flash().size());
     let mut fdl2 = boot(&mut m, &pac, &plan, &bytes).unwrap();
     run_plan(&mut fdl2, &pac, &plan, &bytes, true);
     drop(fdl2);
-    let nv = m.flash.read(layout.nv.offset, package_nv.len()).unwrap();
+    let nv = m.flash().read(layout.nv.offset, package_nv.len()).unwrap();
     let items = &super::nv::parse(&nv, "x").unwrap().lists[0];
     let imei = items.iter().find(|i| i.id == 5).unwrap();
     assert_eq!(&nv[imei.data..imei.data + imei.len], imei_bcd("861234000000052").as_slice(), "the IMEI is kept");
-    let cal = items.iter().find(|i| i.id == 2).unwrap();
-    assert_eq!(&nv[cal.data..cal.data + cal.len], &[0xCA; 64], "the rest is the package's");
+    let cal = items.iter().find(|i| i.id == 0x100).unwrap();
+    let module_cal = crate::sim::unisoc::layout::module_nv("861234000000052");
+    assert_eq!(&nv[cal.data..cal.data + cal.len], &module_cal[20..84], "the backed-up calibration is kept");
+    let other = items.iter().find(|i| i.id == 2).unwrap();
+    assert_eq!(&nv[other.data..other.data + other.len], &[0xCB; 16], "the rest is the package's");
 }
 
 #[test]
@@ -476,7 +473,8 @@ fn the_uis8850_path_follows_the_published_sequence() {
         image: Vec::new(),
         seen: Vec::new(),
     };
-    let mut m = InProcess::new(Box::new(double), profile, Faults::default());
+    let flash = FlashStore::in_memory(profile.flash.size);
+    let mut m = Loopback::new(profile, Box::new(double), flash, Faults::default());
     let fdl1: Vec<u8> = (0..0x455u32).map(|i| i as u8).collect();
     let mut fdl2 = crate::flash::unisoc::wire::payload::UIMAGE_MAGIC.to_vec();
     fdl2.resize(0x901, 0x22);

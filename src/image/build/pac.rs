@@ -22,6 +22,8 @@
 
 use quick_xml::escape::escape;
 
+use crate::flash::unisoc::nv;
+use crate::flash::unisoc::wire::payload::{UIMAGE_HEADER, uimage as wire_uimage};
 use crate::image::fields::put_utf16;
 use crate::image::pac::describe::{ADDR_ERASE_NV, ADDR_NV, ADDR_PHASECHECK};
 use crate::image::pac::entry::{self, ENTRY_SIZE, FLAG_FILE, FLAG_OPERATION, FLAG_XML};
@@ -145,12 +147,32 @@ pub struct PacBuilder {
     pub damage: Vec<PacDamage>,
 }
 
+/// A U-Boot legacy uImage of `len` bytes in all named `label`, its payload the label repeated
+/// (the 8910 FDLs and boot loader are uImages: waybyte/logicromsdk `lib/rda8910/fdl1.img`).
 fn uimage(label: &str, len: usize) -> Vec<u8> {
-    let mut d = vec![0x27, 0x05, 0x19, 0x56];
-    d.resize(64, 0);
-    d.extend(label.bytes().cycle().take(len.saturating_sub(64)));
-    d
+    let payload: Vec<u8> = label.bytes().cycle().take(len.saturating_sub(UIMAGE_HEADER)).collect();
+    wire_uimage(label, &payload)
 }
+
+/// The NV item image of the fixture PACs, `NV_SIZE` bytes: a default IMEI (item 5), a default
+/// calibration (item 0x100, the id `with_nv_steps` backs up as `Calibration`) and an RF setting
+/// (item 0x200), in the item format of the Unisoc loaders ([`nv::encode`]), padded with 0xFF.
+pub fn nv_items() -> Vec<u8> {
+    let mut image = nv::encode(&[
+        (0x5, vec![0x0F; 8]),
+        (NV_CALIBRATION, vec![0; 64]),
+        (0x200, b"fixture band and RF settings".to_vec()),
+    ]);
+    image.resize(NV_SIZE, 0xFF);
+    image
+}
+
+/// The NV region's size in the fixture PACs (`cfg-nv -s 0x400`).
+pub const NV_SIZE: usize = 0x400;
+/// The id of the NV item `with_nv_steps` backs up as `Calibration`.
+pub const NV_CALIBRATION: u16 = 0x100;
+/// The id of the NV item `with_nv_steps` backs up as `IMEI`.
+pub const NV_IMEI_BACKUP: u16 = 0x101;
 
 /// Writes one XML element of minidom's pretty print: `indent` tabs, then the element, CRLF.
 fn leaf(x: &mut String, indent: usize, tag: &str, text: &str) {
@@ -165,7 +187,8 @@ impl PacBuilder {
         PacBuilder::uis8910("EC200UEUAAR02A02M08_OCPU")
     }
 
-    /// A UIS8910 PAC whose app image is named after `revision` and carries it in plain text,
+    /// A UIS8910 PAC whose app image is named after `revision` and carries it in plain text
+    /// (the FDLs and the boot loader are uImages, as the real ones are),
     /// with the addresses and region sizes of waybyte/logicromsdk `lib/rda8910/core_config.json`
     /// (FDL1 0x8000C0 / 0xFF40, FDL2 0x810000 / 0x30000, boot 0x60000000 / 0x10000, app
     /// 0x60010000 / 0x220000).
@@ -178,7 +201,7 @@ impl PacBuilder {
             files: vec![
                 PacFileSpec::file("HOST_FDL", "fdl1.img", "HOST_FDL", 0x0080_00C0, 0xFF40, uimage("fdl1", 0x900)),
                 PacFileSpec::file("FDL2", "fdl2.img", "FDL2", 0x0081_0000, 0x3_0000, uimage("fdl2", 0x1100)),
-                PacFileSpec::file("BOOT", "boot.img", "CODE", 0x6000_0000, 0x1_0000, vec![0xB0; 0x800]),
+                PacFileSpec::file("BOOT", "boot.img", "CODE", 0x6000_0000, 0x1_0000, uimage("8910 boot", 0x800)),
                 PacFileSpec::file(
                     "AP",
                     &format!("8915DM_cat1_open_{revision}.img"),
@@ -196,7 +219,8 @@ impl PacBuilder {
 
     /// Adds pacgen's NV steps: `cfg-clear-nv` (ID `FLASH`, EraseFlash at 0xFE000001),
     /// `cfg-phase-check` (ID `PhaseCheck`, 0xFE000002, 0x100 bytes) and `cfg-nv` (ID `NV`,
-    /// 0xFE000003), backing up `Calibration` and `IMEI`.
+    /// 0xFE000003, a real NV item image: [`nv_items`]), backing up `Calibration` (item 0x100)
+    /// and `IMEI` (0x101).
     pub fn with_nv_steps(mut self) -> PacBuilder {
         self.files.push(PacFileSpec::operation("FLASH", "EraseFlash", "Erase NV", ADDR_ERASE_NV, 0));
         self.files.push(PacFileSpec::operation(
@@ -206,7 +230,7 @@ impl PacBuilder {
             ADDR_PHASECHECK,
             0x100,
         ));
-        let mut nv = PacFileSpec::file("NV", "nvitem.bin", "NV", ADDR_NV, 0x400, vec![0x4E; 0x400]);
+        let mut nv = PacFileSpec::file("NV", "nvitem.bin", "NV", ADDR_NV, NV_SIZE as u32, nv_items());
         nv.can_omit = 1;
         self.files.push(nv);
         self.nv_backup = vec!["Calibration".into(), "IMEI".into()];

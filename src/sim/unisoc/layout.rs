@@ -75,22 +75,16 @@ impl Layout8910 {
 
 /// The NV item id of the IMEI (amitv87/unisoc_dloader `nv.c` `GSM_IMEI_ITEM_ID`).
 pub const NV_ITEM_IMEI: u16 = 0x5;
-/// A synthetic calibration item id (the simulator's choice).
-pub const NV_ITEM_CALIBRATION: u16 = 0x2;
+/// The simulator's calibration item id: the id the fixture PACs' `<NVBackup>` gives their
+/// `Calibration` item (`image::build::pac`), so a download that keeps the backed-up items keeps
+/// it (the real id is not recorded).
+pub const NV_ITEM_CALIBRATION: u16 = 0x100;
 
 /// An NV image in the item format unisoc_dloader's merge reads (`nv.c` `build_nv_list`): a
 /// 4-byte timestamp, then items `LE16 id, LE16 length, data padded to 4 bytes`, ending with id
-/// 0xFFFF.
+/// 0xFFFF ([`crate::flash::unisoc::nv::encode`]).
 pub fn nv_image(items: &[(u16, Vec<u8>)]) -> Vec<u8> {
-    let mut out = vec![0u8; 4];
-    for (id, data) in items {
-        out.extend_from_slice(&id.to_le_bytes());
-        out.extend_from_slice(&(data.len() as u16).to_le_bytes());
-        out.extend_from_slice(data);
-        out.resize(out.len().next_multiple_of(4), 0);
-    }
-    out.extend_from_slice(&[0xFF, 0xFF, 0, 0]);
-    out
+    crate::flash::unisoc::nv::encode(items)
 }
 
 /// The IMEI as the NV item holds it in the simulator: BCD, two digits a byte, low nibble first
@@ -127,17 +121,18 @@ pub fn module_phasecheck(imei: &str) -> Vec<u8> {
 /// AP image (U-Boot legacy uImages, the AP image carrying `revision` in plain text, as real ones
 /// do), and NV and PhaseCheck derived from the IMEI. For the flash-state hook to write once.
 pub fn initial_flash(flash_size: u64, revision: &str, imei: &str) -> Vec<(u64, Vec<u8>)> {
+    use crate::flash::unisoc::wire::payload::uimage;
     let layout = Layout8910::new(flash_size);
-    let image = |text: &str, len: usize| {
-        let mut d = crate::flash::unisoc::wire::payload::UIMAGE_MAGIC.to_vec();
-        d.resize(64, 0);
-        d.extend_from_slice(text.as_bytes());
-        d.resize(len.max(d.len()), 0);
+    let filled = |text: String, len: usize| {
+        let mut d = text.into_bytes();
+        d.resize(len.max(d.len()), 0x5A);
         d
     };
+    let boot = uimage("8910 boot loader", &filled("8910 boot loader (simulated)".into(), 0x800 - 64));
+    let ap = uimage("AP", &filled(format!("Quectel AP image (simulated) {revision}\0"), 0x1000 - 64));
     vec![
-        (layout.boot.offset, image("8910 boot loader (simulated)", 0x800)),
-        (layout.ap.offset, image(&format!("Quectel AP image (simulated) {revision}\0"), 0x1000)),
+        (layout.boot.offset, boot),
+        (layout.ap.offset, ap),
         (layout.nv.offset, module_nv(imei)),
         (layout.phasecheck.offset, module_phasecheck(imei)),
     ]

@@ -14,10 +14,12 @@
 
 pub mod bsl;
 pub mod fdl;
+pub mod firmware;
 pub mod layout;
-pub mod link;
 pub mod nor;
 pub mod pdl;
+
+pub use self::firmware::UnisocFirmware;
 
 use self::bsl::{BslPort, Incoming};
 use self::fdl::{Fdl, FdlOutcome};

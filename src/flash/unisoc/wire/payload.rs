@@ -19,6 +19,32 @@ pub const FDL2_MAX_8910: u32 = 0x30000;
 pub const NOR_BASE_8910: u32 = 0x6000_0000;
 /// The magic of a U-Boot legacy uImage header, which 8910 FDLs carry.
 pub const UIMAGE_MAGIC: [u8; 4] = [0x27, 0x05, 0x19, 0x56];
+/// The length of a U-Boot legacy uImage header.
+pub const UIMAGE_HEADER: usize = 64;
+
+/// A U-Boot legacy uImage of `payload` named `name` (at most 32 bytes): the 64-byte header with
+/// its magic, the payload's size (`ih_size`, big-endian at byte 12) and the name at byte 32,
+/// then the payload. Header CRCs, load address and type are left zero: nothing fwguard or its
+/// simulator reads them (the 8910 FDLs and boot loader are such images: waybyte/logicromsdk
+/// `lib/rda8910/fdl1.img`).
+pub fn uimage(name: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = UIMAGE_MAGIC.to_vec();
+    out.resize(UIMAGE_HEADER, 0);
+    out[12..16].copy_from_slice(&u32::try_from(payload.len()).unwrap_or(u32::MAX).to_be_bytes());
+    let name = &name.as_bytes()[..name.len().min(32)];
+    out[32..32 + name.len()].copy_from_slice(name);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The payload size a uImage header declares (`ih_size`), if `image` starts with one.
+pub fn uimage_size(image: &[u8]) -> Option<u32> {
+    if image.len() < UIMAGE_HEADER || image[..4] != UIMAGE_MAGIC {
+        return None;
+    }
+    Some(u32::from_be_bytes([image[12], image[13], image[14], image[15]]))
+}
+
 /// The version string an 8910 FDL answers check-baud with (in logicromsdk `fdl1.img`); sent
 /// with its terminating NUL, as SPRD FDLs send theirs (spreadtrum_flash `custom_fdl/main.c`).
 pub const FDL_VERSION_8910: &str = "Spreadtrum Boot Block version 1.2";
