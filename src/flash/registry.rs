@@ -21,7 +21,9 @@ impl Registry {
     /// The drivers built into fwguard. (The platform drivers, `flash/qualcomm/`, `flash/asr/`
     /// and `flash/unisoc/`, each add one line here.)
     pub fn builtin() -> Registry {
-        Registry { drivers: vec![Box::new(super::unisoc::UnisocDriver::default())] }
+        Registry {
+            drivers: vec![Box::new(super::asr::AsrDriver::default()), Box::new(super::unisoc::UnisocDriver::default())],
+        }
     }
 
     /// A registry of exactly these drivers (tests, and programs with drivers of their own).
