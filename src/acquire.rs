@@ -3,6 +3,8 @@
 //! `fwguard check` and `fwguard flash` both start here; the check's record for the history is
 //! made here too ([`Acquired::check_record`]).
 
+pub mod flash_id;
+
 use std::path::{Path, PathBuf};
 
 use crate::db::Database;
@@ -194,10 +196,13 @@ pub fn acquire(source: &ModuleSource, db: &Database, opts: &AcquireOptions) -> R
             let module = device::ports::discover_in(&opts.sys, &table)
                 .ok()
                 .and_then(|ms| ms.into_iter().find(|m| m.ports.iter().any(|p| same_file(&p.path, path))));
-            if let Some(m) = module.filter(|m| m.mode.is_download()) {
-                return download_mode(m, base("port".into()), opts);
+            if let Some(m) = module.as_ref().filter(|m| m.mode.is_download()) {
+                return download_mode(m.clone(), base("port".into()), opts);
             }
-            identified(device::identify_with(path, &opts.session, &opts.sys)?, base("port".into()))
+            let mut acquired = identified(device::identify_with(path, &opts.session, &opts.sys)?, base("port".into()))?;
+            // Discovery follows the module through its mode changes (check's flash-ID read, a flash).
+            acquired.module = module;
+            Ok(acquired)
         }
         ModuleSource::Sim { profile, faults, root } => {
             let options = SimOptions { root: root.clone(), faults: faults.clone(), ..SimOptions::default() };

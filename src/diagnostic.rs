@@ -135,6 +135,7 @@ diagnostics![
     crate::flash::qualcomm::wire::sahara::PacketError,
     crate::flash::qualcomm::wire::mbn::MbnError,
     crate::flash::qualcomm::wire::firehose::SplitError,
+    crate::flash::asr::AsrError,
     crate::flash::unisoc::UnisocError,
 ];
 
@@ -168,6 +169,24 @@ with_hint!(crate::device::DeviceError, |e| {
         E::LineTooLong { .. } => "fwguard::device::line_too_long",
         E::CommandFailed { .. } => "fwguard::device::command_failed",
         E::NoRevision { .. } => "fwguard::device::no_revision",
+    }
+});
+
+with_hint!(crate::flash::asr::AsrError, |e| {
+    use crate::flash::asr::AsrError as E;
+    match e {
+        E::Io { .. } => "fwguard::asr::io",
+        E::Disconnected { .. } => "fwguard::asr::disconnected",
+        E::Input { .. } => "fwguard::asr::input",
+        E::NoSync { .. } => "fwguard::asr::no_sync",
+        E::Ethos { .. } => "fwguard::asr::ethos",
+        E::Timeout { .. } => "fwguard::asr::timeout",
+        E::Refused { .. } => "fwguard::asr::refused",
+        E::Unexpected { .. } => "fwguard::asr::unexpected",
+        E::Requirement { .. } => "fwguard::asr::requirement",
+        E::ChipRejected { .. } => "fwguard::asr::chip_rejected",
+        E::WrongStage { .. } => "fwguard::asr::wrong_stage",
+        E::Invalid { .. } => "fwguard::asr::invalid",
     }
 });
 

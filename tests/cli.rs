@@ -32,6 +32,7 @@ struct DeviceJson {
     revision: Option<String>,
     product: Option<String>,
     flash_id: Option<String>,
+    flash_id_source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,7 +95,7 @@ fn ec25_cross_baseline_is_blocked_with_both_values_source_and_hint() {
     assert_eq!(r.device.model.as_deref(), Some("EC25"));
     assert_eq!(r.device.revision.as_deref(), Some("EC25EFAR06A17M4G_20.200.20.200"));
     assert_eq!(r.device.product.as_deref(), Some("EC25EFA"));
-    assert_eq!(r.device.flash_id, None);
+    assert_eq!((r.device.flash_id.as_deref(), r.device.flash_id_source.as_deref()), (None, None));
     assert_eq!(r.image.product.as_deref(), Some("EC25EFA"));
     assert_eq!(r.image.path, None);
     assert_eq!(r.image.revision.as_deref(), Some("EC25EFAR08A01M4G_01.001.01.001"));
@@ -138,6 +139,7 @@ fn ec800m_la_with_the_lf_quecpython_image_is_blocked() {
     assert!(got.contains(&"product-mismatch"), "{got:?}");
     assert_eq!(r.device.product.as_deref(), Some("EC800MCNLA"));
     assert_eq!(r.device.flash_id.as_deref(), Some("204117"));
+    assert_eq!(r.device.flash_id_source.as_deref(), Some("argument"));
 }
 
 #[test]

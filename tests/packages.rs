@@ -363,6 +363,14 @@ fn package_fuzz_seeds_are_read() {
     for s in seeds("asr_partition_table") {
         assert!(fwguard::image::asr::partition_table::PartitionTable::parse(&s, "seed").is_ok());
     }
+    for s in seeds("asr_recipe") {
+        // As the fuzz target runs it: the seed as download.json of an EC800M LA package.
+        let mut members = AsrBuilder::ec800m_cn_la().members();
+        members.iter_mut().filter(|(n, _)| n == "download.json").for_each(|(_, d)| *d = s.clone());
+        let mut package = fwguard::image::build::memory::MemoryPackage::new("seed.zip", members);
+        let recipe = fwguard::flash::asr::recipe::FlashRecipe::read(&mut package).unwrap();
+        assert_eq!(recipe.layout().unwrap().steps.len(), recipe.actions.len());
+    }
 }
 
 #[test]
@@ -391,6 +399,10 @@ fn write_package_fuzz_seeds() {
     a.images.retain(|(f, ..)| f == "app.bin");
     put("asr_download_json", "sdk-structure", a.download_json().as_bytes());
     put("asr_partition_table", "sdk-8mb", &asr::partition_bin(&asr::layout_8mb()));
+    put("asr_recipe", "ec800m-la", AsrBuilder::ec800m_cn_la().download_json().as_bytes());
+    let production =
+        AsrBuilder { damage: vec![asr::AsrDamage::EraseAll, asr::AsrDamage::EraseNv], ..AsrBuilder::ec800m_cn_la() };
+    put("asr_recipe", "production-and-nv-erase", production.download_json().as_bytes());
     let mut b = BinpkgBuilder::ec600e_cn_lc();
     for img in &mut b.images {
         img.data.truncate(24);

@@ -183,7 +183,9 @@ fn waiting_for_a_booting_module_says_what_and_how_long_on_a_terminal() {
     assert_eq!(code, 1, "{seen}{out}");
     let shown = strip_ansi(&seen);
     assert!(
-        shown.contains("waiting for the module on /dev/pts/")
+        // The simulated module's AT port: its pseudo-terminal, or its name on the tree that
+        // `check --sim` describes it under.
+        (shown.contains("waiting for the module on /dev/pts/") || shown.contains("/dev/ttyUSB2 to answer AT"))
             && shown.contains("to answer AT (it may still be booting"),
         "{shown:?}"
     );
@@ -191,4 +193,24 @@ fn waiting_for_a_booting_module_says_what_and_how_long_on_a_terminal() {
     // The verdict on stdout is untouched by the progress on stderr.
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["verdict"], "block");
+}
+
+#[test]
+fn reading_the_flash_id_from_the_boot_loader_says_so_on_a_terminal() {
+    use fwguard::image::build::quecpython::{QpyInner, QuecPythonBuilder};
+    let home = TempDir::new().unwrap();
+    let qpy = QuecPythonBuilder::ec800m_cn_lf();
+    let QpyInner::Asr(asr) = &qpy.inner else { panic!("an ASR image") };
+    let lf = home.path().join(&qpy.inner_name);
+    std::fs::write(&lf, asr.zip().unwrap()).unwrap();
+    let args = ["check", "--no-history", "--sim", "ec800m-cn-la", "--to", lf.to_str().unwrap(), "--json"];
+    let (code, seen, out) = on_terminal(home.path(), On::Stderr, 200, &args);
+    assert_eq!(code, 1, "{seen}{out}");
+    let shown = strip_ansi(&seen);
+    assert!(
+        shown.contains("reading the flash ID from the module's boot loader (download mode and back, at most 120 s)"),
+        "{shown:?}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["device"]["flash_id_source"], "bootloader");
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test module is listed here.
 
 mod asr;
+mod asr_flash;
 mod cli;
 mod database;
 mod db_diff;

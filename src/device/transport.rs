@@ -36,6 +36,19 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     }
 }
 
+/// A boxed transport is a transport (a session that owns its port).
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn read_within(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        (**self).read_within(buf, timeout)
+    }
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        (**self).send(bytes)
+    }
+    fn write_within(&mut self, bytes: &[u8], timeout: Duration) -> io::Result<usize> {
+        (**self).write_within(bytes, timeout)
+    }
+}
+
 /// A serial port (a tty, or a pseudo-terminal) as a [`Transport`].
 pub struct SerialTransport {
     port: Box<dyn serialport::SerialPort>,

@@ -14,7 +14,7 @@ mod resolve;
 mod steps;
 
 pub use facts::{DeviceFacts, ImageFacts};
-pub use report::{DatabaseSummary, DeviceSummary, Finding, ImageSummary, Report, Verdict};
+pub use report::{DatabaseSummary, DeviceSummary, Finding, FlashIdSource, ImageSummary, Report, Verdict};
 
 use crate::db::Database;
 use crate::rules::model::Severity;

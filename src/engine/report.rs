@@ -53,6 +53,19 @@ pub struct DeviceSummary {
     pub product: Option<String>,
     /// The flash ID, hex.
     pub flash_id: Option<String>,
+    /// Where the flash ID came from: read from the module's boot loader, or given as an
+    /// argument (`null` when it is unknown).
+    pub flash_id_source: Option<FlashIdSource>,
+}
+
+/// Where a module's flash ID came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashIdSource {
+    /// Read from the module's boot loader (its download mode's flash probe).
+    Bootloader,
+    /// Given by hand (`--flash-id`).
+    Argument,
 }
 
 /// The image as judged.
@@ -102,6 +115,21 @@ pub struct Report {
 }
 
 impl Report {
+    /// Records how the module's flash ID was obtained: its source, or (when it is unknown) why
+    /// it was not read, which the `flash-id-unverified` finding then says.
+    pub fn note_flash_id(&mut self, source: Option<FlashIdSource>, unread: Option<&str>) {
+        if self.device.flash_id.is_some() {
+            self.device.flash_id_source = source.or(self.device.flash_id_source);
+            return;
+        }
+        self.device.flash_id_source = None;
+        if let Some(why) = unread
+            && let Some(f) = self.findings.iter_mut().find(|f| f.rule == "flash-id-unverified")
+        {
+            f.message = format!("{} ({why})", f.message);
+        }
+    }
+
     /// The verdict that follows from findings: block if any blocks, else warn if any warns.
     pub fn verdict_of(findings: &[Finding]) -> Verdict {
         match findings.iter().map(|f| f.severity).max() {

@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use super::facts::{DeviceFacts, ImageFacts};
-use super::report::{DeviceSummary, ImageSummary};
+use super::report::{DeviceSummary, FlashIdSource, ImageSummary};
 use crate::identity::{ImageName, Revision, normalise_model, revision_from_at_text};
 use crate::rules::model::{FamilyFile, Product};
 
@@ -53,6 +53,7 @@ pub(crate) fn device<'a>(ctx: &mut Ctx<'a>, facts: &DeviceFacts) -> (DeviceSumma
         revision: None,
         product: None,
         flash_id: facts.flash_id.as_ref().map(|f| f.hex()),
+        flash_id_source: facts.flash_id.as_ref().map(|_| FlashIdSource::Argument),
     };
     let text = match revision_from_at_text(&facts.revision) {
         Ok(t) => t,

@@ -359,6 +359,24 @@ pub trait Driver: Send + Sync {
     /// loader upload from the package, storage report.
     fn connect(&self, port: &Path, package: &mut dyn Package) -> Result<Box<dyn Connection>, DriverError>;
 
+    /// Reads what the device reports about its storage (its flash ID above all) and resets the
+    /// module, writing nothing: how `fwguard check` learns the flash chip from the boot loader.
+    /// Every wait inside ends within `limit`, and a driver leaves the module to reset on a
+    /// failure where its protocol still allows it. The default runs [`Driver::connect`] with the
+    /// driver's own waits, takes [`Connection::storage`] and resets.
+    fn probe_storage(
+        &self,
+        port: &Path,
+        package: &mut dyn Package,
+        limit: Duration,
+    ) -> Result<StorageInfo, DriverError> {
+        let _ = limit;
+        let mut conn = self.connect(port, package)?;
+        let storage = conn.storage().clone();
+        conn.reset()?;
+        Ok(storage)
+    }
+
     /// [`Driver::plan`], with what the layout does not show, for the plan: the package's steps
     /// left out and why, what the platform's loader can and cannot report to the gate, how a
     /// write differs from the package's bytes. The core calls this one; the default has no notes.

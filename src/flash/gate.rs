@@ -31,9 +31,10 @@ pub fn check(expected: &ExpectedStorage, reported: &StorageInfo) -> Result<GateR
                 report.matched.push(format!("flash id {} is one the {} accepts", spaced(id), expected.flash_ids_from));
             }
             Some(id) => wrong.push(format!(
-                "the module reports flash id {}, the {} accepts {listed}",
+                "the module reports flash id {}, the {} accepts {listed}{}",
                 spaced(id),
-                expected.flash_ids_from
+                expected.flash_ids_from,
+                family_rule(expected, id)
             )),
             None => report.unchecked.push(format!("flash id (expected one of {listed})")),
         }
@@ -86,6 +87,22 @@ pub fn check(expected: &ExpectedStorage, reported: &StorageInfo) -> Result<GateR
         ));
     }
     if wrong.is_empty() { Ok(report) } else { Err(FlashError::Gate(wrong)) }
+}
+
+/// What the database's family rule says about the chip, as a clause for the gate's message.
+fn family_rule(expected: &ExpectedStorage, id: &str) -> String {
+    let Some(f) = &expected.family else {
+        return String::new();
+    };
+    let says = if f.ids.is_empty() {
+        format!("lists no chips for {}", f.product)
+    } else if f.ids.iter().any(|c| c == id) {
+        format!("lists {} among the chips of {}", spaced(id), f.product)
+    } else {
+        let ids: Vec<String> = f.ids.iter().map(|c| spaced(c)).collect();
+        format!("lists {} for {}, not {}", ids.join(", "), f.product, spaced(id))
+    };
+    format!("; the database's {} rule {says} (source: {})", f.family, f.source)
 }
 
 fn compare(what: &str, expected: Option<u64>, reported: Option<u64>, report: &mut GateReport, wrong: &mut Vec<String>) {

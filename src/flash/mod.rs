@@ -26,6 +26,7 @@ mod hashing;
 pub mod journal;
 mod permissions;
 mod plan;
+pub mod probe;
 mod progress;
 pub mod qualcomm;
 mod registry;
@@ -45,8 +46,10 @@ pub use hashing::{HashWriter, WriteReader, hash_sources};
 pub use journal::{Journal, JournalError};
 pub use permissions::{Guard, Permissions};
 pub use plan::{
-    ChipChoice, ExpectedStorage, ModuleIdentity, Operation, PackageRef, Plan, PlanInput, ProtectedArea, Step,
+    ChipChoice, ExpectedStorage, FamilyChips, ModuleIdentity, Operation, PackageRef, Plan, PlanInput, ProtectedArea,
+    Step,
 };
+pub use probe::{ProbeBounds, StorageRead, read_storage};
 pub use progress::{Event, Phase, Progress, Silent};
 pub use registry::Registry;
 pub use run::{Flasher, Outcome, RunOptions, Start, same_build};

@@ -99,6 +99,22 @@ pub struct ExpectedStorage {
     /// Where `size` comes from, as a phrase (`the package's memory code M08`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub size_from: String,
+    /// What the database's family rule says about the module's flash chips, for the gate to
+    /// name beside the package's list (the package's list decides when it has one).
+    pub family: Option<FamilyChips>,
+}
+
+/// The flash chips the database's rules give the module's product.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FamilyChips {
+    /// The family's name (`EC800M`).
+    pub family: String,
+    /// The module's product code (`EC800MCNLA`).
+    pub product: String,
+    /// The chips listed for the product (empty: the rules give it none).
+    pub ids: Vec<String>,
+    /// Where the list comes from: the product's source in the rules.
+    pub source: String,
 }
 
 /// What a step does.
@@ -446,6 +462,16 @@ fn expected_storage(
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
+    let family = product.and_then(|p| db.product(p)).map(|(f, p)| FamilyChips {
+        family: f.family.name.clone(),
+        product: p.code.clone(),
+        ids: p
+            .flash_chips
+            .iter()
+            .map(|id| FlashId::parse(id).map(|f| f.hex()).unwrap_or_else(|_| id.clone()))
+            .collect(),
+        source: p.source.clone(),
+    });
     let (size, size_from) = nor_size(ins, db, product).unzip();
     Ok(ExpectedStorage {
         page_size,
@@ -455,6 +481,7 @@ fn expected_storage(
         min_size,
         size,
         size_from: size_from.unwrap_or_default(),
+        family,
     })
 }
 

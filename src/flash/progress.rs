@@ -16,6 +16,9 @@ use super::run::Outcome;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// Reading the module's flash ID from its boot loader before judging (download mode and
+    /// back to normal mode, nothing written).
+    ReadFlashId,
     /// Sending the module into its download mode.
     EnterDownload,
     /// Waiting for the module to show up in its download mode.

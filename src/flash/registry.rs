@@ -24,6 +24,7 @@ impl Registry {
         Registry {
             drivers: vec![
                 Box::new(super::qualcomm::QualcommDriver::new()),
+                Box::new(super::asr::AsrDriver::default()),
                 Box::new(super::unisoc::UnisocDriver::default()),
             ],
         }

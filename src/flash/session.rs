@@ -11,17 +11,18 @@ use super::finder::{Discovery, Finder};
 use super::journal::{Journal, Run};
 use super::permissions::Permissions;
 use super::plan::{ModuleIdentity, Plan, PlanInput};
-use super::progress::{Event, Progress};
+use super::progress::{Event, Phase, Progress};
 use super::registry::Registry;
 use super::resume;
 use super::run::{Flasher, Outcome, RunOptions, Start};
 use crate::acquire::Acquired;
+use crate::acquire::flash_id::{FlashIdOutcome, FlashIdRequest};
 use crate::db::Database;
 use crate::device::{SessionOptions, UsbTable};
 use crate::diagnostic::Diagnostic;
 use crate::engine::{JudgeOptions, Report, Verdict, judge_with};
 use crate::history::{FlashRecord, History};
-use crate::image::archive::{Storage, digest, hex, open_package, storage_of};
+use crate::image::archive::{Storage, digest, hex, storage_of};
 use crate::image::{Inspection, Package};
 use crate::platform::Platform;
 
@@ -32,7 +33,7 @@ pub struct Request {
     pub package: PathBuf,
     /// `--accept-warnings`, `--allow-protected`.
     pub permissions: Permissions,
-    /// `--dry-run`: print the plan, send nothing past identification.
+    /// `--dry-run`: print the plan, send nothing past identification (the flash ID included).
     pub dry_run: bool,
     /// `--resume`: continue an interrupted flash of this module and package.
     pub resume: bool,
@@ -44,6 +45,12 @@ pub struct Request {
     pub reboot_timeout: Duration,
     /// The AT session's bounds when it is identified again.
     pub session: SessionOptions,
+    /// Read the module's flash ID from its boot loader before judging, when its family's
+    /// variants differ by flash chip and it is unknown (as `fwguard check` does). Default true;
+    /// a dry run does too (it is identification, and writes nothing).
+    pub read_flash_id: bool,
+    /// The bounds of that read.
+    pub flash_id_bounds: super::probe::ProbeBounds,
 }
 
 impl Request {
@@ -58,6 +65,8 @@ impl Request {
             download_timeout: Duration::from_secs(30),
             reboot_timeout: Duration::from_secs(90),
             session: SessionOptions::default(),
+            read_flash_id: true,
+            flash_id_bounds: super::probe::ProbeBounds::default(),
         }
     }
 }
@@ -160,7 +169,7 @@ fn run(
 ) -> Result<Outcome, FlashError> {
     let path = &request.package;
     let inspection = crate::image::inspect(path)?;
-    let mut package = open_package(path)?;
+    let mut package = crate::image::open_firmware(path)?;
     let sha256 = package_sha256(path, package.as_mut())?;
     let in_download = acquired.in_download_mode();
     if in_download && !request.resume {
@@ -171,10 +180,16 @@ fn run(
     let (identity, report, resumed) = if in_download {
         downloading(acquired, &sha256, db, journal.as_ref())?
     } else {
+        let mut facts = acquired.facts.clone();
+        let flash_id = flash_id_first(acquired, request, db, registry, progress);
+        if let Some(id) = flash_id.flash_id() {
+            facts.flash_id = Some(id.clone());
+        }
         // --allow-protected turns calibration-erase from a block into a warning; the guard then
         // still refuses to touch a protected area before its backup is verified.
         let options = JudgeOptions { allow_protected: request.permissions.allow_protected };
-        let report = judge_with(&acquired.facts, &inspection.facts(), db, &options);
+        let mut report = judge_with(&facts, &inspection.facts(), db, &options);
+        flash_id.annotate(&mut report);
         let identity = ModuleIdentity {
             imei: acquired.facts.imei.clone(),
             serial: None,
@@ -272,6 +287,30 @@ fn run(
     };
     let mut flasher = Flasher { driver, finder, journal: &journal, progress, options: &options };
     flasher.run(&mut plan, package.as_mut(), start, resume_run)
+}
+
+/// The module's flash ID from its boot loader, read before judging as `fwguard check` reads it
+/// (with this package's boot-loader stages), when its family needs it and none is known.
+fn flash_id_first(
+    acquired: &Acquired,
+    request: &Request,
+    db: &Database,
+    registry: &Registry,
+    progress: &mut dyn Progress,
+) -> FlashIdOutcome {
+    // A dry run reads it too: like `check`, it is part of identifying the module, writes
+    // nothing, and without it the plan of these families would be refused.
+    let skip = (!request.read_flash_id).then(|| "the flash was asked not to read it".to_string());
+    let ask = FlashIdRequest {
+        loaders: Some(&request.package),
+        skip,
+        bounds: request.flash_id_bounds,
+        session: request.session.clone(),
+    };
+    crate::acquire::flash_id::complete_with(acquired, db, registry, &ask, &mut |bound| {
+        let detail = format!("up to {} s", bound.as_secs());
+        progress.event(&Event::Phase { phase: Phase::ReadFlashId, detail });
+    })
 }
 
 /// A module found in its download mode (its boot loader was erased by an interrupted flash):

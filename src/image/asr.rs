@@ -62,6 +62,12 @@ impl AsrPackage {
     }
 }
 
+/// The member a recipe step names: `name` under the package's root (in `<version>/` first
+/// when the step gives a boot ROM version), else anywhere below the root.
+pub fn member_for(asr: &AsrPackage, members: &[Member], name: &str, version: Option<&str>) -> Option<String> {
+    find_member(members, &asr.root, name, version)
+}
+
 /// Whether a package's members look like an ASR package: a `download.json`, `partition.bin` or
 /// `flashinfo.bin`, or a `system.img` at the top (which QuecPython's tool takes for ASR1601:
 /// `QuecPython/download_tool:qpy.py`).

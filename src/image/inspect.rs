@@ -106,6 +106,34 @@ pub fn inspect_with(path: &Path, progress: &dyn Progress) -> Result<Inspection, 
     Err(unknown(path, &format!("a {}", storage.label()), MEMBER_FORMATS.iter().map(|f| f.name)))
 }
 
+/// Opens the package at `path` as a flasher reads it: QuecPython's wrapper zip around an ASR
+/// aboot package (`QPY_…_FW.zip` holding `platform_config.json` and `QPY_…_FW.bin`, itself a
+/// zip: QuecPython/download_tool `qpy.py` unpacks it the same way) is the inner package, read
+/// into memory (at most [`quecpython::INNER_LIMIT`] bytes) with the same safety checks;
+/// anything else is opened as it is.
+pub fn open_firmware(path: &Path) -> Result<Box<dyn Package>, ImageError> {
+    let mut package = archive::open_package(path)?;
+    let members = package.members().to_vec();
+    if asr::is_asr_package(&members) || !quecpython::is_quecpython(&path.display().to_string(), &members) {
+        return Ok(package);
+    }
+    let inner = members.iter().filter(|m| {
+        let lower = m.path.to_ascii_lowercase();
+        m.size <= quecpython::INNER_LIMIT && (lower.ends_with(".bin") || lower.ends_with(".zip"))
+    });
+    for m in inner.cloned().collect::<Vec<_>>() {
+        let bytes = package.read(&m.path, quecpython::INNER_LIMIT)?;
+        if !bytes.starts_with(&archive::ZIP_MAGIC) {
+            continue;
+        }
+        let zip = archive::ZipPackage::from_bytes(&format!("{}:{}", path.display(), m.path), bytes)?;
+        if asr::is_asr_package(zip.members()) {
+            return Ok(Box::new(zip));
+        }
+    }
+    Ok(package)
+}
+
 fn unknown<'a>(path: &Path, what: &str, tried: impl Iterator<Item = &'a str>) -> ImageError {
     let tried: Vec<&str> = tried.collect();
     let reason = if tried.is_empty() {

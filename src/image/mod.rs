@@ -20,7 +20,9 @@ mod robustness;
 pub mod scan;
 
 pub use error::ImageError;
-pub use inspect::{FILE_FORMATS, FileFormat, MEMBER_FORMATS, MemberFormat, SNIFF_LEN, inspect, inspect_with};
+pub use inspect::{
+    FILE_FORMATS, FileFormat, MEMBER_FORMATS, MemberFormat, SNIFF_LEN, inspect, inspect_with, open_firmware,
+};
 pub use package::{DEFAULT_VISIT_LIMIT, Member, Package, Visitor};
 
 use serde::Serialize;

@@ -3,8 +3,8 @@
 //! reset boots from whatever the flash holds now.
 //!
 //! Each platform implements [`SimFirmware`] in its own folder (Qualcomm:
-//! `sim::qualcomm::QualcommFirmware`, Unisoc: `sim::unisoc::UnisocFirmware`); [`for_platform`]
-//! picks it. A platform without one yet
+//! `sim::qualcomm::QualcommFirmware`, ASR: `sim::asr::firmware::AsrFirmware`, Unisoc:
+//! `sim::unisoc::UnisocFirmware`); [`for_platform`] picks it. A platform without one yet
 //! installs nothing and always boots normally with the profile's revision.
 
 use std::io;
@@ -42,6 +42,7 @@ pub trait SimFirmware: Send + Sync {
 pub fn for_platform(platform: Platform) -> Box<dyn SimFirmware> {
     match platform {
         Platform::Qualcomm => Box::new(super::qualcomm::QualcommFirmware),
+        Platform::Asr => Box::new(super::asr::firmware::AsrFirmware),
         Platform::Unisoc => Box::new(super::unisoc::UnisocFirmware),
         _ => Box::new(NotModelled),
     }

@@ -40,14 +40,15 @@ pub fn write_demo_package(profile: &Profile, dir: &Path) -> Result<PathBuf, SimE
             let chip = expected_chip(&normalise_model(&profile.model)).unwrap_or("ASR1606");
             let product = ARELEASE_PRODUCTS.iter().find(|(_, c)| *c == chip).map_or("CRANEL_QUEC_PRODUCT", |(p, _)| p);
             let variant = format!("QUEC_CRANEL_SS_{:02}MB_OPEN", size >> 20);
+            // Its modem image carries the revision, which the module boots into once flashed.
             let asr = AsrBuilder {
-                file_name: format!("{rev}.zip"),
-                revision_member: Some(format!("{rev}.json")),
+                revision_member: Some(String::new()),
                 arelease: Some((product.to_string(), variant)),
                 flash: flash_table(size, &chips),
                 partitions: layout(size),
                 ..AsrBuilder::ec800m_cn_lf()
-            };
+            }
+            .revised(rev);
             if rev.starts_with(&normalise_model(&profile.model)) {
                 let path = dir.join(&asr.file_name);
                 let written = asr.zip().and_then(|bytes| std::fs::write(&path, bytes));
@@ -83,12 +84,14 @@ pub fn write_demo_package(profile: &Profile, dir: &Path) -> Result<PathBuf, SimE
 
 /// QuecPython firmware for the module's product (`EC800MCN_LA`: `QPY_OCPU_V0004_EC800M_CNLA_FW`),
 /// holding `asr` as its firmware image.
-fn quecpython_for(profile: &Profile, mut asr: AsrBuilder) -> QuecPythonBuilder {
+fn quecpython_for(profile: &Profile, asr: AsrBuilder) -> QuecPythonBuilder {
     let product = normalise_model(&profile.model);
     let (base, variant) = product.split_at(product.len().saturating_sub(4));
     let name = format!("QPY_OCPU_V0004_{base}_{variant}_FW");
+    // The firmware's own revision, which its modem image carries and the module then reports.
+    let revision = format!("{product}R01A01M{:02}_OCPU_QPY", profile.flash.size >> 20);
+    let mut asr = asr.revised(&revision);
     asr.file_name = format!("{name}.bin");
-    asr.revision_member = Some(format!("{product}R01A01M{:02}_OCPU_QPY.json", profile.flash.size >> 20));
     QuecPythonBuilder {
         file_name: format!("{name}.zip"),
         folder: format!("{name}/"),

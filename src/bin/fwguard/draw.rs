@@ -147,6 +147,7 @@ impl Progress for Drawer {
 
 fn phase_text(phase: Phase) -> &'static str {
     match phase {
+        Phase::ReadFlashId => "reading the flash ID from the boot loader",
         Phase::EnterDownload => "entering the download mode",
         Phase::WaitDownload => "waiting for the module in its download mode",
         Phase::Connect => "connecting",

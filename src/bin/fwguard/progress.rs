@@ -34,6 +34,12 @@ impl Line {
         self.bar.finish_and_clear();
     }
 
+    /// Shows `message` with a spinner and the time since (work the library does not report step
+    /// by step).
+    pub fn show(&self, message: String) {
+        self.spin(message, true);
+    }
+
     fn spin(&self, message: String, restart: bool) {
         let style = ProgressStyle::with_template("{spinner} {msg}: {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());

@@ -131,12 +131,19 @@ pub struct AbootSession<'a> {
     fresh: bool,
     transcript: Vec<Exchange>,
     pub(super) flash_selected: bool,
+    deadline: Option<Instant>,
 }
 
 impl<'a> AbootSession<'a> {
     /// Connects to the boot ROM on `io` (the download port `port`): runs the SMUX handshake.
     pub fn connect(io: &'a mut dyn Transport, port: &str, options: AbootOptions) -> Result<AbootSession<'a>, AsrError> {
-        let mut link = SmuxLink::new(io, port, options.link.clone());
+        AbootSession::open(Box::new(io), port, options)
+    }
+
+    /// [`AbootSession::connect`] over a transport the session owns (a flash's connection keeps
+    /// its session between calls).
+    pub fn open(io: Box<dyn Transport + 'a>, port: &str, options: AbootOptions) -> Result<AbootSession<'a>, AsrError> {
+        let mut link = SmuxLink::owning(io, port, options.link.clone());
         link.handshake()?;
         Ok(AbootSession {
             link,
@@ -147,7 +154,19 @@ impl<'a> AbootSession<'a> {
             fresh: true,
             transcript: Vec::new(),
             flash_selected: false,
+            deadline: None,
         })
+    }
+
+    /// Ends every later wait for a reply at `deadline` at the latest (`None`: only the
+    /// [`Timeouts`] bound them), so a caller can bound a whole exchange of many commands.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// `at`, or the deadline when that comes first.
+    pub(super) fn capped(&self, at: Instant) -> Instant {
+        self.deadline.map_or(at, |d| at.min(d))
     }
 
     /// The port.
@@ -227,7 +246,7 @@ impl<'a> AbootSession<'a> {
     /// Waits for the final reply to `during`; `INFO` and `PROG` re-arm the wait.
     pub(super) fn wait_final(&mut self, during: &str, timeout: Duration) -> Result<Response, AsrError> {
         let started = Instant::now();
-        let mut until = started + timeout;
+        let mut until = self.capped(started + timeout);
         let mut info = Vec::new();
         let mut console = Vec::new();
         loop {
@@ -245,9 +264,9 @@ impl<'a> AbootSession<'a> {
                     Reply::Info(text) => {
                         self.link.note(Channel::Info, &text);
                         info.push(text);
-                        until = Instant::now() + timeout;
+                        until = self.capped(Instant::now() + timeout);
                     }
-                    Reply::Progress(_) => until = Instant::now() + timeout,
+                    Reply::Progress(_) => until = self.capped(Instant::now() + timeout),
                     Reply::Other(text) => self.link.note(Channel::Info, &format!("(not an aboot reply) {text}")),
                     reply => return Ok(Response { reply, info, console }),
                 },

@@ -114,10 +114,31 @@ impl AbootSession<'_> {
         len: u64,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), AsrError> {
+        self.flash_at(partition, 0, source, len, progress)
+    }
+
+    /// [`AbootSession::flash`] of `len` bytes that start `at` bytes into the partition (a
+    /// multiple of the sparse block size, [`sparse::BLOCK_SIZE`]): the bytes before them are
+    /// left as they are, by a sparse image whose first chunk is DONT_CARE over them. At 0 and
+    /// up to `max-download-size` the image goes raw.
+    pub fn flash_at(
+        &mut self,
+        partition: &str,
+        at: u64,
+        source: &mut dyn Read,
+        len: u64,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), AsrError> {
         let cmd = Command::Flash(partition.into());
         self.need(Stage::Flasher, &cmd.line())?;
+        if !at.is_multiple_of(u64::from(sparse::BLOCK_SIZE)) {
+            return Err(self.invalid(
+                &cmd.line(),
+                format!("{at:#x} bytes into the partition is not on a {}-byte block", sparse::BLOCK_SIZE),
+            ));
+        }
         let max = self.max_download_size()?;
-        if len <= u64::from(max) {
+        if at == 0 && len <= u64::from(max) {
             let n = len as u32;
             self.download(source, n, progress)?;
             return self.okay(&cmd).map(drop);
@@ -125,23 +146,23 @@ impl AbootSession<'_> {
         let capacity = sparse::piece_capacity(max).ok_or_else(|| {
             self.invalid(&cmd.line(), format!("max-download-size {max} cannot hold one sparse block"))
         })?;
-        if len > u64::from(u32::MAX) {
-            return Err(self.invalid(&cmd.line(), format!("{len} bytes is more than a 32-bit flash can hold")));
-        }
-        let mut offset = 0u64;
+        let end = at.checked_add(len).filter(|e| *e <= u64::from(u32::MAX)).ok_or_else(|| {
+            self.invalid(&cmd.line(), format!("{at:#x}+{len:#x} bytes is more than a 32-bit flash can hold"))
+        })?;
+        let mut done = 0u64;
         let mut buf = vec![0u8; capacity as usize];
-        while offset < len {
-            let n = (len - offset).min(u64::from(capacity)) as usize;
+        while done < len {
+            let n = (len - done).min(u64::from(capacity)) as usize;
             source.read_exact(&mut buf[..n]).map_err(|e| AsrError::Input {
                 port: self.port().into(),
                 during: cmd.line(),
                 source: e,
             })?;
-            let piece = sparse::piece(len, offset, &buf[..n]);
+            let piece = sparse::piece(end, at + done, &buf[..n]);
             self.download_bytes(&piece)?;
             self.okay(&cmd)?;
-            offset += n as u64;
-            progress(offset);
+            done += n as u64;
+            progress(done);
         }
         Ok(())
     }
@@ -239,7 +260,7 @@ impl AbootSession<'_> {
         };
         let timeout = self.timeouts_reply();
         let mut got = 0u64;
-        let mut until = Instant::now() + timeout;
+        let mut until = self.capped(Instant::now() + timeout);
         while got < u64::from(size) {
             let Some(frame) = self.link.recv(until, &line)? else {
                 return Err(AsrError::Timeout {
@@ -267,13 +288,13 @@ impl AbootSession<'_> {
                         source: e,
                     })?;
                     got += frame.payload.len() as u64;
-                    until = Instant::now() + timeout;
+                    until = self.capped(Instant::now() + timeout);
                 }
                 FrameType::AbootCmd => match Reply::parse(&frame.payload) {
                     Reply::Fail(reason) => {
                         return Err(AsrError::Refused { port: self.port().into(), command: line, reason });
                     }
-                    Reply::Info(_) | Reply::Progress(_) => until = Instant::now() + timeout,
+                    Reply::Info(_) | Reply::Progress(_) => until = self.capped(Instant::now() + timeout),
                     other => {
                         return Err(AsrError::Unexpected {
                             port: self.port().into(),

@@ -33,12 +33,17 @@
 //! ```
 
 pub mod aboot;
+mod connection;
+mod driver;
 mod error;
 pub mod flasher;
+pub mod recipe;
 pub mod smux;
 pub mod wire;
 
 pub use aboot::{AbootOptions, AbootSession, Exchange, Response, RomIdentity, Stage, Timeouts};
+pub use connection::AsrConnection;
+pub use driver::{AsrDriver, QDOWNLOAD};
 pub use error::AsrError;
 pub use flasher::Loaded;
 pub use smux::{Channel, DeviceLine, DeviceLog, LinkOptions, SmuxLink};

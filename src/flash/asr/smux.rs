@@ -108,7 +108,7 @@ const RECENT: usize = 96;
 
 /// The host end of a SMUX link over a [`Transport`].
 pub struct SmuxLink<'a> {
-    io: &'a mut dyn Transport,
+    io: Box<dyn Transport + 'a>,
     port: String,
     options: LinkOptions,
     decoder: Decoder,
@@ -124,6 +124,12 @@ impl<'a> SmuxLink<'a> {
     /// A link over `io`, the module's download port `port` (named in errors). Nothing is sent
     /// until [`SmuxLink::handshake`].
     pub fn new(io: &'a mut dyn Transport, port: &str, options: LinkOptions) -> SmuxLink<'a> {
+        SmuxLink::owning(Box::new(io), port, options)
+    }
+
+    /// A link that owns its transport (a session kept open between calls, as a flash's
+    /// connection is).
+    pub fn owning(io: Box<dyn Transport + 'a>, port: &str, options: LinkOptions) -> SmuxLink<'a> {
         let mtu = options.mtu;
         SmuxLink {
             io,

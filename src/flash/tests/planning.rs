@@ -177,7 +177,8 @@ fn blocked_packages_and_missing_drivers_stop_before_the_module() {
     let err = flash_with(&acquired, &h.request(), &h.db, &unisoc_only, Some(&mut finder), &mut Silent).unwrap_err();
     assert!(matches!(err, FlashError::NoDriver { platform: Platform::Qualcomm, .. }), "{err}");
     assert_eq!(err.exit_code(), 2);
-    assert!(err.to_string().contains("qualcomm") && err.to_string().contains("unisoc"), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("qualcomm") && text.contains("asr") && text.contains("unisoc"), "{err}");
 }
 
 #[test]

@@ -185,8 +185,8 @@ fn download_json_has_the_structure_of_the_sdks() {
         assert!(obj.values().all(|v| v.is_string() || v.is_u64()), "flat: {step}");
     }
     assert_eq!(steps[0]["value"], "arom-tiny");
-    assert_eq!(steps[1]["value"], "0.5");
-    assert_eq!(steps[2]["value"], "2020.07.30");
+    assert_eq!(steps[1]["value"], "0.6");
+    assert_eq!(steps[2]["value"], "2022.11.06");
     assert_eq!(steps[3]["name"], "weight");
     assert_eq!((steps[8]["image"].as_str(), steps[8]["partition"].as_str()), (Some("app.bin"), Some("user_app")));
     assert_eq!(steps[8]["weight"], 2048);

@@ -16,6 +16,10 @@ use crate::image::fields::put_ascii;
 
 use super::memory::MemoryPackage;
 
+/// `version-bootrom` of the CraneL boot ROM (ASR's CraneL template; which string an EC800M's or
+/// EC800K's ROM really returns is not confirmed by a public source).
+pub const CRANEL_BOOTROM: &str = "2022.11.06";
+
 /// Serialises a format "A" partition table (at most 32 entries are written) with a correct CRC.
 pub fn partition_bin(entries: &[PtEntry]) -> Vec<u8> {
     let mut b = vec![0u8; partition_table::TABLE_SIZE];
@@ -310,8 +314,12 @@ pub struct AsrBuilder {
     pub arelease: Option<(String, String)>,
     /// The boot ROM the recipe requires: `require product` and `require version-bootrom`
     /// values (`arom-tiny` / `2020.07.30` for ASR1603, `arom|arom-tiny` / `2019.01.15` for
-    /// ASR1601, as waybyte's release script sets them).
+    /// ASR1601, as waybyte's release script sets them; `arom-tiny` / `2022.11.06` for the CraneL
+    /// chips, ASR1602 and ASR1606, as ASR's CraneL template does).
     pub rom: (String, String),
+    /// The `require version` value: `0.5` in logicrom's ASR1603 recipe, `0.6` in the CraneL
+    /// template.
+    pub rom_version: String,
     /// The flash table.
     pub flash: FlashInfo,
     /// The partitions.
@@ -334,7 +342,8 @@ enum JsonValue {
 }
 
 impl AsrBuilder {
-    /// An EC800M-CN LF QuecOpen package: 4 MB NOR, chip C8 60 16.
+    /// An EC800M-CN LF QuecOpen package: 4 MB NOR, chip C8 60 16, for the CraneL (ASR1606)
+    /// boot ROM.
     pub fn ec800m_cn_lf() -> AsrBuilder {
         let size = 4 << 20;
         let revision = "EC800MCNLFR01A01M04_OCPU";
@@ -343,7 +352,8 @@ impl AsrBuilder {
             folder: String::new(),
             revision_member: Some(format!("{revision}.json")),
             arelease: Some(("CRANEL_QUEC_PRODUCT".into(), "QUEC_CRANEL_SS_04MB_OPEN".into())),
-            rom: ("arom-tiny".into(), "2020.07.30".into()),
+            rom: ("arom-tiny".into(), CRANEL_BOOTROM.into()),
+            rom_version: "0.6".into(),
             flash: flash_table(size, &[chip(0xC8, 0x6016, "C86016-4MB")]),
             partitions: layout(size),
             images: vec![
@@ -373,6 +383,41 @@ impl AsrBuilder {
         }
     }
 
+    /// An EC800K-CN CC QuecOpen package: 2 MB NOR with the GigaDevice GD25LQ16 (C8 60 15), for
+    /// the CraneL (ASR1602) boot ROM. No arelease PRODUCT/VARIANT of a 2 MB CRANELR build is
+    /// published, so the release member names none.
+    pub fn ec800k_cn() -> AsrBuilder {
+        let size = 2 << 20;
+        let revision = "EC800KCNCCR07A02M02_OCPU";
+        AsrBuilder {
+            file_name: format!("{revision}.zip"),
+            revision_member: Some(format!("{revision}.json")),
+            arelease: None,
+            flash: flash_table(size, &[chip(0xC8, 0x6015, "GD25LQ16")]),
+            partitions: layout(size),
+            images: vec![
+                ("cp.bin".into(), "cp".into(), firmware_image(revision, 4096)),
+                ("app.bin".into(), "user_app".into(), vec![0x33; 2048]),
+            ],
+            ..AsrBuilder::ec800m_cn_lf()
+        }
+    }
+
+    /// The same package for another revision: its file name, its release member and the
+    /// revision text inside the `cp` image.
+    pub fn revised(mut self, revision: &str) -> AsrBuilder {
+        self.file_name = format!("{revision}.zip");
+        if self.revision_member.is_some() {
+            self.revision_member = Some(format!("{revision}.json"));
+        }
+        for (_, part, data) in &mut self.images {
+            if part == "cp" {
+                *data = firmware_image(revision, data.len());
+            }
+        }
+        self
+    }
+
     /// The recipe's steps, in order, as flat objects: group "0" requires the ROM, reports
     /// progress, calls the stages and loads the tables; group "1" flashes the images (each
     /// step's `weight` is its image's size, the `progress` value their sum, as waybyte's
@@ -382,7 +427,7 @@ impl AsrBuilder {
         let group = |g: &str| ("group", text(g));
         let mut steps: Vec<JsonStep> = Vec::new();
         for (name, value) in
-            [("product", &self.rom.0), ("version", &"0.5".to_string()), ("version-bootrom", &self.rom.1)]
+            [("product", &self.rom.0), ("version", &self.rom_version), ("version-bootrom", &self.rom.1)]
         {
             steps.push(vec![("command", text("require")), group("0"), ("name", text(name)), ("value", text(value))]);
         }

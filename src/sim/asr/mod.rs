@@ -11,6 +11,7 @@
 //! `FAIL`; `flash-id=HEX` is the chip the flasher probes; `drop-at` cuts the link as everywhere.
 
 pub mod aboot;
+pub mod firmware;
 pub mod flasher;
 pub mod layout;
 pub mod nor;

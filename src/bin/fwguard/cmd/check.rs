@@ -4,10 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Args as ClapArgs};
+use fwguard::acquire::flash_id::{self, FlashIdRequest};
 use fwguard::acquire::{AcquireOptions, ModuleSource, acquire};
 use fwguard::db::Trust;
 use fwguard::device::SessionOptions;
-use fwguard::engine::{ImageFacts, Report, Verdict, judge};
+use fwguard::engine::{Report, Verdict, judge};
+use fwguard::flash::Registry;
 use fwguard::history::{CheckRecord, History};
 use fwguard::identity::FlashId;
 use fwguard::rules::model::Severity;
@@ -40,13 +42,23 @@ pub struct Args {
     /// What AT+QGMR answered (raw text with echo, URCs and OK is fine).
     #[arg(long, requires = "model", allow_hyphen_values = true, help_heading = "Module")]
     pub revision: Option<String>,
-    /// The flash ID from the bootloader: `20 41 17`, `0x20 0x4117`, `20:41:17`, `98 AC 90 26`.
-    #[arg(long, requires = "model", help_heading = "Module")]
+    /// The flash ID from the bootloader: `20 41 17`, `0x20 0x4117`, `20:41:17`, `98 AC 90 26`
+    /// (with a live module, it is then not read from the boot loader).
+    #[arg(long, help_heading = "Module")]
     pub flash_id: Option<String>,
+    /// Do not read the flash ID from the boot loader. By default, on a live module whose
+    /// family's variants differ by flash chip, check takes the module to its download mode,
+    /// reads the flash probe with the candidate package's boot-loader stages and returns the
+    /// module to normal mode: at most 2 minutes (30 s to reach the download mode, 30 s in the
+    /// boot loader, 60 s to boot back and answer AT), a few seconds when all is well.
+    #[arg(long, help_heading = "Module")]
+    pub no_bootloader: bool,
     /// A firmware package (folder, .zip, .7z, .pac, .bin, .binpkg), judged by what its content says.
     #[arg(long, value_name = "PATH", help_heading = "Candidate")]
     pub image: Option<PathBuf>,
-    /// A revision string or a package file name, judged by its name alone.
+    /// A revision string or a package file name, judged by its name alone. A package file that
+    /// exists also lends its boot-loader stages to read the flash ID, and its flash table to
+    /// judge the chip.
     #[arg(long, help_heading = "Candidate")]
     pub to: Option<String>,
     /// A published database file instead of the installed or built-in one; it must be signed by a
@@ -86,8 +98,8 @@ in time proportional to its size, within the size caps (at most {members} entrie
     )
 }
 
-/// The module option given.
-fn source(args: &Args) -> anyhow::Result<ModuleSource> {
+/// The module option given (a simulated module under `root`, so discovery can follow it).
+fn source(args: &Args, root: Option<&std::path::Path>) -> anyhow::Result<ModuleSource> {
     Ok(if let Some(model) = &args.model {
         ModuleSource::Manual {
             model: model.clone(),
@@ -98,7 +110,7 @@ fn source(args: &Args) -> anyhow::Result<ModuleSource> {
         ModuleSource::Port(port.clone())
     } else if let Some(profile) = &args.sim {
         let faults = args.faults.iter().map(|s| Fault::parse(s)).collect::<Result<Vec<_>, _>>()?;
-        ModuleSource::Sim { profile: profile.clone(), faults, root: None }
+        ModuleSource::Sim { profile: profile.clone(), faults, root: root.map(std::path::Path::to_path_buf) }
     } else {
         ModuleSource::Auto
     })
@@ -114,23 +126,51 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let db = super::load_database(args.db.as_deref(), args.allow_unsigned)?;
     // The candidate first: a package that cannot be read should not cost a session with the module.
-    let (candidate, image) = match (&args.image, &args.to) {
+    let (candidate, image, loaders) = match (&args.image, &args.to) {
         (Some(path), _) => {
-            (path.display().to_string(), fwguard::image::inspect_with(path, Line::stderr().as_ref())?.facts())
+            let facts = fwguard::image::inspect_with(path, Line::stderr().as_ref())?.facts();
+            (path.display().to_string(), facts, Some(path.clone()))
         }
         (None, to) => {
             let name = to.clone().unwrap_or_default();
-            (name.clone(), ImageFacts { name, ..ImageFacts::default() })
+            (name.clone(), flash_id::name_facts(&name), flash_id::loaders_for_name(&name))
         }
+    };
+    let sim_root = match &args.sim {
+        Some(_) => Some(super::TempTree::new("check")?),
+        None => None,
     };
     // What the session waits for is drawn on stderr; the line clears when the options go.
     let options = AcquireOptions {
         session: SessionOptions { progress: Line::stderr().reporter(), ..SessionOptions::default() },
+        keep_sim: true,
         ..AcquireOptions::default()
     };
-    let acquired = acquire(&source(&args)?, &db, &options)?;
+    let mut acquired = acquire(&source(&args, sim_root.as_ref().map(super::TempTree::path))?, &db, &options)?;
     drop(options);
-    let report = judge(&acquired.facts, &image, &db);
+    if args.model.is_none()
+        && let Some(id) = &args.flash_id
+    {
+        acquired.facts.flash_id = Some(FlashId::parse(id)?);
+    }
+    let skip = args.no_bootloader.then(|| "--no-bootloader was given".to_string());
+    let request = FlashIdRequest { loaders: loaders.as_deref(), skip, ..FlashIdRequest::default() };
+    let line = Line::stderr();
+    let outcome = flash_id::complete_with(&acquired, &db, &Registry::builtin(), &request, &mut |bound| {
+        let limit = bound.as_secs();
+        line.show(format!(
+            "reading the flash ID from the module's boot loader (download mode and back, at most {limit} s)"
+        ));
+    });
+    line.clear();
+    if let Some(id) = outcome.flash_id() {
+        acquired.facts.flash_id = Some(id.clone());
+    }
+    if let Some(warning) = outcome.warning() {
+        eprintln!("warning: {warning}");
+    }
+    let mut report = judge(&acquired.facts, &image, &db);
+    outcome.annotate(&mut report);
     print_report(&report, args.json)?;
     if !args.no_history {
         record(&acquired.check_record(&candidate, &report));

@@ -26,7 +26,8 @@ pub struct Args {
     /// The firmware package (folder, .zip, .7z, .pac, .bin, .binpkg).
     #[arg(long, value_name = "PATH")]
     pub image: PathBuf,
-    /// Print the plan and send nothing past identification.
+    /// Print the plan and send nothing past identification (which, for a module whose variants
+    /// differ by flash chip, reads the flash ID from its boot loader, as check does).
     #[arg(long)]
     pub dry_run: bool,
     /// Flash although the verdict warns.
@@ -59,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A simulated module is described under a tree of its own, so discovery follows it into
     // its download mode and back.
     let sim_root = match &args.sim {
-        Some(_) => Some(tempfile_dir()?),
+        Some(_) => Some(super::TempTree::new("flash")?),
         None => None,
     };
     let source = match (&args.port, &args.sim) {
@@ -108,26 +109,4 @@ fn report(e: FlashError) -> ExitCode {
     // With --json the result event above already carries the error and its hint.
     print_error(&anyhow::Error::new(e), false);
     ExitCode::from(code)
-}
-
-/// A private folder for the simulated module's tree, removed when the command ends.
-fn tempfile_dir() -> anyhow::Result<TempTree> {
-    let base = std::env::temp_dir().join(format!("fwguard-flash-sim-{}", std::process::id()));
-    std::fs::create_dir_all(&base)?;
-    Ok(TempTree(base))
-}
-
-/// A folder removed on drop.
-struct TempTree(PathBuf);
-
-impl TempTree {
-    fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempTree {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -40,3 +40,27 @@ pub fn out(text: &str) -> anyhow::Result<()> {
         _ => Ok(()),
     }
 }
+
+/// A private folder for a simulated module's `--root` tree (so discovery follows it into its
+/// download mode and back), removed when the command ends.
+pub struct TempTree(std::path::PathBuf);
+
+impl TempTree {
+    /// `$TMPDIR/fwguard-<command>-sim-<pid>`.
+    pub fn new(command: &str) -> anyhow::Result<TempTree> {
+        let base = std::env::temp_dir().join(format!("fwguard-{command}-sim-{}", std::process::id()));
+        std::fs::create_dir_all(&base)?;
+        Ok(TempTree(base))
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempTree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,8 +1,8 @@
-//! The host side against the simulated module, in process.
+//! The aboot session and the flasher layer against the simulated module, in process.
 
 use std::time::{Duration, Instant};
 
-use super::*;
+use super::super::*;
 use crate::image::build::asr::AsrBuilder;
 use crate::sim::in_process::InProcess;
 use crate::sim::{Fault, Faults, FlashStore, Profile, find};
