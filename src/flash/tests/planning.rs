@@ -171,10 +171,13 @@ fn blocked_packages_and_missing_drivers_stop_before_the_module() {
     let h = Harness::new();
     let acquired = h.acquired();
     let mut finder = FakeFinder { device: Arc::clone(&h.device) };
-    // A build with the Unisoc driver only: the Qualcomm module has none, and the message lists
-    // the drivers there are.
-    let unisoc_only = Registry::with(vec![Box::new(crate::flash::unisoc::UnisocDriver::default())]);
-    let err = flash_with(&acquired, &h.request(), &h.db, &unisoc_only, Some(&mut finder), &mut Silent).unwrap_err();
+    // A build with the ASR and Unisoc drivers only: the Qualcomm module has none, and the
+    // message lists the drivers there are.
+    let others = Registry::with(vec![
+        Box::new(crate::flash::asr::AsrDriver::default()),
+        Box::new(crate::flash::unisoc::UnisocDriver::default()),
+    ]);
+    let err = flash_with(&acquired, &h.request(), &h.db, &others, Some(&mut finder), &mut Silent).unwrap_err();
     assert!(matches!(err, FlashError::NoDriver { platform: Platform::Qualcomm, .. }), "{err}");
     assert_eq!(err.exit_code(), 2);
     let text = err.to_string();
