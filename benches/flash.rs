@@ -1,24 +1,30 @@
 //! Flash throughput to the simulated module over a pseudo-terminal: a Firehose `<program>`
-//! through the host session, against a raw write of the same bytes to the same pseudo-terminal
-//! (the same `<program>` command, then the data written straight to the port). Both erase the
-//! range first, as the simulated NAND needs. The ratio shows what the session costs on top of
-//! the link.
+//! through the host session, and through the Qualcomm driver's connection as `fwguard flash`
+//! drives it (the bytes hashed with SHA-256 as they are sent, as the flashing core checks them
+//! against the plan), against a raw write of the same bytes to the same pseudo-terminal (the
+//! same `<program>` command, then the data written straight to the port). All erase the range
+//! first, as the simulated NAND needs. The ratios show what the session and the driver cost on
+//! top of the link.
 //!
 //! `cargo bench --bench flash`.
 
 use std::hint::black_box;
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fwguard::device::{self, SerialTransport, SysPaths, UsbTable};
+use fwguard::flash::qualcomm::connection::EdlConnection;
 use fwguard::flash::qualcomm::diag::DiagOptions;
 use fwguard::flash::qualcomm::edl;
 use fwguard::flash::qualcomm::firehose::{Extent, FirehoseOptions, FirehoseSession};
 use fwguard::flash::qualcomm::link::Link;
 use fwguard::flash::qualcomm::sahara::{SaharaOptions, SaharaSession};
 use fwguard::flash::qualcomm::wire::firehose::{self, Message, Splitter};
+use fwguard::flash::{Connection, Region, TargetInfo};
 use fwguard::image::build::programmer::{Target, programmer};
 use fwguard::sim::{self, SimOptions};
+use sha2::{Digest, Sha256};
 
 const BYTES: u64 = 8 << 20;
 const PAGE: u32 = 4096;
@@ -71,6 +77,20 @@ fn raw_program(link: &mut Link<'_>, data: &[u8]) {
     response(link, &mut splitter);
 }
 
+/// The bytes of a write, hashed as they are read (the flashing core's check of what it sent).
+struct Hashing<'a> {
+    data: &'a [u8],
+    sha: Sha256,
+}
+
+impl Read for Hashing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.data.read(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
 fn program_throughput(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let opts = SimOptions { root: Some(dir.path().to_path_buf()), ..SimOptions::default() };
@@ -98,8 +118,18 @@ fn program_throughput(c: &mut Criterion) {
             fh.program(&extent, &mut black_box(data.as_slice()), BYTES, &mut |_| {}).expect("program")
         })
     });
+    let mut conn = EdlConnection::new(fh, TargetInfo::default(), None, Vec::new()).expect("getstorageinfo");
+    let region = Region::new("modem", START * u64::from(PAGE), BYTES);
+    g.bench_function("fwguard-driver", |b| {
+        b.iter(|| {
+            conn.erase(&region).expect("erase");
+            let mut reader = Hashing { data: black_box(data.as_slice()), sha: Sha256::new() };
+            conn.write(&region, &mut reader, &mut |_| {}).expect("write");
+            black_box(reader.sha.finalize())
+        })
+    });
     g.finish();
-    drop(fh);
+    drop(conn);
     sim.shutdown().expect("the simulator stops cleanly");
 }
 

@@ -17,6 +17,7 @@ use crate::db::{Migration, MigrationError, apply_migrations};
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, sql: include_str!("../db/state/0001_history.sql") },
     Migration { version: 2, sql: include_str!("../db/state/0002_flash.sql") },
+    Migration { version: 3, sql: include_str!("../db/state/0003_patch_steps.sql") },
 ];
 
 /// How long a writer waits for another process's lock on the history before giving up: 30 s.
@@ -518,6 +519,37 @@ mod tests {
         assert_eq!(h.count().unwrap(), 2);
         assert_eq!(h.get(id).unwrap().map(|c| c.verdict), Some("block".into()));
         assert!(h.get(999).unwrap().is_none());
+    }
+
+    #[test]
+    fn migration_3_keeps_the_journal_and_takes_patch_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            crate::db::apply_migrations(&mut conn, &MIGRATIONS[..2]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO flash_runs (id, started, platform, package, package_sha256, plan)
+                     VALUES (1, '2026-01-01T00:00:00Z', 'qualcomm', 'p', 'ab', '[]');
+                 INSERT INTO flash_steps (run, step, kind, partition, started, outcome, detail)
+                     VALUES (1, 3, 'write', 'mibib', '2026-01-01T00:00:01Z', 'done', 'sent');",
+            )
+            .unwrap();
+            let patch = "INSERT INTO flash_steps (run, kind, started) VALUES (1, 'patch', 'x')";
+            assert!(conn.execute(patch, []).is_err(), "version 2 has no patch steps");
+        }
+        let h = History::open(&path).unwrap();
+        assert_eq!(h.schema_version().unwrap(), 3);
+        drop(h);
+        let conn = Connection::open(&path).unwrap();
+        let kept: (i64, String, String) = conn
+            .query_row("SELECT step, kind, detail FROM flash_steps WHERE run = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(kept, (3, "write".into(), "sent".into()));
+        conn.execute("INSERT INTO flash_steps (run, kind, started) VALUES (1, 'patch', 'x')", []).unwrap();
+        assert!(conn.execute("INSERT INTO flash_steps (run, kind, started) VALUES (1, 'poke', 'x')", []).is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `fwguard flash` end to end against a simulated module found through discovery: what it refuses
-//! and what it leaves untouched. (Writing needs a platform driver; the core's runs are tested in
-//! process against a test driver, `src/flash/tests.rs`.)
+//! and what it leaves untouched. (The core's runs are tested in process against a test driver,
+//! `src/flash/tests.rs`; writing a Qualcomm module end to end in `tests/qualcomm_flash.rs`.)
 
 use std::path::{Path, PathBuf};
 
@@ -25,11 +25,15 @@ struct Bench {
 
 impl Bench {
     fn start() -> Bench {
+        Bench::start_profile("ec25-e")
+    }
+
+    fn start_profile(profile: &str) -> Bench {
         let home = tempfile::tempdir().unwrap();
         let root = tempfile::tempdir().unwrap();
         let state = tempfile::tempdir().unwrap();
         let sim =
-            Sim::start(&["ec25-e", "--root", root.path().to_str().unwrap(), "--state", state.path().to_str().unwrap()]);
+            Sim::start(&[profile, "--root", root.path().to_str().unwrap(), "--state", state.path().to_str().unwrap()]);
         Bench { home, root, state, sim: Some(sim) }
     }
 
@@ -123,24 +127,30 @@ fn a_blocked_package_exits_1_and_sends_nothing_past_identification() {
 
 #[test]
 fn a_platform_without_a_driver_is_refused_with_exit_2_naming_what_is_missing() {
-    let bench = Bench::start();
+    // An Eigencomm module (fwguard flashes no Eigencomm part yet) and an update for it.
+    let bench = Bench::start_profile("eg916q-gl");
     let before = bench.flash_bin();
-    let package = bench.package(EC25_R06_NEXT);
+    let package = bench.home.path().join("EG916QGLLGR01A04M04_01.001.01.001.binpkg");
+    std::fs::write(&package, fwguard::image::build::binpkg::BinpkgBuilder::ec600e_cn_lc().to_bytes()).unwrap();
+    let port = bench.root.path().join("dev/ttyUSB0");
+    let dev = || std::fs::read_dir(bench.root.path().join("dev")).unwrap().count();
+    let ports = dev();
     for extra in [&[][..], &["--dry-run"][..]] {
-        let mut args = vec!["--image", package.to_str().unwrap()];
+        let mut args = vec!["--port", port.to_str().unwrap(), "--image", package.to_str().unwrap()];
         args.extend_from_slice(extra);
         let (code, stdout, stderr) = bench.flash(&args);
         assert_eq!(code, 2, "{extra:?}: {stdout}\n{stderr}");
         assert!(
-            stderr.contains("cannot flash qualcomm modules yet") && stderr.contains("no qualcomm driver"),
+            stderr.contains("cannot flash eigencomm modules yet") && stderr.contains("no eigencomm driver"),
             "{stderr}"
         );
         assert!(stderr.contains("hint:"), "{stderr}");
-        bench.assert_still_in_normal_mode();
+        assert_eq!(dev(), ports, "the module re-enumerated");
         assert_eq!(bench.flash_bin(), before);
     }
     assert_eq!(bench.journal(), (0, vec!["failed".to_string(), "failed".to_string()]));
-    let (code, stdout, _) = bench.flash(&["--image", package.to_str().unwrap(), "--json"]);
+    let (code, stdout, _) =
+        bench.flash(&["--port", port.to_str().unwrap(), "--image", package.to_str().unwrap(), "--json"]);
     assert_eq!(code, 2);
     let last = json_lines(&stdout).pop().unwrap();
     assert_eq!(last["code"], "fwguard::flash::no_driver");

@@ -18,10 +18,16 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(args: &[&str]) -> Sim {
+        Sim::start_with_env(args, &[])
+    }
+
+    /// Starts `fwguard sim ARGS` with more environment variables (`FWGUARD_LOG` for its trace).
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Sim {
         let stderr = tempfile::tempfile().expect("a temporary file for stderr");
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("fwguard"))
             .arg("sim")
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr.try_clone().expect("stderr file"))
@@ -37,7 +43,7 @@ impl Sim {
     }
 
     /// What the simulator printed on stderr so far.
-    fn stderr(&mut self) -> String {
+    pub fn stderr(&mut self) -> String {
         let mut text = String::new();
         let _ = self.stderr.rewind();
         let _ = self.stderr.read_to_string(&mut text);
@@ -58,6 +64,20 @@ impl Sim {
             assert!(Instant::now() < deadline, "fwguard sim did not stop when stdin closed");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+impl Sim {
+    /// Stops the simulator whatever state it is in (a dropped link included): closes its stdin,
+    /// waits for it to leave, kills it if it does not.
+    pub fn kill(mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let stderr = self.stderr();
+        assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
 

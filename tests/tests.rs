@@ -20,6 +20,8 @@ mod live;
 mod packages;
 mod processes;
 mod qualcomm;
+mod qualcomm_flash;
+mod qualcomm_rig;
 mod sim;
 mod terminal;
 mod util;

@@ -123,6 +123,19 @@ pub struct Source {
     pub pad: u8,
 }
 
+/// A change the device makes in place, over bytes the plan wrote before it, with a value the
+/// device works out itself (a Qualcomm `<patch>`, whose `NUM_DISK_BLOCKS-n.` or `CRC32(...)` the
+/// programmer evaluates on the target). The core journals it, guards its region like any write
+/// and hands it back to [`Connection::patch`]; only the platform reads `spec`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+pub struct PatchSpec {
+    /// What it does, for people and the journal (`mibib: the last partition's length,
+    /// NUM_DISK_BLOCKS-1458.`).
+    pub what: String,
+    /// The platform's own encoding of it (for Qualcomm, the `<patch>` attributes as sent).
+    pub spec: String,
+}
+
 /// What a step does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StepSpec {
@@ -130,13 +143,15 @@ pub enum StepSpec {
     Erase(Region),
     /// Write the source's bytes (and padding) over the whole region.
     Write(Region, Source),
+    /// Have the device change the region in place ([`PatchSpec`]).
+    Patch(Region, PatchSpec),
 }
 
 impl StepSpec {
     /// The region the step changes.
     pub fn region(&self) -> &Region {
         match self {
-            StepSpec::Erase(r) | StepSpec::Write(r, _) => r,
+            StepSpec::Erase(r) | StepSpec::Write(r, _) | StepSpec::Patch(r, _) => r,
         }
     }
 }
@@ -405,6 +420,16 @@ pub trait Connection {
     fn digest(&mut self, region: &Region) -> Result<Option<[u8; 32]>, DriverError> {
         let _ = region;
         Ok(None)
+    }
+
+    /// Applies a patch step over `region` and checks what the device then holds there (the
+    /// core cannot: the device works the value out). Platforms without patch steps keep the
+    /// default, which refuses.
+    fn patch(&mut self, region: &Region, patch: &PatchSpec) -> Result<(), DriverError> {
+        Err(DriverError::Package(format!(
+            "this platform has no patch steps, but the plan patches {region} ({})",
+            patch.what
+        )))
     }
 
     /// The SHA-256 of what the last [`Connection::write`] over `region` stored, when the platform

@@ -80,6 +80,8 @@ pub enum Kind {
     Erase,
     /// A plan step's write.
     Write,
+    /// A plan step's patch (the device changes bytes in place).
+    Patch,
     /// Checking a written range.
     Verify,
     /// Resetting the module.
@@ -97,6 +99,7 @@ impl Kind {
             Kind::Backup => "backup",
             Kind::Erase => "erase",
             Kind::Write => "write",
+            Kind::Patch => "patch",
             Kind::Verify => "verify",
             Kind::Reset => "reset",
             Kind::Reidentify => "reidentify",

@@ -37,8 +37,8 @@ mod steps;
 pub mod unisoc;
 
 pub use driver::{
-    Connection, Driver, DriverError, Layout, NormalModule, Region, Source, StepSpec, StorageClaim, StorageInfo,
-    StorageKind, TargetInfo,
+    Connection, Driver, DriverError, Layout, NormalModule, PatchSpec, Region, Source, StepSpec, StorageClaim,
+    StorageInfo, StorageKind, TargetInfo,
 };
 pub use error::FlashError;
 pub use finder::{Discovery, Finder, Reidentified};

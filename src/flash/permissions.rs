@@ -91,6 +91,15 @@ impl<'c> Guard<'c> {
         self.conn.erase(&step.region).map_err(|source| driver(step, source))
     }
 
+    /// Has the device patch the step's region, if allowed.
+    pub fn patch(&mut self, step: &Step) -> Result<(), FlashError> {
+        self.check(step)?;
+        let Some(patch) = &step.patch else {
+            return Err(FlashError::Plan(format!("step {} patches without saying what", step.index)));
+        };
+        self.conn.patch(&step.region, patch).map_err(|source| driver(step, source))
+    }
+
     /// Writes the step's region from `data`, if allowed.
     pub fn write(&mut self, step: &Step, data: &mut dyn Read, progress: &mut dyn FnMut(u64)) -> Result<(), FlashError> {
         self.check(step)?;

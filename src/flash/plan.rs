@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::driver::{Layout, Region, Source, StepSpec};
+use super::driver::{Layout, PatchSpec, Region, Source, StepSpec};
 use super::error::FlashError;
 use super::hashing;
 use super::permissions::Permissions;
@@ -125,6 +125,8 @@ pub enum Operation {
     Erase,
     /// Write the region.
     Write,
+    /// Have the device change the region in place (a Qualcomm `<patch>`).
+    Patch,
 }
 
 impl std::fmt::Display for Operation {
@@ -132,6 +134,7 @@ impl std::fmt::Display for Operation {
         f.write_str(match self {
             Operation::Erase => "erase",
             Operation::Write => "write",
+            Operation::Patch => "patch",
         })
     }
 }
@@ -150,6 +153,9 @@ pub struct Step {
     pub sha256: Option<String>,
     /// For a write: where its bytes come from.
     pub source: Option<Source>,
+    /// For a patch: what the device is asked to change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<PatchSpec>,
     /// The protected area the step changes, if any.
     pub protected: Option<String>,
 }
@@ -232,7 +238,7 @@ impl Plan {
             .iter()
             .filter_map(|s| match s {
                 StepSpec::Write(region, source) => Some((source.clone(), region.length)),
-                StepSpec::Erase(_) => None,
+                StepSpec::Erase(_) | StepSpec::Patch(..) => None,
             })
             .collect();
         let mut hashes = hashing::hash_sources(package, &sources)?.into_iter();
@@ -241,11 +247,12 @@ impl Plan {
         for (index, spec) in layout.steps.iter().enumerate() {
             let region = spec.region().clone();
             let protected = protected_regions.iter().find(|(r, _)| r.overlaps(&region)).map(|(_, a)| a.clone());
-            let (operation, sha256, source) = match spec {
-                StepSpec::Erase(_) => (Operation::Erase, None, None),
-                StepSpec::Write(_, source) => (Operation::Write, hashes.next(), Some(source.clone())),
+            let (operation, sha256, source, patch) = match spec {
+                StepSpec::Erase(_) => (Operation::Erase, None, None, None),
+                StepSpec::Write(_, source) => (Operation::Write, hashes.next(), Some(source.clone()), None),
+                StepSpec::Patch(_, patch) => (Operation::Patch, None, None, Some(patch.clone())),
             };
-            steps.push(Step { index, operation, region, sha256, source, protected });
+            steps.push(Step { index, operation, region, sha256, source, patch, protected });
         }
         let protected = protected_regions
             .into_iter()

@@ -22,7 +22,11 @@ impl Registry {
     /// and `flash/unisoc/`, each add one line here.)
     pub fn builtin() -> Registry {
         Registry {
-            drivers: vec![Box::new(super::asr::AsrDriver::default()), Box::new(super::unisoc::UnisocDriver::default())],
+            drivers: vec![
+                Box::new(super::qualcomm::QualcommDriver::new()),
+                Box::new(super::asr::AsrDriver::default()),
+                Box::new(super::unisoc::UnisocDriver::default()),
+            ],
         }
     }
 

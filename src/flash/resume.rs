@@ -78,37 +78,50 @@ pub fn holds(conn: &mut dyn Connection, step: &Step) -> Result<(String, &'static
 }
 
 /// Which steps of `plan` a resumed run still does (`true`), given the run's journal entries and
-/// what the module holds now.
+/// what the module holds now. A patch is redone when the run did not finish it, or when a write
+/// it changes, or an erase under it, is redone.
 pub fn steps_to_do(plan: &Plan, entries: &[Entry], conn: &mut dyn Connection) -> Result<Vec<bool>, FlashError> {
     let steps = &plan.steps;
+    let done = |kind: &str, s: &Step| {
+        entries.iter().any(|e| e.kind == kind && e.step == Some(s.index as i64) && e.outcome.as_deref() == Some("done"))
+    };
     let mut todo = vec![false; steps.len()];
     for s in steps {
         todo[s.index] = match s.operation {
             Operation::Write => Some(holds(conn, s)?.0) != s.sha256,
             Operation::Erase => {
-                let done = entries.iter().any(|e| {
-                    e.kind == "erase" && e.step == Some(s.index as i64) && e.outcome.as_deref() == Some("done")
-                });
                 let has_writes = steps.iter().any(|w| w.operation == Operation::Write && w.region.overlaps(&s.region));
-                !done && !has_writes
+                !done("erase", s) && !has_writes
             }
+            Operation::Patch => !done("patch", s),
         };
     }
     loop {
         let mut changed = false;
-        for e in steps.iter().filter(|s| s.operation == Operation::Erase) {
-            let inside = |w: &&Step| w.operation == Operation::Write && w.region.overlaps(&e.region);
-            if !todo[e.index] && steps.iter().filter(inside).any(|w| todo[w.index]) {
-                todo[e.index] = true;
+        let mut mark = |i: usize, todo: &mut Vec<bool>| {
+            if !todo[i] {
+                todo[i] = true;
                 changed = true;
             }
+        };
+        for e in steps.iter().filter(|s| s.operation == Operation::Erase) {
+            let writes = |w: &&Step| w.operation == Operation::Write && w.region.overlaps(&e.region);
+            if steps.iter().filter(writes).any(|w| todo[w.index]) {
+                mark(e.index, &mut todo);
+            }
             if todo[e.index] {
-                for w in steps.iter().filter(inside).filter(|w| w.index > e.index) {
-                    if !todo[w.index] {
-                        todo[w.index] = true;
-                        changed = true;
-                    }
+                let after =
+                    |w: &&Step| w.operation != Operation::Erase && w.region.overlaps(&e.region) && w.index > e.index;
+                for w in steps.iter().filter(after) {
+                    mark(w.index, &mut todo);
                 }
+            }
+        }
+        for p in steps.iter().filter(|s| s.operation == Operation::Patch) {
+            let under =
+                |w: &&Step| w.operation == Operation::Write && w.region.overlaps(&p.region) && w.index < p.index;
+            if steps.iter().filter(under).any(|w| todo[w.index]) {
+                mark(p.index, &mut todo);
             }
         }
         if !changed {

@@ -115,7 +115,8 @@ impl Flasher<'_> {
                 )));
             }
             self.journal.reopen_run(run.id)?;
-            let began = self.journal.entries(run.id)?.iter().any(|e| e.kind == "erase" || e.kind == "write");
+            let began =
+                self.journal.entries(run.id)?.iter().any(|e| matches!(e.kind.as_str(), "erase" | "write" | "patch"));
             return Ok(State { run: run.id, writing_began: began });
         }
         let m = &plan.module;

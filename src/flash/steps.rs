@@ -1,6 +1,7 @@
 //! One plan step: journaled before and after, its bytes streamed from the package through the
 //! guard, checked against the plan's hash as they are sent, and every write verified by the
-//! device's digest or a read back.
+//! device's digest or a read back (a patch is checked by its driver, which knows the value the
+//! device worked out).
 
 use super::driver::{Connection, Source};
 use super::error::FlashError;
@@ -50,6 +51,9 @@ impl Flasher<'_> {
             (Operation::Erase, _) => guard.erase(step).map(|()| "erased".to_string()),
             (Operation::Write, Some(source)) => self.write(step, source, guard, package),
             (Operation::Write, None) => Err(FlashError::Plan(format!("step {} writes without a source", step.index))),
+            (Operation::Patch, _) => guard
+                .patch(step)
+                .map(|()| format!("patched and checked: {}", step.patch.as_ref().map_or("", |p| p.what.as_str()))),
         };
         let log = guard.conn().take_log();
         match result {
@@ -167,5 +171,6 @@ fn kind_of(step: &Step) -> Kind {
     match step.operation {
         Operation::Erase => Kind::Erase,
         Operation::Write => Kind::Write,
+        Operation::Patch => Kind::Patch,
     }
 }

@@ -81,9 +81,20 @@ impl SimPort {
     /// a slow answer to the previous command, as on a real module.
     fn send_at(&mut self, due: Instant, bytes: Vec<u8>) {
         let at = self.out.iter().position(|(t, _)| *t > due).unwrap_or(self.out.len());
-        self.out.insert(at, (due, bytes));
+        if bytes.len() <= OUT_PIECE {
+            self.out.insert(at, (due, bytes));
+            return;
+        }
+        // Large answers (a Firehose read of megabytes) go in pieces, so that what the
+        // pseudo-terminal takes is cut off a short piece, not moved out of a long one.
+        for (k, piece) in bytes.chunks(OUT_PIECE).enumerate() {
+            self.out.insert(at + k, (due, piece.to_vec()));
+        }
     }
 }
+
+/// The largest piece of output queued at once (see `SimPort::send_at`).
+const OUT_PIECE: usize = 64 << 10;
 
 /// How many tty numbers each hub port's module takes (`--usb-port 2` starts at ttyUSB8).
 const TTYS_PER_USB_PORT: usize = 8;
@@ -430,6 +441,7 @@ impl Server {
             }
             Handler::Silent => {}
             Handler::Download(mode) => {
+                tracing::debug!("{} heard {} after sending {} bytes", mode.mode(), summary(input), self.sent);
                 let mut ctx = DownloadContext {
                     profile: &self.profile,
                     flash: &mut self.flash,
@@ -666,6 +678,21 @@ impl Server {
         }
         self.ports.clear();
     }
+}
+
+/// A short description of what a host sent, for the trace (`FWGUARD_LOG=fwguard::sim=debug`):
+/// the command of a Firehose document, else the byte count and first bytes. With the count of
+/// bytes sent so far it tells where a `drop-at` would cut.
+fn summary(input: &[u8]) -> String {
+    if let Some(at) = crate::flash::qualcomm::wire::firehose::find(input, b"<data>") {
+        let rest = &input[at + 6..];
+        let end = rest.iter().position(|b| *b == b'>').map_or(rest.len(), |e| e + 1);
+        let text: String =
+            String::from_utf8_lossy(&rest[..end.min(240)]).split_whitespace().collect::<Vec<_>>().join(" ");
+        return text;
+    }
+    let head: Vec<String> = input.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("{} bytes [{}]", input.len(), head.join(" "))
 }
 
 /// What serves a port with `role` in normal mode.

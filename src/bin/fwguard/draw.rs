@@ -304,6 +304,7 @@ mod tests {
                     region: Region::new("sbl", 0, 0x40000),
                     sha256: None,
                     source: None,
+                    patch: None,
                     protected: None,
                 },
                 Step {
@@ -312,6 +313,7 @@ mod tests {
                     region: Region::new("modem", 0x5dc0000, 0x10000),
                     sha256: Some("ef".repeat(32)),
                     source: Some(Source { member: "update/NON-HLOS.ubi".into(), offset: 0, length: 10, pad: 0xFF }),
+                    patch: None,
                     protected: None,
                 },
             ],

@@ -93,16 +93,11 @@ pub struct EdlEntry {
     pub edl: EdlPort,
 }
 
-/// Moves `module` (in normal mode) into emergency download: finds its DIAG port, reads its build
-/// id, sends the switch, and waits up to `timeout` for it to re-enumerate as 05c6:9008 on the
-/// same hub port.
-pub fn enter_edl(
-    paths: &SysPaths,
-    table: &UsbTable,
-    module: &Module,
-    diag: DiagOptions,
-    timeout: Duration,
-) -> Result<EdlEntry, QualcommError> {
+/// Sends `module` (in normal mode) to emergency download: finds its DIAG port, reads its build
+/// id (`None` when it does not answer the query; the switch is still sent), and sends the switch.
+/// Returns once the module echoed it; finding it again is [`wait_for_edl`]'s (or the flashing
+/// core's discovery).
+pub fn switch(module: &Module, diag: DiagOptions) -> Result<Option<BuildId>, QualcommError> {
     let port = diag_port(module)?;
     let mut transport = SerialTransport::open(&port.path, 115_200).map_err(|e| {
         QualcommError::io(
@@ -113,7 +108,19 @@ pub fn enter_edl(
     let mut session = DiagSession::new(&mut transport, diag);
     let build_id = session.build_id().ok();
     session.switch_to_edl()?;
-    drop(transport);
+    Ok(build_id)
+}
+
+/// Moves `module` (in normal mode) into emergency download: [`switch`], then waits up to
+/// `timeout` for it to re-enumerate as 05c6:9008 on the same hub port.
+pub fn enter_edl(
+    paths: &SysPaths,
+    table: &UsbTable,
+    module: &Module,
+    diag: DiagOptions,
+    timeout: Duration,
+) -> Result<EdlEntry, QualcommError> {
+    let build_id = switch(module, diag)?;
     let edl = wait_for_edl(paths, table, Some(&module.bus_id), timeout)?;
     Ok(EdlEntry { build_id, edl })
 }

@@ -43,15 +43,19 @@
 //! # let _ = (chip, storage, digest); Ok(()) }
 //! ```
 
+pub mod connection;
 pub mod diag;
+mod driver;
 pub mod edl;
 mod error;
 pub mod firehose;
 pub mod link;
 pub mod nand_order;
+pub mod planner;
 pub mod sahara;
 #[cfg(test)]
 mod tests;
 pub mod wire;
 
+pub use driver::QualcommDriver;
 pub use error::QualcommError;

@@ -136,6 +136,7 @@ fn the_guard_refuses_a_protected_change_where_it_would_happen() {
         region: Region::new("modem", EFS2.0 + EFS2.1 - 4096, 8192),
         sha256: None,
         source: None,
+        patch: None,
         protected: None,
     };
     for (permissions, backup, why) in [
@@ -170,8 +171,13 @@ fn blocked_packages_and_missing_drivers_stop_before_the_module() {
     let h = Harness::new();
     let acquired = h.acquired();
     let mut finder = FakeFinder { device: Arc::clone(&h.device) };
-    let err =
-        flash_with(&acquired, &h.request(), &h.db, &Registry::builtin(), Some(&mut finder), &mut Silent).unwrap_err();
+    // A build with the ASR and Unisoc drivers only: the Qualcomm module has none, and the
+    // message lists the drivers there are.
+    let others = Registry::with(vec![
+        Box::new(crate::flash::asr::AsrDriver::default()),
+        Box::new(crate::flash::unisoc::UnisocDriver::default()),
+    ]);
+    let err = flash_with(&acquired, &h.request(), &h.db, &others, Some(&mut finder), &mut Silent).unwrap_err();
     assert!(matches!(err, FlashError::NoDriver { platform: Platform::Qualcomm, .. }), "{err}");
     assert_eq!(err.exit_code(), 2);
     let text = err.to_string();

@@ -223,6 +223,11 @@ impl QualcommBuilder {
         for p in EC25_LAYOUT.iter().filter(|p| matches!(p.name, "sbl" | "mibib" | "tz")) {
             x.push_str(&format!("  <erase {}/>\n", attrs(p.start, p.pages)));
         }
+        if self.calibration_write {
+            // As a factory layout does: the partition is erased before its program (on NAND,
+            // a programmer only erases ahead of its last write).
+            x.push_str(&format!("  <erase {}/>\n", attrs(1280, 5632)));
+        }
         for p in EC25_LAYOUT {
             let file = match (p.name, p.image) {
                 ("mibib", _) => self.mibib_name(),

@@ -21,7 +21,7 @@ use super::super::storage::FlashStore;
 use super::chip::Chip;
 use super::nand::Nand;
 use crate::flash::qualcomm::wire::firehose::{self, DEFAULT_MAX_XML, Element, Splitter, number};
-use crate::flash::qualcomm::wire::patch::{Disk, Patch, PatchValue};
+use crate::flash::qualcomm::wire::patch::{Disk, Patch};
 use crate::identity::FlashId;
 
 /// The largest payload the programmer takes (every NAND host accepts 8192).
@@ -389,19 +389,8 @@ impl FirehoseTarget {
             ));
         }
         let disk = Disk { total_sectors: g.pages, sectors_per_block: g.pages_per_block };
-        let sector = p.start_sector.resolve(&disk)?;
-        let value = match p.value {
-            PatchValue::Number(n) => n.resolve(&disk)?,
-            PatchValue::Crc32 { start, bytes } => {
-                let from = start.resolve(&disk)?;
-                let pages = bytes.div_ceil(g.page).max(1);
-                if bytes > 16 << 20 {
-                    return Err(format!("CRC32 over {bytes} bytes is too large"));
-                }
-                let data = self.nand.read_pages(flash, from, pages)?;
-                u64::from(crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&data[..bytes as usize]))
-            }
-        };
+        let nand = self.nand;
+        let (sector, value) = p.evaluate(&disk, &mut |from, count| nand.read_pages(flash, from, count))?;
         let offset = p.byte_offset as usize;
         let len = p.size_in_bytes as usize;
         if offset + len > g.page as usize {
@@ -411,7 +400,7 @@ impl FirehoseTarget {
             ));
         }
         let mut page = self.nand.read_pages(flash, sector, 1)?;
-        page[offset..offset + len].copy_from_slice(&value.to_le_bytes()[..len]);
+        page[offset..offset + len].copy_from_slice(&p.value_bytes(value));
         self.nand.rewrite_page(flash, sector, &page)?;
         Ok(log(&format!("INFO: Patched sector {sector} at byte {offset} with {value:#x} ({len} bytes)")))
     }

@@ -96,7 +96,7 @@ fn the_recipe_runs_in_its_order_split_at_the_probe() {
                 assert_eq!((src.offset, src.length, src.pad), (0, r.length, 0xFF));
                 (r.partition.clone(), r.offset, r.length)
             }
-            StepSpec::Erase(r) => panic!("{r}"),
+            StepSpec::Erase(r) | StepSpec::Patch(r, _) => panic!("{r}"),
         })
         .collect();
     assert_eq!(writes, [("cp".into(), 0x4_0000, 4096), ("user_app".into(), 0x53_C000, 2048)]);

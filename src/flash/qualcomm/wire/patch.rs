@@ -209,6 +209,45 @@ impl Patch {
     }
 }
 
+/// The most bytes a `CRC32(...)` value may cover (16 MiB): a programmer reads them whole.
+pub const MAX_CRC_BYTES: u64 = 16 << 20;
+
+/// The CRC-32 a `CRC32(...)` value gives: the common CRC-32 (reflected, polynomial 0x04C11DB7,
+/// as for GPT headers).
+pub fn crc32(bytes: &[u8]) -> u32 {
+    crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(bytes)
+}
+
+impl Patch {
+    /// What the patch does on `disk`: the sector it changes and the value it writes there, as a
+    /// programmer works them out. `read(first, count)` reads whole sectors (for `CRC32`).
+    pub fn evaluate(
+        &self,
+        disk: &Disk,
+        read: &mut dyn FnMut(u64, u64) -> Result<Vec<u8>, String>,
+    ) -> Result<(u64, u64), String> {
+        let sector = self.start_sector.resolve(disk)?;
+        let value = match self.value {
+            PatchValue::Number(n) => n.resolve(disk)?,
+            PatchValue::Crc32 { start, bytes } => {
+                if bytes > MAX_CRC_BYTES {
+                    return Err(format!("CRC32 over {bytes} bytes is too large (at most {MAX_CRC_BYTES})"));
+                }
+                let sectors = bytes.div_ceil(u64::from(self.sector_size.max(1))).max(1);
+                let data = read(start.resolve(disk)?, sectors)?;
+                let covered = data.get(..bytes as usize).ok_or("the sectors read are shorter than the CRC's range")?;
+                u64::from(crc32(covered))
+            }
+        };
+        Ok((sector, value))
+    }
+
+    /// The bytes the value puts in the sector: little-endian, `size_in_bytes` long.
+    pub fn value_bytes(&self, value: u64) -> Vec<u8> {
+        value.to_le_bytes()[..(self.size_in_bytes as usize).min(8)].to_vec()
+    }
+}
+
 /// Reads every `<patch>` of a patch XML file (a Quectel NAND package may ship one with none).
 pub fn parse_patches(text: &str) -> Result<Vec<Patch>, String> {
     let mut out = Vec::new();
