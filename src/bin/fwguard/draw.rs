@@ -230,15 +230,17 @@ pub fn render_plan(plan: &Plan) -> String {
         line(&mut s, format!("note      {note}"));
     }
     line(&mut s, format!("steps     {} ({} B to write)", plan.steps.len(), plan.write_bytes()));
+    let place = |r: &fwguard::flash::Region| if r.is_logical() { r.place() } else { format!("{:#012x}", r.offset) };
+    // A logical address (`logical 0xfe000003`) is wider than a flash offset: the column grows.
+    let width = plan.steps.iter().map(|s| place(&s.region).len()).max().unwrap_or(0).max(12);
     for step in &plan.steps {
         let r = &step.region;
-        let place = if r.is_logical() { r.place() } else { format!("{:#012x}", r.offset) };
         let mut text = format!(
-            "  {:>3}  {:<5}  {:<14} {:>12}  {:>10} B",
+            "  {:>3}  {:<5}  {:<14} {:>width$}  {:>10} B",
             step.index + 1,
             step.operation,
             r.partition,
-            place,
+            place(r),
             r.length
         );
         if let (Some(sha), Some(src)) = (&step.sha256, &step.source) {
