@@ -47,6 +47,19 @@ fn member(b: &AsrBuilder, name: &str) -> Vec<u8> {
     b.members().into_iter().find(|(n, _)| n.ends_with(name)).map(|(_, d)| d).unwrap()
 }
 
+/// Opens the download port discovery found. Under load the simulator may still be rewriting its
+/// `--root` tree when discovery first sees the port, so a missing node is tried again for a while.
+fn open_download(path: &Path) -> SerialTransport {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match SerialTransport::open(path, 115_200) {
+            Ok(port) => return port,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
+    }
+}
+
 /// `AT+QDOWNLOAD=1` on the AT port; returns the download port discovery then finds.
 fn enter_download(at_port: &Path, root: &Path) -> PathBuf {
     let mut s = Session::open(at_port, &quick_at()).unwrap();
@@ -81,7 +94,7 @@ fn flash_probe_and_back_to_normal_mode() {
     let download = enter_download(handle.port(), root.path());
     assert_eq!(download.file_name().unwrap(), "ttyACM0");
     let entered = started.elapsed();
-    let mut port = SerialTransport::open(&download, 115_200).unwrap();
+    let mut port = open_download(&download);
     let mut s = AbootSession::connect(&mut port, &download.display().to_string(), AbootOptions::default()).unwrap();
     let rom = s.identify().unwrap();
     assert_eq!(rom.version_bootrom, "2022.11.06");
@@ -104,7 +117,7 @@ fn flash_probe_and_back_to_normal_mode() {
 
     // The LA package's table has it.
     let download = enter_download(&at, root.path());
-    let mut port = SerialTransport::open(&download, 115_200).unwrap();
+    let mut port = open_download(&download);
     let mut s = AbootSession::connect(&mut port, "acm", AbootOptions::default()).unwrap();
     s.call(&member(&la, "preboot.img")).unwrap();
     s.call(&member(&la, "flasher.img")).unwrap();
@@ -130,7 +143,7 @@ fn a_package_lands_in_flash_bin() {
     pkg.images[0] = ("cp.bin".into(), "cp".into(), modem);
     let before = std::fs::read(state.path().join("flash.bin")).unwrap();
     let download = enter_download(handle.port(), root.path());
-    let mut port = SerialTransport::open(&download, 115_200).unwrap();
+    let mut port = open_download(&download);
     {
         let mut s = AbootSession::connect(&mut port, "acm", AbootOptions::default()).unwrap();
         s.call(&member(&pkg, "preboot.img")).unwrap();
@@ -168,7 +181,7 @@ fn a_cut_link_in_the_flasher_is_a_disconnect() {
     let handle = start("ec800m-cn-la", root.path(), None, vec![Fault::DropAt(4000)]);
     let pkg = AsrBuilder::ec800m_cn_la();
     let download = enter_download(handle.port(), root.path());
-    let mut port = SerialTransport::open(&download, 115_200).unwrap();
+    let mut port = open_download(&download);
     let started = Instant::now();
     let mut read = Vec::new();
     let result = (|| -> Result<(), AsrError> {
@@ -354,7 +367,7 @@ fn sim_cli_takes_asr_download_faults() {
         "nak-at=1",
     ]);
     let download = enter_download(&sim.port, root.path());
-    let mut port = SerialTransport::open(&download, 115_200).unwrap();
+    let mut port = open_download(&download);
     let mut s = AbootSession::connect(&mut port, "acm", AbootOptions::default()).unwrap();
     let err = s.getvar("version").unwrap_err();
     assert!(err.to_string().contains("nak-at=1"), "{err}");
