@@ -260,15 +260,15 @@ impl Names<'_> {
         let ppb = self.geometry.pages_per_block;
         if let Some(t) = self.table {
             let inside = |e: &&mibib::MibibEntry| {
-                let start = u64::from(e.offset_blocks) * ppb;
-                start <= sector && sector < start.saturating_add(u64::from(e.length_blocks).max(1) * ppb)
+                let start = u64::from(e.offset_blocks).saturating_mul(ppb);
+                start <= sector && sector < start.saturating_add(u64::from(e.length_blocks).max(1).saturating_mul(ppb))
             };
             if let Some(e) = t.entries.iter().find(inside) {
                 return partition_name(&e.name);
             }
         }
-        let byte = sector * self.geometry.sector;
-        let listed = self.inspection.partitions.iter().find(|p| p.start == Some(byte));
+        let byte = sector.checked_mul(self.geometry.sector);
+        let listed = self.inspection.partitions.iter().find(|p| byte.is_some() && p.start == byte);
         listed.map_or_else(|| format!("sector {sector}"), |p| p.name.clone())
     }
 }
@@ -284,7 +284,8 @@ fn base_name(filename: &str) -> &str {
 }
 
 /// Start sector and sector count of an erase or program, on the one physical partition NAND has.
-fn sectors(step: &Step, found: &PackageFiles) -> Result<(u64, u64), DriverError> {
+/// The step's first sector and sector count, refused when the range does not fit in bytes.
+fn sectors(step: &Step, g: Geometry, found: &PackageFiles) -> Result<(u64, u64), DriverError> {
     let bad = |what: String| {
         DriverError::Package(format!("{} step {} {}: {what}", found.rawprogram, step.number, step.describe()))
     };
@@ -294,11 +295,14 @@ fn sectors(step: &Step, found: &PackageFiles) -> Result<(u64, u64), DriverError>
     let start = step.start_sector.ok_or_else(|| bad("start_sector is not a number".into()))?;
     let count =
         step.num_sectors.filter(|n| *n > 0).ok_or_else(|| bad("num_partition_sectors is missing or 0".into()))?;
+    if start.checked_add(count).and_then(|end| end.checked_mul(g.sector)).is_none() {
+        return Err(bad(format!("{count} sectors of {} bytes from sector {start} run past any flash", g.sector)));
+    }
     Ok((start, count))
 }
 
 fn extent(step: &Step, g: Geometry, names: &Names<'_>, found: &PackageFiles) -> Result<Region, DriverError> {
-    let (start, count) = sectors(step, found)?;
+    let (start, count) = sectors(step, g, found)?;
     check_sector(step, g, found)?;
     Ok(Region::new(&names.at(start), start * g.sector, count * g.sector))
 }
@@ -320,7 +324,7 @@ fn program(
     names: &Names<'_>,
     found: &PackageFiles,
 ) -> Result<StepSpec, DriverError> {
-    let (start, count) = sectors(step, found)?;
+    let (start, count) = sectors(step, g, found)?;
     check_sector(step, g, found)?;
     if member.size == 0 {
         return Err(DriverError::Package(format!(
@@ -378,7 +382,10 @@ fn disk_patch(patch: &Patch, programs: &[(&Step, &Member)], g: Geometry) -> Resu
 fn patch_step(disk: &Patch, sector: u64, names: &Names<'_>) -> Result<StepSpec, DriverError> {
     let g = names.geometry;
     let partition = names.at(sector);
-    let offset = sector * g.sector + u64::from(disk.byte_offset);
+    let offset =
+        sector.checked_mul(g.sector).and_then(|b| b.checked_add(u64::from(disk.byte_offset))).ok_or_else(|| {
+            DriverError::Package(format!("a patch at sector {sector} of {} bytes lies past any flash", g.sector))
+        })?;
     let region = Region::new(&partition, offset, u64::from(disk.size_in_bytes));
     let value = disk.attrs().into_iter().find(|(k, _)| *k == "value").map(|(_, v)| v).unwrap_or_default();
     let what = match &disk.what {
