@@ -155,3 +155,31 @@ impl<F: FnMut(&Event<'_>)> Progress for F {
         self(event)
     }
 }
+
+/// A writer that reports the running byte count of what passes through it to `progress`: the
+/// read side of a platform connection (reads, backups, read-back) uses it to feed step progress.
+pub(crate) struct CountingWriter<'a> {
+    out: &'a mut dyn std::io::Write,
+    done: u64,
+    progress: &'a mut dyn FnMut(u64),
+}
+
+impl<'a> CountingWriter<'a> {
+    /// Wraps `out`, counting from zero.
+    pub(crate) fn new(out: &'a mut dyn std::io::Write, progress: &'a mut dyn FnMut(u64)) -> Self {
+        CountingWriter { out, done: 0, progress }
+    }
+}
+
+impl std::io::Write for CountingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.done += n as u64;
+        (self.progress)(self.done);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}

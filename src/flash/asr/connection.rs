@@ -15,6 +15,8 @@
 //! [`Connection::partitions`] reports, so the backup covers where its NV data is now.
 
 use std::io::{Read, Write};
+
+use crate::flash::progress::CountingWriter;
 use std::path::Path;
 
 use super::super::driver::{Connection, DriverError, Region, StorageInfo, StorageKind, TargetInfo};
@@ -236,26 +238,6 @@ fn session_banner(session: &AbootSession<'_>) -> Vec<String> {
     session.device_log().lines().filter(|l| l.text.contains(" version: ")).map(|l| l.text.clone()).collect()
 }
 
-/// Counts what passes through to `progress`.
-struct Counting<'a> {
-    out: &'a mut dyn Write,
-    done: u64,
-    progress: &'a mut dyn FnMut(u64),
-}
-
-impl Write for Counting<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.done += n as u64;
-        (self.progress)(self.done);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
 impl Connection for AsrConnection {
     fn target(&self) -> &TargetInfo {
         &self.target
@@ -298,7 +280,7 @@ impl Connection for AsrConnection {
                 });
             }
         };
-        let mut sink = Counting { out, done: 0, progress };
+        let mut sink = CountingWriter::new(out, progress);
         self.session()?.read_range(start, len, &mut sink).map_err(platform)
     }
 

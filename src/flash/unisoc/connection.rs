@@ -16,6 +16,8 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
+
+use crate::flash::progress::CountingWriter;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -242,26 +244,6 @@ fn module_nv_len(fdl2: &mut Fdl2Session<'_>) -> Result<u64, UnisocError> {
     })
 }
 
-/// Counts what passes through to `progress`.
-struct Counting<'a> {
-    out: &'a mut dyn Write,
-    done: u64,
-    progress: &'a mut dyn FnMut(u64),
-}
-
-impl Write for Counting<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.done += n as u64;
-        (self.progress)(self.done);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
 impl UnisocConnection {
     /// The 32-bit length of `region`, or why not.
     fn length(region: &Region) -> Result<u32, DriverError> {
@@ -334,7 +316,7 @@ impl Connection for UnisocConnection {
             Place::Flash(address) => (address, 0),
             Place::Logical { address, offset } => (address, offset),
         };
-        let mut counted = Counting { out, done: 0, progress };
+        let mut counted = CountingWriter::new(out, progress);
         self.session()?.read(address, offset, len, &mut counted, &mut |_, _| {}).map_err(platform)
     }
 
