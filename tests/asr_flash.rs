@@ -65,17 +65,7 @@ impl Module {
 
     /// `fwguard ARGS`, finding the module by discovery; (exit code, stdout, stderr).
     fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = fwguard(self.home.path())
-            .env("FWGUARD_SYSFS", self.root.path().join("sys"))
-            .env("FWGUARD_DEV", self.root.path().join("dev"))
-            .args(args)
-            .output()
-            .expect("fwguard runs");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        crate::util::run_in_tree(self.home.path(), self.root.path(), args)
     }
 
     fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {

@@ -10,7 +10,6 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::sim::Sim;
-use crate::util::fwguard;
 
 /// The next EC200U-CN build after the simulator's EC200UCNAAR03A03M08.
 const CN_NEXT: &str = "EC200UCNAAR03A04M08";
@@ -64,17 +63,7 @@ impl Bench {
 
     /// `fwguard ARGS` finding the module by discovery; (exit code, stdout, stderr).
     fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = fwguard(self.home.path())
-            .env("FWGUARD_SYSFS", self.root.path().join("sys"))
-            .env("FWGUARD_DEV", self.root.path().join("dev"))
-            .args(args)
-            .output()
-            .expect("fwguard runs");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        crate::util::run_in_tree(self.home.path(), self.root.path(), args)
     }
 
     fn flash_bin(&self) -> Vec<u8> {

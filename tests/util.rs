@@ -18,7 +18,17 @@ pub fn fwguard(home: &Path) -> Command {
 
 /// Runs `fwguard` with `args`, returning (exit code, stdout, stderr).
 pub fn run(home: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = fwguard(home).args(args).output().expect("fwguard runs");
+    outcome(fwguard(home).args(args))
+}
+
+/// Runs `fwguard` with `args`, finding modules by discovery in the simulated `--root` tree at
+/// `root` (`FWGUARD_SYSFS`, `FWGUARD_DEV`); returns (exit code, stdout, stderr).
+pub fn run_in_tree(home: &Path, root: &Path, args: &[&str]) -> (i32, String, String) {
+    outcome(fwguard(home).env("FWGUARD_SYSFS", root.join("sys")).env("FWGUARD_DEV", root.join("dev")).args(args))
+}
+
+fn outcome(command: &mut Command) -> (i32, String, String) {
+    let out = command.output().expect("fwguard runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -6,7 +6,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -123,16 +123,8 @@ fn check_target(target: &Path) -> Result<(), ReplaceError> {
         "a symbolic link"
     } else if t.is_dir() {
         "a folder"
-    } else if t.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
     } else {
-        "not a regular file"
+        crate::image::archive::file_kind(&t)
     };
     Err(ReplaceError::NotAFile { path: target.to_path_buf(), kind })
 }

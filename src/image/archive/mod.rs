@@ -85,7 +85,7 @@ pub fn storage_of(path: &Path) -> Result<Storage, ImageError> {
 }
 
 /// What a file that is neither a regular file nor a folder is, in words.
-fn file_kind(t: &std::fs::FileType) -> &'static str {
+pub(crate) fn file_kind(t: &std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if t.is_fifo() {
         "a FIFO (named pipe)"
