@@ -340,6 +340,7 @@ with_hint!(crate::history::HistoryError, |e| {
         E::Sqlite { .. } => "fwguard::history::sqlite",
         E::TooNew { .. } => "fwguard::history::schema_too_new",
         E::Invalid(_) => "fwguard::history::invalid",
+        E::Pending { .. } => "fwguard::history::pending",
     }
 });
 

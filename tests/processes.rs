@@ -142,6 +142,11 @@ fn fifty_first_checks_at_once_are_all_recorded() {
                 .unwrap()
         })
         .collect();
+    // Reading the history imports the checks recorded so far while the others are appending.
+    for _ in 0..3 {
+        let (code, _, err) = run(home.path(), &["history", "--json"]);
+        assert_eq!(code, 0, "{err}");
+    }
     for child in children {
         let out = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
@@ -152,6 +157,33 @@ fn fifty_first_checks_at_once_are_all_recorded() {
     assert_eq!(code, 0, "{err}");
     let h: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(h["checks"].as_array().unwrap().len(), 50, "{out}");
+}
+
+#[test]
+fn checks_wait_in_the_pending_log_until_the_history_is_read() {
+    let home = TempDir::new().unwrap();
+    for _ in 0..2 {
+        let (code, _, err) = run(home.path(), &["check", "--model", "EC25", "--revision", R06, "--to", R08]);
+        assert_eq!((code, err.as_str()), (1, ""));
+    }
+    let fwguard_home = home.path().join("fwguard");
+    assert!(!fwguard_home.join("history.db").exists(), "a check opened the history database");
+    let log = fwguard_home.join("history.pending");
+    assert_eq!(fs::read_to_string(&log).unwrap().lines().count(), 2);
+    // A third check cut off by a crash in the middle of its line.
+    let mut f = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, b"{\"key\":\"1-2-0\",\"check\":{\"time\":\"2026").unwrap();
+    drop(f);
+    let (code, out, err) = run(home.path(), &["history", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let h: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(h["checks"].as_array().unwrap().len(), 2, "{out}");
+    assert_eq!(h["checks"][0]["revision"], R06);
+    assert!(err.contains("history.pending") && err.contains("dropped 1 line(s)"), "{err}");
+    assert_eq!(fs::metadata(&log).unwrap().len(), 0, "the imported log is emptied");
+    let (_, out, err) = run(home.path(), &["history", "--json"]);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap()["checks"].as_array().unwrap().len(), 2);
 }
 
 #[test]

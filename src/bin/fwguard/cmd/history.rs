@@ -20,6 +20,14 @@ pub struct Args {
 /// Runs `fwguard history`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let history = History::open_default()?;
+    let dropped = history.imported().dropped;
+    if dropped > 0 {
+        let log = fwguard::history::pending_path(history.path());
+        eprintln!(
+            "warning: {} dropped {dropped} line(s) that were not a whole check (cut off by a crash, or damaged)",
+            log.display()
+        );
+    }
     let checks = history.list(args.limit)?;
     let flashes = history.list_flashes(args.limit)?;
     if args.json {

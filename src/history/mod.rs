@@ -8,16 +8,21 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::{Migration, MigrationError, apply_migrations};
+
+mod pending;
+
+pub use pending::{Imported, PENDING_LIMIT, pending_path};
 
 /// The migrations of the state database (history and flash journal), in order; the database's
 /// `user_version` counts how many are applied.
 pub(crate) const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, sql: include_str!("../db/state/0001_history.sql") },
-    Migration { version: 2, sql: include_str!("../db/state/0002_flash.sql") },
-    Migration { version: 3, sql: include_str!("../db/state/0003_patch_steps.sql") },
+    Migration { version: 1, sql: include_str!("../../db/state/0001_history.sql") },
+    Migration { version: 2, sql: include_str!("../../db/state/0002_flash.sql") },
+    Migration { version: 3, sql: include_str!("../../db/state/0003_patch_steps.sql") },
+    Migration { version: 4, sql: include_str!("../../db/state/0004_pending_key.sql") },
 ];
 
 /// How long a writer waits for another process's lock on the history before giving up: 30 s.
@@ -62,6 +67,14 @@ pub enum HistoryError {
     /// A record is not valid (e.g. a verdict other than allow, warn or block).
     #[error("invalid check record: {0}")]
     Invalid(String),
+    /// The pending check log could not be written or read.
+    #[error("{path}: {source}")]
+    Pending {
+        /// The log, `history.pending`.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 impl HistoryError {
@@ -69,7 +82,7 @@ impl HistoryError {
     pub fn hint(&self) -> &'static str {
         match self {
             HistoryError::NoHome => "set FWGUARD_HOME to a writable directory",
-            HistoryError::Dir { .. } | HistoryError::Sqlite { .. } => {
+            HistoryError::Dir { .. } | HistoryError::Sqlite { .. } | HistoryError::Pending { .. } => {
                 "check that FWGUARD_HOME is writable and that no other program locks history.db"
             }
             HistoryError::TooNew { .. } => "upgrade fwguard, or point FWGUARD_HOME elsewhere",
@@ -79,7 +92,7 @@ impl HistoryError {
 }
 
 /// One check, as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckRecord {
     /// Row id, once stored.
     pub id: Option<i64>,
@@ -140,6 +153,7 @@ impl CheckRecord {
 pub struct History {
     conn: Connection,
     path: PathBuf,
+    imported: Imported,
 }
 
 impl std::fmt::Debug for History {
@@ -173,7 +187,12 @@ impl History {
         }
         let conn =
             Connection::open(path).map_err(|source| HistoryError::Sqlite { path: path.to_path_buf(), source })?;
-        History::init(conn, path.to_path_buf())
+        let mut history = History::init(conn, path.to_path_buf())?;
+        history.imported = pending::import(&mut history.conn, path)?;
+        if history.imported.checks > 0 {
+            history.keep_log_short();
+        }
+        Ok(history)
     }
 
     /// A history in memory (tests, dry runs).
@@ -205,12 +224,17 @@ impl History {
             }
             MigrationError::Sqlite(source) => HistoryError::Sqlite { path: path.clone(), source },
         })?;
-        Ok(History { conn, path })
+        Ok(History { conn, path, imported: Imported::default() })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What opening it imported from the pending check log.
+    pub fn imported(&self) -> Imported {
+        self.imported
     }
 
     /// The schema version (`PRAGMA user_version`).
@@ -222,35 +246,10 @@ impl History {
         HistoryError::Sqlite { path: self.path.clone(), source }
     }
 
-    /// Stores a check; returns its row id.
+    /// Stores a check; returns its row id. `fwguard check` uses the cheaper [`append_check`].
     pub fn record_check(&self, r: &CheckRecord) -> Result<i64, HistoryError> {
-        if !matches!(r.verdict.as_str(), "allow" | "warn" | "block") {
-            return Err(HistoryError::Invalid(format!("verdict {:?} is not allow, warn or block", r.verdict)));
-        }
-        let findings = serde_json::to_string(&r.findings).map_err(|e| HistoryError::Invalid(e.to_string()))?;
-        self.conn
-            .execute(
-                "INSERT INTO checks (time, port, usb_id, device_source, model, revision, imei, flash_id, secure_boot,
-                                     candidate, verdict, findings, db_version, db_sha256)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                params![
-                    r.time,
-                    r.port,
-                    r.usb_id,
-                    r.device_source,
-                    r.model,
-                    r.revision,
-                    r.imei,
-                    r.flash_id,
-                    r.secure_boot,
-                    r.candidate,
-                    r.verdict,
-                    findings,
-                    r.db_version,
-                    r.db_sha256
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+        validate(r)?;
+        insert_check(&self.conn, r, None).map_err(|e| self.err(e))?;
         let id = self.conn.last_insert_rowid();
         self.keep_log_short();
         Ok(id)
@@ -288,6 +287,51 @@ impl History {
         let sql = format!("SELECT {COLUMNS} FROM checks WHERE id = ?1");
         self.conn.query_row(&sql, [id], row_to_record).optional().map_err(|e| self.err(e))
     }
+}
+
+/// Records a check in the history at `db` the cheap way: one line appended to the pending check
+/// log beside it, imported into `db` when the log has grown past [`PENDING_LIMIT`] (and whenever
+/// the history is opened).
+pub fn append_check(db: &Path, r: &CheckRecord) -> Result<(), HistoryError> {
+    if pending::append(db, r)? > PENDING_LIMIT {
+        History::open(db)?;
+    }
+    Ok(())
+}
+
+/// Refuses a record the schema would refuse.
+fn validate(r: &CheckRecord) -> Result<(), HistoryError> {
+    if !matches!(r.verdict.as_str(), "allow" | "warn" | "block") {
+        return Err(HistoryError::Invalid(format!("verdict {:?} is not allow, warn or block", r.verdict)));
+    }
+    Ok(())
+}
+
+/// Inserts a check; with a pending-log key, a check already stored under that key is left as it is.
+fn insert_check(conn: &Connection, r: &CheckRecord, key: Option<&str>) -> rusqlite::Result<usize> {
+    let findings = serde_json::to_string(&r.findings).unwrap_or_else(|_| "[]".into());
+    conn.execute(
+        "INSERT OR IGNORE INTO checks (time, port, usb_id, device_source, model, revision, imei, flash_id,
+                                       secure_boot, candidate, verdict, findings, db_version, db_sha256, pending_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            r.time,
+            r.port,
+            r.usb_id,
+            r.device_source,
+            r.model,
+            r.revision,
+            r.imei,
+            r.flash_id,
+            r.secure_boot,
+            r.candidate,
+            r.verdict,
+            findings,
+            r.db_version,
+            r.db_sha256,
+            key
+        ],
+    )
 }
 
 /// One flash, as recorded (`flashed`, `dry-run`, `refused` or `failed`).
@@ -539,7 +583,7 @@ mod tests {
             assert!(conn.execute(patch, []).is_err(), "version 2 has no patch steps");
         }
         let h = History::open(&path).unwrap();
-        assert_eq!(h.schema_version().unwrap(), 3);
+        assert_eq!(h.schema_version().unwrap(), MIGRATIONS.len() as i64);
         drop(h);
         let conn = Connection::open(&path).unwrap();
         let kept: (i64, String, String) = conn
