@@ -28,6 +28,7 @@ pub mod update;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
@@ -54,9 +55,11 @@ pub struct Database {
     models: HashMap<String, usize>,
     chips: HashMap<String, usize>,
     policy: HashMap<String, usize>,
-    /// Every revision pattern and threshold of the rules, parsed once (by its text).
-    patterns: HashMap<String, RevisionPattern>,
-    thresholds: HashMap<String, Revision>,
+    /// Family id to its index in `rules.families`.
+    families: HashMap<String, usize>,
+    /// Each family's revision patterns and thresholds, parsed the first time the family is judged
+    /// (a check judges one family: parsing them all would cost a fifth of its start-up).
+    parsed: Vec<OnceLock<ParsedFamily>>,
     /// Why it is in effect and trusted.
     provenance: Provenance,
 }
@@ -87,22 +90,8 @@ impl Database {
         }
         let chips = rules.chips.iter().enumerate().map(|(i, c)| (c.jedec.clone(), i)).collect();
         let policy = rules.policy.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
-        let mut patterns = HashMap::new();
-        let mut thresholds = HashMap::new();
-        for f in &rules.families {
-            let texts =
-                f.steps.iter().flat_map(|s| [&s.from, &s.to]).chain(f.known_bad.iter().flat_map(|k| &k.revisions));
-            for t in texts {
-                if let Ok(p) = RevisionPattern::parse(t) {
-                    patterns.insert(t.clone(), p);
-                }
-            }
-            for t in f.anti_rollback.iter().chain(&f.signed) {
-                if let Ok(r) = Revision::parse(&t.since) {
-                    thresholds.insert(t.since.clone(), r);
-                }
-            }
-        }
+        let families = rules.families.iter().enumerate().map(|(i, f)| (f.family.id.clone(), i)).collect();
+        let parsed = rules.families.iter().map(|_| OnceLock::new()).collect();
         Database {
             rules,
             sha256,
@@ -111,8 +100,8 @@ impl Database {
             models,
             chips,
             policy,
-            patterns,
-            thresholds,
+            families,
+            parsed,
             provenance,
         }
     }
@@ -234,15 +223,21 @@ impl Database {
         self.policy.get(id).map(|&i| &self.rules.policy[i])
     }
 
-    /// A revision pattern of the rules, parsed when the database was compiled. `None` for text
-    /// that is no pattern of these rules (linted rules have none that fail to parse).
-    pub fn pattern(&self, text: &str) -> Option<&RevisionPattern> {
-        self.patterns.get(text)
+    /// A revision pattern of `family` (a step's `from` or `to`, a known-bad build), parsed once.
+    /// `None` for text that is no pattern of that family (linted rules have none that fail to
+    /// parse).
+    pub fn pattern(&self, family: &FamilyFile, text: &str) -> Option<&RevisionPattern> {
+        self.parsed_family(family)?.patterns.get(text)
     }
 
-    /// A threshold revision (`since`) of the rules, parsed when the database was compiled.
-    pub fn threshold(&self, text: &str) -> Option<&Revision> {
-        self.thresholds.get(text)
+    /// A threshold revision (`since`) of `family`'s anti-rollback or signed entries, parsed once.
+    pub fn threshold(&self, family: &FamilyFile, text: &str) -> Option<&Revision> {
+        self.parsed_family(family)?.thresholds.get(text)
+    }
+
+    fn parsed_family(&self, family: &FamilyFile) -> Option<&ParsedFamily> {
+        let i = *self.families.get(&family.family.id)?;
+        Some(self.parsed[i].get_or_init(|| ParsedFamily::of(&self.rules.families[i])))
     }
 
     /// Known product codes close to `code` (one or two edits), for "did you mean".
@@ -256,6 +251,31 @@ impl Database {
         out.sort();
         out.truncate(3);
         out
+    }
+}
+
+/// A family's revision patterns and thresholds, by their text.
+#[derive(Debug, Clone, Default)]
+struct ParsedFamily {
+    patterns: HashMap<String, RevisionPattern>,
+    thresholds: HashMap<String, Revision>,
+}
+
+impl ParsedFamily {
+    fn of(f: &FamilyFile) -> ParsedFamily {
+        let mut parsed = ParsedFamily::default();
+        let texts = f.steps.iter().flat_map(|s| [&s.from, &s.to]).chain(f.known_bad.iter().flat_map(|k| &k.revisions));
+        for t in texts {
+            if let Ok(p) = RevisionPattern::parse(t) {
+                parsed.patterns.insert(t.clone(), p);
+            }
+        }
+        for t in f.anti_rollback.iter().chain(&f.signed) {
+            if let Ok(r) = Revision::parse(&t.since) {
+                parsed.thresholds.insert(t.since.clone(), r);
+            }
+        }
+        parsed
     }
 }
 

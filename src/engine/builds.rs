@@ -68,7 +68,7 @@ pub(crate) fn compare(ctx: &mut Ctx<'_>, dev: &DeviceSide<'_>, img: &ImageSide<'
     }
     test_switch(ctx, d, i.is_beta(), &i.to_string());
     for kb in &img.family.known_bad {
-        if kb.revisions.iter().any(|p| db.pattern(p).is_some_and(|p| p.matches(i))) {
+        if kb.revisions.iter().any(|p| db.pattern(img.family, p).is_some_and(|p| p.matches(i))) {
             ctx.add_sourced(
                 "known-bad",
                 format!("{i} is a known-bad build: {} (rule {})", kb.reason, kb.id),
@@ -280,7 +280,7 @@ fn rollback(ctx: &Ctx<'_>, fam: &FamilyFile, d: &Revision) -> Option<(String, Op
         return Some(("in this family".into(), None, fam.family.source.clone()));
     }
     let db = ctx.db;
-    let (t, reach) = threshold_reached(fam, &fam.anti_rollback, d, |s| db.threshold(s).cloned())?;
+    let (t, reach) = threshold_reached(fam, &fam.anti_rollback, d, |s| db.threshold(fam, s).cloned())?;
     let how = match reach {
         Reach::Yes => "from",
         _ => "possibly (the installed build cannot be placed against it) from",

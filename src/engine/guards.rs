@@ -68,7 +68,7 @@ fn calibration(ctx: &mut Ctx<'_>, erases: &[String], options: &JudgeOptions) {
 
 fn secure_boot(ctx: &mut Ctx<'_>, facts: &DeviceFacts, image: &ImageFacts, dev: &DeviceSide<'_>, img: &ImageSide<'_>) {
     let db = ctx.db;
-    let parse = |s: &str| db.threshold(s).cloned();
+    let parse = |s: &str| db.threshold(dev.family, s).cloned();
     let d = dev.revision.as_ref();
     let threshold = d.and_then(|d| order::threshold_reached(dev.family, &dev.family.signed, d, parse));
     let threshold = threshold.filter(|(_, r)| *r == order::Reach::Yes).map(|(t, _)| t);

@@ -17,8 +17,8 @@ pub(crate) fn matching<'a>(db: &Database, family: &'a FamilyFile, d: &Revision, 
         .steps
         .iter()
         .filter(|s| {
-            db.pattern(&s.from).is_some_and(|p| p.matches(d))
-                && db.pattern(&s.to).is_some_and(|p| p.matches(i))
+            db.pattern(family, &s.from).is_some_and(|p| p.matches(d))
+                && db.pattern(family, &s.to).is_some_and(|p| p.matches(i))
                 && s.floor.as_deref().is_none_or(|f| {
                     Revision::parse(f).is_ok_and(|floor| {
                         floor.product() == d.product()

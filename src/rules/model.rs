@@ -2,7 +2,42 @@
 //!
 //! Every type rejects unknown keys, and every entry that states a fact carries a `source`.
 
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+thread_local! {
+    /// Set while [`with_every_field`] runs.
+    static EVERY_FIELD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every field serialised, the empty ones too. The rule files and the canonical
+/// JSON leave empty fields out; the compact form the built-in database is compiled to (postcard,
+/// see `build/database.rs`) names no fields, so a reader can only find them all in order.
+pub fn with_every_field<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            EVERY_FIELD.set(false);
+        }
+    }
+    EVERY_FIELD.set(true);
+    let _reset = Reset;
+    f()
+}
+
+fn omit_none<T>(v: &Option<T>) -> bool {
+    v.is_none() && !EVERY_FIELD.get()
+}
+
+fn omit_empty<T>(v: &[T]) -> bool {
+    v.is_empty() && !EVERY_FIELD.get()
+}
+
+fn omit_empty_map<K, V>(v: &BTreeMap<K, V>) -> bool {
+    v.is_empty() && !EVERY_FIELD.get()
+}
 
 /// `rules/database.toml`: the database's own identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,7 +57,7 @@ pub struct DatabaseHeader {
     pub name: String,
     /// The fwguard versions that can use this database, a semver requirement (`>=0.2.0`); a
     /// fwguard outside it refuses the database rather than misread rules it does not know.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub requires_fwguard: Option<String>,
 }
 
@@ -97,7 +132,7 @@ pub struct Chip {
     /// Size in MiB.
     pub size_mib: u32,
     /// NAND geometry, `p4K_b256K`, where known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub nand: Option<String>,
     /// Where the ID comes from.
     pub source: String,
@@ -128,8 +163,8 @@ pub struct UsbId {
     #[serde(default)]
     pub modules: Vec<String>,
     /// Interface roles in normal mode: interface number to `at`, `diag`, `nmea`, `modem`, `net`.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub interfaces: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "omit_empty_map")]
+    pub interfaces: BTreeMap<String, String>,
     /// Where the id comes from.
     pub source: String,
 }
@@ -144,23 +179,23 @@ pub struct FamilyFile {
     #[serde(rename = "product", default)]
     pub products: Vec<Product>,
     /// Images built for one product code that serve others.
-    #[serde(rename = "shared_image", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "shared_image", default, skip_serializing_if = "omit_empty")]
     pub shared_images: Vec<SharedImage>,
     /// Steps the defaults refuse but a documented path allows.
-    #[serde(rename = "step", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "step", default, skip_serializing_if = "omit_empty")]
     pub steps: Vec<Step>,
     /// Builds that are known to harm modules.
-    #[serde(rename = "known_bad", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "known_bad", default, skip_serializing_if = "omit_empty")]
     pub known_bad: Vec<KnownBad>,
     /// Builds from which the module refuses older builds.
-    #[serde(rename = "anti_rollback", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "anti_rollback", default, skip_serializing_if = "omit_empty")]
     pub anti_rollback: Vec<Threshold>,
     /// Builds from which images are signed and the module enforces signatures.
-    #[serde(rename = "signed", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "signed", default, skip_serializing_if = "omit_empty")]
     pub signed: Vec<Threshold>,
     /// App-version streams that form one upgrade line, so moving between them is an upgrade or a
     /// downgrade rather than an `app-stream-change`.
-    #[serde(rename = "stream", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "stream", default, skip_serializing_if = "omit_empty")]
     pub streams: Vec<StreamLine>,
 }
 
@@ -200,18 +235,18 @@ pub struct Product {
     /// The feature code: `FA`, `GA`, `LA`, ...
     pub feature: String,
     /// The memory code its builds carry (`M4G`, `M08`); absent for BG95-style strings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub memory: Option<String>,
     /// NAND geometry, `p4K_b256K`, where known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub nand: Option<String>,
     /// JEDEC IDs (upper-case hex) of the flash chips its images accept, where known.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "omit_empty")]
     pub flash_chips: Vec<String>,
     /// Where `flash_chips` comes from: `vendor` (the vendor's own flash table for this product),
     /// `third-party` (a table in someone else's SDK or tool) or `teardown` (chips seen on a few
     /// modules). Required with `flash_chips`; a list that is not `vendor` may be incomplete.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub chip_list: Option<String>,
     /// Where the product's facts come from.
     pub source: String,
@@ -228,7 +263,7 @@ pub struct SharedImage {
     /// The product codes it serves.
     pub serves: Vec<String>,
     /// Restrict to a flavour: `standard`, `opencpu` or `quecpython`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub flavour: Option<String>,
     /// Where the rule comes from.
     pub source: String,
@@ -248,15 +283,15 @@ pub struct Step {
     /// `downgrade`, `flavour-switch`, `memory-mismatch`.
     pub allows: Vec<String>,
     /// Why.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub note: Option<String>,
     /// The oldest installed build (a full revision of the `from` product) the path starts from;
     /// older builds must first move up to it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub floor: Option<String>,
     /// What can still go wrong on this documented path. A step with a hazard allows what it
     /// allows but warns, naming the hazard, instead of passing silently.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub hazard: Option<String>,
     /// Where the rule comes from.
     pub source: String,
@@ -277,7 +312,7 @@ pub struct StreamLine {
     /// The streams (`10.0xx`, first field and hundreds digit of the app version), oldest first.
     pub order: Vec<String>,
     /// Why.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub note: Option<String>,
     /// Where the rule comes from.
     pub source: String,
@@ -309,10 +344,10 @@ pub struct Threshold {
     pub since: String,
     /// For anti-rollback: the oldest build a module at or above `since` still accepts. Without
     /// it, every older build is refused.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub floor: Option<String>,
     /// What happens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub note: Option<String>,
     /// Where the rule comes from.
     pub source: String,
@@ -351,6 +386,6 @@ pub struct TestCase {
     /// The exact set of rule ids the findings must carry.
     pub findings: Vec<String>,
     /// The public report, release note or vendor page the case comes from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omit_none")]
     pub source: Option<String>,
 }
