@@ -1,17 +1,19 @@
 //! The built-in database, compiled at build time: `rules/` read, parsed and linted by the
 //! library's own loader (`src/rules/load.rs`), `requires_fwguard` checked against this crate's
-//! version, and the rule set written in postcard's compact form with the content SHA-256 of its
-//! canonical JSON, which `src/db/builtin.rs` embeds. Included by `build.rs`.
+//! version, and the rule set written in sections of postcard's compact form with the content
+//! SHA-256 of its canonical JSON and the keys of its indexes, which `src/db/builtin.rs` embeds.
+//! Included by `build.rs`.
 
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::rules::load::load;
+use crate::identity::normalise_model;
+use crate::rules::load::{RuleSet, load};
 use crate::rules::model::with_every_field;
 use crate::rules::source::RuleSource;
 
-/// Loads and lints the rule files, and writes `builtin_database.postcard` and `builtin_database.rs`.
+/// Loads and lints the rule files, and writes their postcard sections and `builtin_database.rs`.
 /// Rules that do not lint, or that this crate's version does not meet, fail the build.
 pub fn compile_builtin(rules: &Path, files: &[PathBuf], out_dir: &Path) {
     let sources: Vec<RuleSource> = files
@@ -37,15 +39,69 @@ pub fn compile_builtin(rules: &Path, files: &[PathBuf], out_dir: &Path) {
     // (`db::content_sha256`), so both agree.
     let json = serde_json::to_string(&loaded.set).expect("the rule set serialises");
     let sha: String = Sha256::digest(json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    // The binary carries postcard, which decodes several times faster than JSON: no field names
-    // to match, no text to scan. It names no fields, so every field is written, the empty ones too.
-    let compact = with_every_field(|| postcard::to_allocvec(&loaded.set)).expect("the rule set serialises");
-    std::fs::write(out_dir.join("builtin_database.postcard"), &compact).expect("write builtin_database.postcard");
-    let code = format!(
-        "/// The built-in rule set, postcard-encoded with every field.\npub static POSTCARD: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/builtin_database.postcard\"));\n/// Its content SHA-256 (of its canonical JSON).\npub const SHA256: &str = {sha:?};\n/// Its version.\npub const VERSION: u32 = {};\n",
-        loaded.set.database.version
-    );
+    let code = compact_sections(&loaded.set, &sha, out_dir);
     std::fs::write(out_dir.join("builtin_database.rs"), code).expect("write builtin_database.rs");
+}
+
+/// Writes the rule set as postcard sections (header, policy, chips, USB ids, one per family) and
+/// returns the Rust source that embeds them with the keys of the database's indexes, so a check
+/// decodes only the parts it reads: the policy, the chips and the one family it judges. postcard
+/// decodes several times faster than JSON (no field names to match, no text to scan); it names no
+/// fields, so every field is written, the empty ones too.
+fn compact_sections(set: &RuleSet, sha: &str, out_dir: &Path) -> String {
+    let write = |name: &str, bytes: Result<Vec<u8>, postcard::Error>| {
+        let bytes = bytes.unwrap_or_else(|e| fail(&format!("{name}: {e}")));
+        std::fs::write(out_dir.join(name), bytes).unwrap_or_else(|e| fail(&format!("{name}: {e}")));
+        format!("include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{name}\"))")
+    };
+    let mut code = String::new();
+    let mut line = |text: String| {
+        code.push_str(&text);
+        code.push('\n');
+    };
+    line(format!("/// The content SHA-256 (of the canonical JSON).\npub const SHA256: &str = {sha:?};"));
+    line(format!("/// The version.\npub const VERSION: u32 = {};", set.database.version));
+    with_every_field(|| {
+        line(format!(
+            "/// The header.\npub static HEADER: &[u8] = {};",
+            write("header.postcard", postcard::to_allocvec(&set.database))
+        ));
+        line(format!(
+            "/// The policy.\npub static POLICY: &[u8] = {};",
+            write("policy.postcard", postcard::to_allocvec(&set.policy))
+        ));
+        line(format!(
+            "/// The chips.\npub static CHIPS: &[u8] = {};",
+            write("chips.postcard", postcard::to_allocvec(&set.chips))
+        ));
+        line(format!(
+            "/// The USB ids.\npub static USB: &[u8] = {};",
+            write("usb.postcard", postcard::to_allocvec(&set.usb))
+        ));
+        let families: Vec<String> = (set.families.iter().enumerate())
+            .map(|(i, f)| write(&format!("family_{i}.postcard"), postcard::to_allocvec(f)))
+            .collect();
+        line(format!("/// The families, in order.\npub static FAMILIES: &[&[u8]] = &[{}];", families.join(", ")));
+    });
+    let list = |items: Vec<String>| items.join(", ");
+    let ids = set.families.iter().map(|f| format!("{:?}", f.family.id)).collect();
+    line(format!("/// Each family's id.\npub static FAMILY_IDS: &[&str] = &[{}];", list(ids)));
+    let mut products = Vec::new();
+    let mut models = Vec::new();
+    for (fi, f) in set.families.iter().enumerate() {
+        products.extend(f.products.iter().enumerate().map(|(pi, p)| format!("({:?}, {fi}, {pi})", p.code)));
+        models.extend(f.family.models.iter().map(|m| format!("({:?}, {fi})", normalise_model(m))));
+    }
+    line(format!(
+        "/// (product code, family, product).\npub static PRODUCTS: &[(&str, usize, usize)] = &[{}];",
+        list(products)
+    ));
+    line(format!("/// (normalised model, family).\npub static MODELS: &[(&str, usize)] = &[{}];", list(models)));
+    let chips = set.chips.iter().map(|c| format!("{:?}", c.jedec)).collect();
+    line(format!("/// Each chip's JEDEC id.\npub static CHIP_IDS: &[&str] = &[{}];", list(chips)));
+    let policy = set.policy.iter().map(|p| format!("{:?}", p.id)).collect();
+    line(format!("/// Each policy entry's rule id.\npub static POLICY_IDS: &[&str] = &[{}];", list(policy)));
+    code
 }
 
 fn fail(message: &str) -> ! {

@@ -192,7 +192,7 @@ pub fn acquire(source: &ModuleSource, db: &Database, opts: &AcquireOptions) -> R
             ..base("hand".into())
         }),
         ModuleSource::Port(path) => {
-            let table = UsbTable::from_ids(&db.rules().usb).map_err(PortsError::from)?;
+            let table = UsbTable::from_ids(db.usb()).map_err(PortsError::from)?;
             let module = device::ports::discover_in(&opts.sys, &table)
                 .ok()
                 .and_then(|ms| ms.into_iter().find(|m| m.ports.iter().any(|p| same_file(&p.path, path))));
@@ -214,7 +214,7 @@ pub fn acquire(source: &ModuleSource, db: &Database, opts: &AcquireOptions) -> R
             let report = device::identify_with(handle.port(), &opts.session, &sys)?;
             let mut acquired = identified(report, Acquired { sys, ..base(format!("sim:{profile}")) })?;
             if root.is_some() {
-                let table = UsbTable::from_ids(&db.rules().usb).map_err(PortsError::from)?;
+                let table = UsbTable::from_ids(db.usb()).map_err(PortsError::from)?;
                 acquired.module = locate_module(&acquired.sys, &table).ok();
             }
             if opts.keep_sim {
@@ -223,7 +223,7 @@ pub fn acquire(source: &ModuleSource, db: &Database, opts: &AcquireOptions) -> R
             Ok(acquired)
         }
         ModuleSource::Auto => {
-            let table = UsbTable::from_ids(&db.rules().usb).map_err(PortsError::from)?;
+            let table = UsbTable::from_ids(db.usb()).map_err(PortsError::from)?;
             let module = locate_module(&opts.sys, &table)?;
             if module.mode.is_download() {
                 return download_mode(module, base("auto".into()), opts);

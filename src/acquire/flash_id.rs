@@ -172,7 +172,7 @@ pub fn complete_with(
     if let Err(e) = driver.plan(package.as_mut(), &inspection) {
         return unread(format!("the boot-loader stages of {} cannot be run: {e}", loaders.display()));
     }
-    let table = match UsbTable::from_ids(&db.rules().usb) {
+    let table = match UsbTable::from_ids(db.usb()) {
         Ok(t) => t,
         Err(e) => return unread(e.to_string()),
     };

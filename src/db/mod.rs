@@ -26,6 +26,7 @@ mod sqlite;
 pub mod trusted_keys;
 pub mod update;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -33,7 +34,7 @@ use std::sync::OnceLock;
 use sha2::{Digest, Sha256};
 
 use crate::identity::{Revision, normalise_model};
-use crate::rules::model::{Chip, FamilyFile, PolicyRule, Product};
+use crate::rules::model::{Chip, FamilyFile, PolicyRule, Product, UsbId};
 use crate::rules::{RevisionPattern, RuleSet};
 
 pub use effective::{LoadOptions, Record, home, load_in_effect, open_trusted, verify_file};
@@ -48,20 +49,98 @@ pub const SCHEMA_VERSION: u32 = sqlite::MIGRATIONS.len() as u32;
 /// A compiled, indexed rule set.
 #[derive(Debug, Clone)]
 pub struct Database {
-    rules: RuleSet,
+    parts: Parts,
     sha256: String,
     origin: String,
-    products: HashMap<String, (usize, usize)>,
-    models: HashMap<String, usize>,
-    chips: HashMap<String, usize>,
-    policy: HashMap<String, usize>,
-    /// Family id to its index in `rules.families`.
-    families: HashMap<String, usize>,
+    index: Indexes,
     /// Each family's revision patterns and thresholds, parsed the first time the family is judged
     /// (a check judges one family: parsing them all would cost a fifth of its start-up).
     parsed: Vec<OnceLock<ParsedFamily>>,
     /// Why it is in effect and trusted.
     provenance: Provenance,
+}
+
+/// The rule set: decoded whole (a database file, rules from a directory), or the built-in one's
+/// sections, each decoded when first read.
+#[derive(Debug, Clone)]
+enum Parts {
+    Whole(RuleSet),
+    Builtin(Box<builtin::Sections>),
+}
+
+impl Parts {
+    fn header(&self) -> &crate::rules::model::DatabaseHeader {
+        match self {
+            Parts::Whole(r) => &r.database,
+            Parts::Builtin(s) => s.header(),
+        }
+    }
+
+    fn family(&self, i: usize) -> &FamilyFile {
+        match self {
+            Parts::Whole(r) => &r.families[i],
+            Parts::Builtin(s) => s.family(i),
+        }
+    }
+
+    fn chips(&self) -> &[Chip] {
+        match self {
+            Parts::Whole(r) => &r.chips,
+            Parts::Builtin(s) => s.chips(),
+        }
+    }
+
+    fn policy(&self) -> &[PolicyRule] {
+        match self {
+            Parts::Whole(r) => &r.policy,
+            Parts::Builtin(s) => s.policy(),
+        }
+    }
+
+    fn usb(&self) -> &[UsbId] {
+        match self {
+            Parts::Whole(r) => &r.usb,
+            Parts::Builtin(s) => s.usb(),
+        }
+    }
+
+    fn whole(&self) -> &RuleSet {
+        match self {
+            Parts::Whole(r) => r,
+            Parts::Builtin(s) => s.whole(),
+        }
+    }
+}
+
+/// The keys the engine looks things up by, to indexes into the rule set's lists.
+#[derive(Debug, Clone, Default)]
+struct Indexes {
+    /// Family id to its index in the families.
+    families: HashMap<Cow<'static, str>, usize>,
+    /// Product code to (family, product).
+    products: HashMap<Cow<'static, str>, (usize, usize)>,
+    /// Normalised model to family.
+    models: HashMap<Cow<'static, str>, usize>,
+    chips: HashMap<Cow<'static, str>, usize>,
+    policy: HashMap<Cow<'static, str>, usize>,
+}
+
+impl Indexes {
+    fn of(rules: &RuleSet) -> Indexes {
+        let mut index = Indexes::default();
+        for (fi, f) in rules.families.iter().enumerate() {
+            index.families.insert(Cow::Owned(f.family.id.clone()), fi);
+            for m in &f.family.models {
+                index.models.insert(Cow::Owned(normalise_model(m)), fi);
+            }
+            for (pi, p) in f.products.iter().enumerate() {
+                index.products.insert(Cow::Owned(p.code.clone()), (fi, pi));
+            }
+        }
+        index.chips = rules.chips.iter().enumerate().map(|(i, c)| (Cow::Owned(c.jedec.clone()), i)).collect();
+        index.policy = rules.policy.iter().enumerate().map(|(i, p)| (Cow::Owned(p.id.clone()), i)).collect();
+        index
+    }
 }
 
 impl Database {
@@ -78,38 +157,19 @@ impl Database {
 
     /// Indexes a rule set whose content SHA-256 is known.
     fn assemble(rules: RuleSet, sha256: String, origin: &str, provenance: Provenance) -> Database {
-        let mut products = HashMap::new();
-        let mut models = HashMap::new();
-        for (fi, f) in rules.families.iter().enumerate() {
-            for m in &f.family.models {
-                models.insert(normalise_model(m), fi);
-            }
-            for (pi, p) in f.products.iter().enumerate() {
-                products.insert(p.code.clone(), (fi, pi));
-            }
-        }
-        let chips = rules.chips.iter().enumerate().map(|(i, c)| (c.jedec.clone(), i)).collect();
-        let policy = rules.policy.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
-        let families = rules.families.iter().enumerate().map(|(i, f)| (f.family.id.clone(), i)).collect();
-        let parsed = rules.families.iter().map(|_| OnceLock::new()).collect();
-        Database {
-            rules,
-            sha256,
-            origin: origin.to_string(),
-            products,
-            models,
-            chips,
-            policy,
-            families,
-            parsed,
-            provenance,
-        }
+        let index = Indexes::of(&rules);
+        Database::with_parts(Parts::Whole(rules), index, sha256, origin, provenance)
+    }
+
+    fn with_parts(parts: Parts, index: Indexes, sha256: String, origin: &str, provenance: Provenance) -> Database {
+        let parsed = index.families.iter().map(|_| OnceLock::new()).collect();
+        Database { parts, sha256, origin: origin.to_string(), index, parsed, provenance }
     }
 
     /// The database compiled from the rules this binary was built with (at build time: no TOML
     /// is parsed here).
     pub fn builtin() -> Result<Database, DbError> {
-        builtin::load()
+        Ok(builtin::load())
     }
 
     /// Compiles the rules in a directory.
@@ -141,14 +201,19 @@ impl Database {
         sqlite::write(self, path)
     }
 
-    /// The rule set.
+    /// The rule set (the built-in database decodes all of it the first time).
     pub fn rules(&self) -> &RuleSet {
-        &self.rules
+        self.parts.whole()
+    }
+
+    /// The USB ids that find modules' ports.
+    pub fn usb(&self) -> &[UsbId] {
+        self.parts.usb()
     }
 
     /// The version support staff gave the rules.
     pub fn version(&self) -> u32 {
-        self.rules.database.version
+        self.parts.header().version
     }
 
     /// SHA-256 of the canonical content, lower-case hex.
@@ -200,8 +265,8 @@ impl Database {
 
     /// A product code and its family.
     pub fn product(&self, code: &str) -> Option<(&FamilyFile, &Product)> {
-        let (fi, pi) = *self.products.get(code)?;
-        let f = &self.rules.families[fi];
+        let (fi, pi) = *self.index.products.get(code)?;
+        let f = self.parts.family(fi);
         Some((f, &f.products[pi]))
     }
 
@@ -209,18 +274,18 @@ impl Database {
     pub fn family_for(&self, code: &str) -> Option<&FamilyFile> {
         (1..=code.len())
             .rev()
-            .find_map(|l| code.get(..l).and_then(|p| self.models.get(p)))
-            .map(|&fi| &self.rules.families[fi])
+            .find_map(|l| code.get(..l).and_then(|p| self.index.models.get(p)))
+            .map(|&fi| self.parts.family(fi))
     }
 
     /// A flash chip by JEDEC hex.
     pub fn chip(&self, jedec: &str) -> Option<&Chip> {
-        self.chips.get(jedec).map(|&i| &self.rules.chips[i])
+        self.index.chips.get(jedec).map(|&i| &self.parts.chips()[i])
     }
 
     /// The policy entry of a rule id.
     pub fn policy(&self, id: &str) -> Option<&PolicyRule> {
-        self.policy.get(id).map(|&i| &self.rules.policy[i])
+        self.index.policy.get(id).map(|&i| &self.parts.policy()[i])
     }
 
     /// A revision pattern of `family` (a step's `from` or `to`, a known-bad build), parsed once.
@@ -236,17 +301,18 @@ impl Database {
     }
 
     fn parsed_family(&self, family: &FamilyFile) -> Option<&ParsedFamily> {
-        let i = *self.families.get(&family.family.id)?;
-        Some(self.parsed[i].get_or_init(|| ParsedFamily::of(&self.rules.families[i])))
+        let i = *self.index.families.get(family.family.id.as_str())?;
+        Some(self.parsed[i].get_or_init(|| ParsedFamily::of(self.parts.family(i))))
     }
 
     /// Known product codes close to `code` (one or two edits), for "did you mean".
     pub fn suggest(&self, code: &str) -> Vec<&str> {
         let mut out: Vec<&str> = self
+            .index
             .products
             .keys()
             .filter(|k| k.len().abs_diff(code.len()) <= 2 && edit_distance(k, code) <= 2)
-            .map(String::as_str)
+            .map(|k| k.as_ref())
             .collect();
         out.sort();
         out.truncate(3);

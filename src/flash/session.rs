@@ -274,7 +274,7 @@ fn run(
     let finder: &mut dyn Finder = match finder {
         Some(f) => f,
         None => {
-            let table = UsbTable::from_ids(&db.rules().usb).map_err(|e| FlashError::Lost(e.to_string()))?;
+            let table = UsbTable::from_ids(db.usb()).map_err(|e| FlashError::Lost(e.to_string()))?;
             let bus = acquired.module.as_ref().map(|m| m.bus_id.clone());
             discovery = Discovery::new(acquired.sys.clone(), table, bus, request.session.clone());
             &mut discovery

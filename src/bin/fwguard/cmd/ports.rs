@@ -38,7 +38,7 @@ struct PortsJson<'a> {
 /// Runs `fwguard ports`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let db = super::load_database(args.db.as_deref(), args.allow_unsigned)?;
-    let table = device::UsbTable::from_ids(&db.rules().usb).map_err(device::PortsError::from)?;
+    let table = device::UsbTable::from_ids(db.usb()).map_err(device::PortsError::from)?;
     let modules = device::discover_in(&device::SysPaths::from_env(), &table)?;
     if args.json {
         let json = PortsJson {
