@@ -63,6 +63,10 @@ impl Sections {
         self.families[i].get_or_init(|| decode(compiled::FAMILIES[i], "families"))
     }
 
+    pub(super) fn family_count(&self) -> usize {
+        self.families.len()
+    }
+
     /// The whole rule set (for `db build`, `db diff`, `explain`), decoded once, apart from the
     /// sections above.
     pub(super) fn whole(&self) -> &RuleSet {

@@ -83,6 +83,13 @@ impl Parts {
         }
     }
 
+    fn family_count(&self) -> usize {
+        match self {
+            Parts::Whole(r) => r.families.len(),
+            Parts::Builtin(s) => s.family_count(),
+        }
+    }
+
     fn chips(&self) -> &[Chip] {
         match self {
             Parts::Whole(r) => &r.chips,
@@ -162,7 +169,7 @@ impl Database {
     }
 
     fn with_parts(parts: Parts, index: Indexes, sha256: String, origin: &str, provenance: Provenance) -> Database {
-        let parsed = index.families.iter().map(|_| OnceLock::new()).collect();
+        let parsed = (0..parts.family_count()).map(|_| OnceLock::new()).collect();
         Database { parts, sha256, origin: origin.to_string(), index, parsed, provenance }
     }
 
