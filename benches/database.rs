@@ -58,6 +58,16 @@ fn bench(c: &mut Criterion) {
     c.bench_function("load built-in database (compiled at build time)", |b| {
         b.iter(|| Database::builtin().expect("loads"))
     });
+    c.bench_function("load built-in database and read what a check reads (policy, chips, one family)", |b| {
+        b.iter(|| {
+            let db = Database::builtin().expect("loads");
+            assert!(db.product(black_box("EC25EFA")).is_some() && db.policy("cross-baseline").is_some());
+            black_box(db.chip("204117"));
+        })
+    });
+    c.bench_function("load built-in database and decode all of it (db build, db diff)", |b| {
+        b.iter(|| black_box(Database::builtin().expect("loads").rules().families.len()))
+    });
     c.bench_function("load built-in rules from TOML (parse and lint)", |b| {
         b.iter(|| fwguard::rules::load_embedded().expect("loads"))
     });
