@@ -62,22 +62,16 @@ fn compact_sections(set: &RuleSet, sha: &str, out_dir: &Path) -> String {
     line(format!("/// The content SHA-256 (of the canonical JSON).\npub const SHA256: &str = {sha:?};"));
     line(format!("/// The version.\npub const VERSION: u32 = {};", set.database.version));
     with_every_field(|| {
-        line(format!(
-            "/// The header.\npub static HEADER: &[u8] = {};",
-            write("header.postcard", postcard::to_allocvec(&set.database))
-        ));
-        line(format!(
-            "/// The policy.\npub static POLICY: &[u8] = {};",
-            write("policy.postcard", postcard::to_allocvec(&set.policy))
-        ));
-        line(format!(
-            "/// The chips.\npub static CHIPS: &[u8] = {};",
-            write("chips.postcard", postcard::to_allocvec(&set.chips))
-        ));
-        line(format!(
-            "/// The USB ids.\npub static USB: &[u8] = {};",
-            write("usb.postcard", postcard::to_allocvec(&set.usb))
-        ));
+        let sections = [
+            ("The header.", "HEADER", postcard::to_allocvec(&set.database)),
+            ("The policy.", "POLICY", postcard::to_allocvec(&set.policy)),
+            ("The chips.", "CHIPS", postcard::to_allocvec(&set.chips)),
+            ("The USB ids.", "USB", postcard::to_allocvec(&set.usb)),
+        ];
+        for (doc, name, bytes) in sections {
+            let file = format!("{}.postcard", name.to_lowercase());
+            line(format!("/// {doc}\npub static {name}: &[u8] = {};", write(&file, bytes)));
+        }
         let families: Vec<String> = (set.families.iter().enumerate())
             .map(|(i, f)| write(&format!("family_{i}.postcard"), postcard::to_allocvec(f)))
             .collect();
