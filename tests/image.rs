@@ -102,6 +102,9 @@ fn inspect_table_of_a_folder_package_with_warnings() {
     {
         assert!(text.contains(want), "{want} missing from:\n{text}");
     }
+    // Piped: plain columns, one row a line, no box drawing.
+    assert!(!text.contains(['│', '┆', '┌', '─']), "{text}");
+    assert!(text.lines().any(|l| l.split_whitespace().eq(["Revision", REV])), "{text}");
 }
 
 #[test]

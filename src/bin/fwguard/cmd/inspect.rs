@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use comfy_table::{Cell, Table};
 use fwguard::image::{INSPECTION_FORMAT_VERSION, Inspection, inspect_with};
+
+use crate::output::Grid;
 
 /// Arguments of `fwguard inspect`.
 #[derive(clap::Args, Debug)]
@@ -41,11 +42,11 @@ fn or_dash(v: Option<&str>) -> String {
     v.unwrap_or("-").to_string()
 }
 
-/// The inspection as tables for people.
+/// The inspection for people: on a terminal as tables, otherwise as plain columns that can be
+/// grepped and cut (see [`Grid`]).
 fn render(ins: &Inspection) -> String {
     let mut out = String::new();
-    let mut id = Table::new();
-    id.set_header(["Package", &ins.path]);
+    let mut id = Grid::new(&["Package", &ins.path]);
     let rows: Vec<(&str, String)> = vec![
         ("Format", ins.format.clone()),
         ("Platform", or_dash(ins.platform.map(|p| p.as_str()))),
@@ -62,39 +63,40 @@ fn render(ins: &Inspection) -> String {
         if k == "Applies to" && ins.source_revision.is_none() || k == "Name claims" && ins.name_conflict.is_none() {
             continue;
         }
-        id.add_row([k.to_string(), v]);
+        id.row(vec![k.into(), v.into()]);
     }
-    out.push_str(&format!("{id}\n"));
+    out.push_str(&format!("{}\n", id.render().trim_end()));
 
-    let mut files = Table::new();
-    files.set_header(["File", "Size", "SHA-256"]);
+    let mut files = Grid::new(&["File", "Size", "SHA-256"]);
     for f in &ins.files {
-        files.add_row([Cell::new(&f.path), Cell::new(f.size), Cell::new(f.sha256.get(..16).unwrap_or(&f.sha256))]);
+        files.row(vec![
+            f.path.clone().into(),
+            f.size.to_string().into(),
+            f.sha256.get(..16).unwrap_or(&f.sha256).into(),
+        ]);
     }
-    out.push_str(&format!("\n{} file(s)\n{files}\n", ins.files.len()));
+    out.push_str(&format!("\n{} file(s)\n{}\n", ins.files.len(), files.render().trim_end()));
 
     if !ins.flash_chips.is_empty() {
-        let mut chips = Table::new();
-        chips.set_header(["Flash chip (JEDEC)", "Name"]);
+        let mut chips = Grid::new(&["Flash chip (JEDEC)", "Name"]);
         for c in &ins.flash_chips {
-            chips.add_row([c.jedec.clone(), or_dash(c.name.as_deref())]);
+            chips.row(vec![c.jedec.clone().into(), or_dash(c.name.as_deref()).into()]);
         }
-        out.push_str(&format!("\n{chips}\n"));
+        out.push_str(&format!("\n{}\n", chips.render().trim_end()));
     }
     if !ins.partitions.is_empty() {
-        let mut parts = Table::new();
-        parts.set_header(["Partition", "Start", "Size", "File", "Erased"]);
+        let mut parts = Grid::new(&["Partition", "Start", "Size", "File", "Erased"]);
         let num = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |n| format!("{n:#x}"));
         for p in &ins.partitions {
-            parts.add_row([
-                p.name.clone(),
-                num(p.start),
-                num(p.size),
-                or_dash(p.file.as_deref()),
-                if p.erase { "yes" } else { "" }.to_string(),
+            parts.row(vec![
+                p.name.clone().into(),
+                num(p.start).into(),
+                num(p.size).into(),
+                or_dash(p.file.as_deref()).into(),
+                if p.erase { "yes" } else { "" }.into(),
             ]);
         }
-        out.push_str(&format!("\n{parts}\n"));
+        out.push_str(&format!("\n{}\n", parts.render().trim_end()));
     }
     if let Some(claim) = &ins.name_conflict {
         out.push_str(&format!("\nconflict: {claim}\n"));
