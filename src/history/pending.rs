@@ -62,6 +62,19 @@ fn new_key() -> String {
     format!("{nanos}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// Opens the log, refusing anything but a regular file: a FIFO planted in its place would
+/// otherwise hold every check (opened without `O_NONBLOCK`, it waits for a reader).
+fn open_regular(options: &mut OpenOptions, path: &Path) -> Result<File, HistoryError> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, nix::libc::O_NONBLOCK);
+    let file = options.open(path).map_err(io_err(path))?;
+    if !file.metadata().map_err(io_err(path))?.is_file() {
+        let source = std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
+        return Err(HistoryError::Pending { path: path.to_path_buf(), source });
+    }
+    Ok(file)
+}
+
 /// Appends a check to the log beside `db` (creating its directory and the log if needed); returns
 /// the log's length afterwards.
 pub fn append(db: &Path, r: &CheckRecord) -> Result<u64, HistoryError> {
@@ -73,7 +86,7 @@ pub fn append(db: &Path, r: &CheckRecord) -> Result<u64, HistoryError> {
     let entry = Entry { key: new_key(), check: r.clone() };
     let mut line = serde_json::to_vec(&entry).map_err(|e| HistoryError::Invalid(e.to_string()))?;
     line.push(b'\n');
-    let mut file = OpenOptions::new().append(true).create(true).open(&path).map_err(io_err(&path))?;
+    let mut file = open_regular(OpenOptions::new().append(true).create(true), &path)?;
     file.lock_shared().map_err(io_err(&path))?;
     file.write_all(&line).map_err(io_err(&path))?;
     let len = file.metadata().map_err(io_err(&path))?.len();
@@ -83,10 +96,12 @@ pub fn append(db: &Path, r: &CheckRecord) -> Result<u64, HistoryError> {
 /// Imports the log beside `db` into `conn` and empties it; a missing log imports nothing.
 pub(super) fn import(conn: &mut Connection, db: &Path) -> Result<Imported, HistoryError> {
     let path = pending_path(db);
-    let file = match OpenOptions::new().read(true).write(true).open(&path) {
+    let file = match open_regular(OpenOptions::new().read(true).write(true), &path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Imported::default()),
-        Err(e) => return Err(io_err(&path)(e)),
+        Err(HistoryError::Pending { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Imported::default());
+        }
+        Err(e) => return Err(e),
     };
     // Waits for appends in progress; new ones wait for the truncation.
     file.lock().map_err(io_err(&path))?;
@@ -273,6 +288,20 @@ mod tests {
             (0..4).flat_map(|t| (0..50).map(move |i| format!("candidate {}", t * 1000 + i))).collect();
         want.sort();
         assert_eq!(candidates(&h), want);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_place_of_the_log_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("history.db");
+        nix::unistd::mkfifo(&pending_path(&db), nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        // Opened for writing without a reader it fails at once (ENXIO); opened for the import, it
+        // is found not to be a file.
+        let e = append(&db, &check(1)).unwrap_err();
+        assert!(e.to_string().contains("history.pending"), "{e}");
+        let e = History::open(&db).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
     #[test]
