@@ -159,7 +159,7 @@ fn whole_flash(c: &mut Criterion) {
     b.images[0].2 = firmware_image("EC800MCNLAR01A02M08", IMAGE);
     let package = home.path().join(&b.file_name);
     std::fs::write(&package, b.zip().expect("zip")).expect("package");
-    let db = Database::builtin().expect("database");
+    let db = Database::builtin();
     let sys = SysPaths { sysfs: root.path().join("sys"), dev: root.path().join("dev") };
     let options = AcquireOptions { sys, ..AcquireOptions::default() };
     let bytes: u64 = b.images.iter().map(|(_, _, d)| d.len() as u64).sum();
@@ -186,7 +186,7 @@ fn check_flash_id(c: &mut Criterion) {
     let lf = AsrBuilder::ec800m_cn_lf();
     let package = home.path().join(&lf.file_name);
     std::fs::write(&package, lf.zip().expect("zip")).expect("package");
-    let db = Database::builtin().expect("database");
+    let db = Database::builtin();
     let sys = SysPaths { sysfs: root.path().join("sys"), dev: root.path().join("dev") };
     let options = AcquireOptions { sys, ..AcquireOptions::default() };
     let registry = Registry::builtin();

@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn by_hand_and_by_sim() {
-        let db = Database::builtin().unwrap();
+        let db = Database::builtin();
         let manual = ModuleSource::Manual {
             model: "EC25".into(),
             revision: "EC25EFAR06A17M4G_20.200.20.200".into(),
@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn a_module_in_download_mode_is_refused_unless_allowed() {
-        let db = Database::builtin().unwrap();
+        let db = Database::builtin();
         let root = tempfile::tempdir().unwrap();
         let tree = crate::sim::TreeDevice {
             vid: 0x05c6,

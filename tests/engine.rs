@@ -11,7 +11,7 @@ use proptest::prelude::*;
 
 fn db() -> &'static Database {
     static DB: OnceLock<Database> = OnceLock::new();
-    DB.get_or_init(|| Database::builtin().expect("built-in rules load"))
+    DB.get_or_init(Database::builtin)
 }
 
 /// Real-looking strings mixed with noise, so both the parse failures and the deep checks run.

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::sim::Sim;
-use crate::util::fwguard;
+use crate::util::{fwguard, run_in_tree};
 
 const EC25_R06: &str = "EC25EFAR06A17M4G_20.200.20.200";
 const EC25_R06_NEXT: &str = "EC25EFAR06A18M4G_20.201.20.201";
@@ -43,18 +43,8 @@ impl Bench {
 
     /// `fwguard flash ARGS` finding the module by discovery; (exit code, stdout, stderr).
     fn flash(&self, args: &[&str]) -> (i32, String, String) {
-        let out = fwguard(self.home.path())
-            .env("FWGUARD_SYSFS", self.root.path().join("sys"))
-            .env("FWGUARD_DEV", self.root.path().join("dev"))
-            .arg("flash")
-            .args(args)
-            .output()
-            .expect("fwguard runs");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let args: Vec<&str> = std::iter::once("flash").chain(args.iter().copied()).collect();
+        run_in_tree(self.home.path(), self.root.path(), &args)
     }
 
     fn flash_bin(&self) -> Vec<u8> {
@@ -240,7 +230,7 @@ fn a_dry_run_with_a_driver_prints_the_plan_and_leaves_the_simulated_module_alone
     let bench = Bench::start();
     let before = bench.flash_bin();
     let package = bench.package(EC25_R06_NEXT);
-    let db = fwguard::db::Database::builtin().unwrap();
+    let db = fwguard::db::Database::builtin();
     let sys = fwguard::device::SysPaths { sysfs: bench.root.path().join("sys"), dev: bench.root.path().join("dev") };
     let module =
         acquire(&ModuleSource::Auto, &db, &AcquireOptions { sys, keep_sim: true, ..AcquireOptions::default() })

@@ -308,7 +308,7 @@ fn a_nak_without_retries_fails_cleanly_and_resume_completes() {
     let mut rig = Rig::start(&[&format!("nak-at={first_program}")]);
     let pkg = rig.package(&QualcommBuilder::ec25(EC25_R06_NEXT));
     rig.wait_booted();
-    let db = fwguard::db::Database::builtin().unwrap();
+    let db = fwguard::db::Database::builtin();
     let options = AcquireOptions { sys: rig.sys(), ..AcquireOptions::default() };
     let module = acquire(&ModuleSource::Auto, &db, &options).unwrap();
     let mut driver = QualcommDriver::new();

@@ -11,7 +11,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::sim::Sim;
-use crate::util::fwguard;
+use crate::util::run_in_tree;
 
 pub const EC25_R06: &str = "EC25EFAR06A17M4G_20.200.20.200";
 pub const EC25_R06_NEXT: &str = "EC25EFAR06A18M4G_20.201.20.201";
@@ -87,17 +87,7 @@ impl Rig {
     /// the module has booted (its boot URCs sent), so what it sends is the same on every run.
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         self.wait_booted();
-        let out = fwguard(self.home.path())
-            .env("FWGUARD_SYSFS", self.root.path().join("sys"))
-            .env("FWGUARD_DEV", self.root.path().join("dev"))
-            .args(args)
-            .output()
-            .expect("fwguard runs");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        run_in_tree(self.home.path(), self.root.path(), args)
     }
 
     /// Waits until the module has booted (its boot URCs sent), so that what it sends is the

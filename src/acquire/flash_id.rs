@@ -243,7 +243,7 @@ mod tests {
 
     fn live(profile: &str, faults: Vec<Fault>, tree: bool) -> Case {
         let root = tempfile::tempdir().unwrap();
-        let db = Database::builtin().unwrap();
+        let db = Database::builtin();
         let options = AcquireOptions {
             keep_sim: true,
             sys: SysPaths { sysfs: "/nonexistent/sys".into(), dev: "/nonexistent/dev".into() },

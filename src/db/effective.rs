@@ -46,15 +46,15 @@ pub fn load_in_effect(opts: &LoadOptions) -> Result<Database, DbError> {
     if let Some(path) = &opts.db {
         return open_trusted(path, &home?, opts.allow_unsigned, "named by --db or FWGUARD_DB", Record::Yes);
     }
-    let builtin_with = |why: String| -> Result<Database, DbError> {
-        let mut db = Database::builtin()?;
+    let builtin_with = |why: String| -> Database {
+        let mut db = Database::builtin();
         db.provenance.allow_unsigned = opts.allow_unsigned;
         db.provenance.why = why;
-        Ok(db)
+        db
     };
     let Ok(home) = home else {
         // Nowhere for an installed database or a trust record: the built-in one, as before any set-up.
-        return builtin_with("no --db or FWGUARD_DB, and no fwguard home (FWGUARD_HOME, HOME)".into());
+        return Ok(builtin_with("no --db or FWGUARD_DB, and no fwguard home (FWGUARD_HOME, HOME)".into()));
     };
     let builtin_version = builtin::version();
     let mut db = match InstallDir::in_home(&home).current()? {
@@ -66,8 +66,8 @@ pub fn load_in_effect(opts: &LoadOptions) -> Result<Database, DbError> {
         Some(installed) => builtin_with(format!(
             "the built-in database (version {builtin_version}) is newer than the installed one (version {}, from {})",
             installed.version, installed.from
-        ))?,
-        None => builtin_with("no --db, FWGUARD_DB or installed database".into())?,
+        )),
+        None => builtin_with("no --db, FWGUARD_DB or installed database".into()),
     };
     db.provenance.outdated_by =
         AcceptedStore::in_home(&home).highest()?.filter(|a: &Accepted| a.version > builtin_version);

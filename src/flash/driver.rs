@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::device::Module;
+use crate::device::{Module, SerialTransport, Session, SessionOptions};
 use crate::diagnostic::Diagnostic;
 use crate::identity::FlashId;
 use crate::image::{Inspection, Package};
@@ -238,6 +238,28 @@ pub struct NormalModule<'a> {
     pub at_port: Option<&'a Path>,
     /// The module as discovery sees it (its ports and their roles, e.g. the DIAG port).
     pub module: Option<&'a Module>,
+}
+
+impl<'a> NormalModule<'a> {
+    /// An AT session on its AT port (the one given, else the one discovery found), synced, for
+    /// `operation` (the command that will switch it to download mode); an error naming the
+    /// operation when no AT port is known.
+    pub fn at_session(
+        &self,
+        options: &SessionOptions,
+        operation: &str,
+    ) -> Result<(Session<SerialTransport>, &'a Path), DriverError> {
+        let found = self.module.and_then(|m| m.at_port()).map(|p| p.path.as_path());
+        let Some(port) = self.at_port.or(found) else {
+            return Err(DriverError::Device {
+                operation: operation.into(),
+                message: "the module's AT port is not known, so the command cannot be sent".into(),
+            });
+        };
+        let mut session = Session::open(port, options).map_err(DriverError::platform)?;
+        session.sync().map_err(DriverError::platform)?;
+        Ok((session, port))
+    }
 }
 
 /// Why a platform operation failed.

@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn every_profile_gets_a_package_its_module_accepts() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::builtin().unwrap();
+        let db = Database::builtin();
         for p in builtin().unwrap() {
             let path = write_demo_package(p, dir.path()).unwrap();
             let ins = crate::image::inspect(&path).unwrap_or_else(|e| panic!("{}: {e}", p.name));

@@ -15,7 +15,7 @@ use super::super::driver::{Connection, Driver, DriverError, Layout, NormalModule
 use super::aboot::{AbootOptions, AbootSession, Timeouts};
 use super::connection::AsrConnection;
 use super::recipe::FlashRecipe;
-use crate::device::{DeviceError, SerialTransport, Session, SessionOptions};
+use crate::device::{DeviceError, SerialTransport, SessionOptions};
 use crate::image::{Inspection, Package};
 use crate::platform::{Mode, Platform};
 
@@ -65,15 +65,7 @@ impl Driver for AsrDriver {
     }
 
     fn enter_download(&self, module: NormalModule<'_>) -> Result<(), DriverError> {
-        let found = module.module.and_then(|m| m.at_port()).map(|p| p.path.as_path());
-        let Some(port) = module.at_port.or(found) else {
-            return Err(DriverError::Device {
-                operation: QDOWNLOAD.into(),
-                message: "the module's AT port is not known, so the command cannot be sent".into(),
-            });
-        };
-        let mut session = Session::open(port, &self.at).map_err(DriverError::platform)?;
-        session.sync().map_err(DriverError::platform)?;
+        let (mut session, port) = module.at_session(&self.at, QDOWNLOAD)?;
         match session.command(QDOWNLOAD) {
             Ok(reply) if reply.result.is_ok() => Ok(()),
             Ok(reply) => Err(DriverError::Device {

@@ -44,7 +44,7 @@ impl Harness {
             device: Arc::new(Mutex::new(FakeDevice::new(FROM, IMEI))),
             home,
             package,
-            db: Database::builtin().unwrap(),
+            db: Database::builtin(),
             calibration: b.calibration_write,
         }
     }

@@ -14,7 +14,7 @@ use super::enter::QDOWNLOAD;
 use super::layout::{Planned, lay_out};
 use super::scheme::{self, DownloadPlan};
 use super::{Timeouts, package};
-use crate::device::{DeviceError, Session, SessionOptions};
+use crate::device::{DeviceError, SessionOptions};
 use crate::flash::{Connection, Driver, DriverError, Layout, NormalModule};
 use crate::identity::{FlashKind, Revision};
 use crate::image::pac::PacFile;
@@ -75,15 +75,7 @@ impl Driver for UnisocDriver {
     }
 
     fn enter_download(&self, module: NormalModule<'_>) -> Result<(), DriverError> {
-        let found = module.module.and_then(|m| m.at_port()).map(|p| p.path.as_path());
-        let Some(port) = module.at_port.or(found) else {
-            return Err(DriverError::Device {
-                operation: QDOWNLOAD.into(),
-                message: "the module's AT port is not known, so the command cannot be sent".into(),
-            });
-        };
-        let mut session = Session::open(port, &self.at).map_err(DriverError::platform)?;
-        session.sync().map_err(DriverError::platform)?;
+        let (mut session, port) = module.at_session(&self.at, QDOWNLOAD)?;
         match super::enter::request_download_mode(&mut session) {
             Ok(()) => Ok(()),
             // The module may leave before its answer is read: discovery tells.

@@ -99,7 +99,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 fn build(rules: Option<&Path>, out: &Path) -> anyhow::Result<ExitCode> {
     let db = match rules {
         Some(dir) => Database::from_dir(dir),
-        None => Database::builtin(),
+        None => Ok(Database::builtin()),
     }
     .map_err(db_error)?;
     db.write(out).map_err(db_error)?;

@@ -5,28 +5,13 @@ use std::time::Duration;
 
 use super::super::recipe::{Action, FlashRecipe, Prelude};
 use super::super::*;
+use super::quick;
 use crate::device::Transport;
 use crate::flash::{Connection, DriverError, Region, StepSpec, StorageKind};
 use crate::image::build::asr::{AsrBuilder, AsrDamage};
 use crate::image::build::memory::MemoryPackage;
 use crate::sim::in_process::InProcess;
 use crate::sim::{Fault, Faults, FlashStore, find};
-
-fn quick() -> AbootOptions {
-    AbootOptions {
-        link: LinkOptions {
-            step_timeout: Duration::from_millis(500),
-            stage_start: Duration::from_millis(500),
-            ..LinkOptions::default()
-        },
-        timeouts: Timeouts {
-            first: Duration::from_secs(2),
-            reply: Duration::from_secs(2),
-            after_data: Duration::from_secs(2),
-            call: Duration::from_secs(2),
-        },
-    }
-}
 
 /// An in-process module the test can still look at once a connection owns its transport.
 #[derive(Clone)]

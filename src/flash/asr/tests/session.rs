@@ -3,25 +3,10 @@
 use std::time::{Duration, Instant};
 
 use super::super::*;
+use super::quick;
 use crate::image::build::asr::AsrBuilder;
 use crate::sim::in_process::InProcess;
 use crate::sim::{Fault, Faults, FlashStore, Profile, find};
-
-fn quick() -> AbootOptions {
-    AbootOptions {
-        link: LinkOptions {
-            step_timeout: Duration::from_millis(500),
-            stage_start: Duration::from_millis(500),
-            ..LinkOptions::default()
-        },
-        timeouts: Timeouts {
-            first: Duration::from_secs(2),
-            reply: Duration::from_secs(2),
-            after_data: Duration::from_secs(2),
-            call: Duration::from_secs(2),
-        },
-    }
-}
 
 /// A module whose flash is a file (the in-memory store is slow for megabytes in debug builds).
 fn module(profile: &str, faults: &[Fault]) -> InProcess {
